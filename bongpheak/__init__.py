@@ -1,0 +1,1 @@
+"""Composition root: settings, the command line and the app factory wiring the other packages together."""

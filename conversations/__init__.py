@@ -1,0 +1,1 @@
+"""Channel-agnostic dialog flows; state in PostgreSQL; emits abstract replies."""

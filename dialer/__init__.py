@@ -1,0 +1,1 @@
+"""IVR: call lifecycle, scheduler, Twilio-compatible provider, TwiML webhooks, carrier simulator."""

@@ -1,0 +1,1 @@
+"""Domain core: employers, jobs, relatives, workers, consent, applications, moderation, screening, matching, stats."""

@@ -1,0 +1,1 @@
+"""Khmer voice: prompt catalog and packs, number reading, composer, renderer, audio cache."""
