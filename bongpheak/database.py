@@ -1,0 +1,98 @@
+"""The database this process uses: DATABASE_URL if set, else an embedded PostgreSQL in the data folder."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from bongpheak.commands import CommandError
+
+log = logging.getLogger(__name__)
+
+HOW_TO_GET_POSTGRES = (
+    "no PostgreSQL available: set DATABASE_URL=postgresql://user@host/db, or install the pgserver wheel "
+    "(Python 3.11/3.12: pip install pgserver), or put PostgreSQL's initdb and pg_ctl on PATH"
+)
+
+
+def async_url(url: str) -> str:
+    """The SQLAlchemy URL for asyncpg, whatever PostgreSQL URL form the operator gave."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql", "postgresql+psycopg2", "postgresql+psycopg"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    if parsed.drivername != "postgresql+asyncpg":
+        raise CommandError(f"DATABASE_URL must be a PostgreSQL URL, got {parsed.drivername!r}")
+    return parsed.render_as_string(hide_password=False)
+
+
+def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def database_url(configured: str | None, data_dir: Path) -> Iterator[str]:
+    """Yield a URL to a running PostgreSQL; an embedded one is started here and stopped on exit."""
+    if configured:
+        yield configured
+        return
+    pgdata = data_dir / "pgdata"
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import pgserver
+    except ImportError:
+        pass  # Python versions without the wheel: PostgreSQL from PATH below
+    else:
+        log.info("starting embedded PostgreSQL in %s", pgdata)
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
+        try:
+            yield server.get_uri()
+        finally:
+            server.cleanup()
+        return
+    with _postgres_from_path(pgdata) as url:
+        yield url
+
+
+@contextmanager
+def _postgres_from_path(pgdata: Path) -> Iterator[str]:
+    """Run initdb/pg_ctl from PATH (where the pgserver wheel does not exist, e.g. Python 3.13)."""
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if not (initdb and pg_ctl):
+        raise CommandError(HOW_TO_GET_POSTGRES)
+    if os.name == "posix" and os.geteuid() == 0:
+        raise CommandError("PostgreSQL refuses to run as root: run as a normal user or set DATABASE_URL")
+    if not (pgdata / "PG_VERSION").exists():
+        subprocess.run(
+            [initdb, "-D", str(pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sockdir = tempfile.mkdtemp(prefix="bongpheak-pg-")
+    options = f"-p {port} -k {sockdir} -c listen_addresses=''"
+    subprocess.run(
+        [pg_ctl, "-D", str(pgdata), "-o", options, "-l", str(pgdata / "server.log"), "-w", "start"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield f"postgresql://postgres@/postgres?host={sockdir}&port={port}"
+    finally:
+        subprocess.run([pg_ctl, "-D", str(pgdata), "-m", "fast", "-w", "stop"], check=False, stdout=subprocess.DEVNULL)
+        shutil.rmtree(sockdir, ignore_errors=True)

@@ -1,0 +1,80 @@
+"""Who should hear about a job: consented workers to call, and relatives whose alerts match.
+
+One SQL statement per question so it stays fast at national scale (see bench/bench_matching.py):
+the partial index on consented workers by province narrows to one province, the remaining filters are
+cheap per row, and the two "not already" conditions are hash anti-joins rather than per-row lookups.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jobs_core.clock import start_of_local_day
+from jobs_core.errors import NotFound
+from jobs_core.model import (
+    Call,
+    Consent,
+    GenderPreference,
+    Job,
+    JobPitch,
+    Relative,
+    Subscription,
+    Worker,
+)
+
+DEFAULT_DAILY_CALL_CAP = 2
+
+
+def eligible_workers_query(job: Job, now: datetime, daily_cap: int = DEFAULT_DAILY_CALL_CAP) -> Select[int]:
+    """Ids of consented workers who fit the job, were never pitched it and are under today's call cap."""
+    query = select(Worker.id).where(Worker.consent == Consent.CONSENTED)
+    if job.province_code is not None:
+        query = query.where(Worker.province_code == job.province_code)
+    query = query.where(or_(Worker.sectors.contains([job.sector_code]), func.cardinality(Worker.sectors) == 0))
+    if job.gender is not GenderPreference.ANY:
+        query = query.where(Worker.gender == job.gender.value)
+    # Age in years this calendar year: birth year is all we ask relatives for.
+    if job.min_age is not None:
+        query = query.where(Worker.birth_year <= now.year - job.min_age)
+    if job.max_age is not None:
+        query = query.where(Worker.birth_year >= now.year - job.max_age)
+    pitched = select(JobPitch.worker_id).where(JobPitch.job_id == job.id)
+    busy_today = (
+        select(Call.worker_id)
+        .where(Call.placed_at >= start_of_local_day(now))
+        .group_by(Call.worker_id)
+        .having(func.count() >= daily_cap)
+    )
+    return query.where(Worker.id.not_in(pitched), Worker.id.not_in(busy_today)).order_by(Worker.id)
+
+
+async def eligible_workers(
+    session: AsyncSession, job_id: int, now: datetime, daily_cap: int = DEFAULT_DAILY_CALL_CAP
+) -> list[int]:
+    """The workers the dialer may call about this job now."""
+    job = await session.get(Job, job_id)
+    if job is None:
+        raise NotFound("job", job_id)
+    if not job.is_live(now):
+        return []
+    return list((await session.scalars(eligible_workers_query(job, now, daily_cap))).all())
+
+
+async def matching_subscribers(session: AsyncSession, job: Job) -> list[Relative]:
+    """Reachable relatives with an alert for this job's province and sector (None in a subscription = any)."""
+    match = exists().where(
+        and_(
+            Subscription.relative_id == Relative.id,
+            or_(Subscription.province_code.is_(None), Subscription.province_code == job.province_code),
+            or_(Subscription.sector_code.is_(None), Subscription.sector_code == job.sector_code),
+        )
+    )
+    rows = await session.scalars(
+        select(Relative)
+        .where(match, Relative.unreachable.is_(False), Relative.stopped.is_(False))
+        .order_by(Relative.id)
+    )
+    return list(rows.all())

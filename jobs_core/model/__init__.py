@@ -1,0 +1,61 @@
+"""SQLAlchemy models of the domain; importing this package registers every table on ``Base.metadata``."""
+
+from jobs_core.model.application import Application, ApplicationStatus, Experience
+from jobs_core.model.audit import AuditEntry
+from jobs_core.model.base import Base, Channel, Language
+from jobs_core.model.call import Call, CallPurpose, CallReason, CallStatus, JobPitch
+from jobs_core.model.employer import Employer, EmployerIdentity, EmployerKind, Verification
+from jobs_core.model.event import Event
+from jobs_core.model.job import Benefit, Currency, GenderPreference, Job, JobStatus, SalaryPeriod, Sector
+from jobs_core.model.moderation import Decision, ModerationDecision
+from jobs_core.model.people import (
+    Consent,
+    Gender,
+    Nomination,
+    Relationship,
+    Relative,
+    RelativeActivity,
+    Subscription,
+    Worker,
+)
+from jobs_core.model.report import Report, ReportPriority, ReportStatus
+
+__all__ = [
+    "Application",
+    "ApplicationStatus",
+    "AuditEntry",
+    "Base",
+    "Benefit",
+    "Call",
+    "CallPurpose",
+    "CallReason",
+    "CallStatus",
+    "Channel",
+    "Consent",
+    "Currency",
+    "Decision",
+    "Employer",
+    "EmployerIdentity",
+    "EmployerKind",
+    "Event",
+    "Experience",
+    "Gender",
+    "GenderPreference",
+    "Job",
+    "JobPitch",
+    "JobStatus",
+    "Language",
+    "ModerationDecision",
+    "Nomination",
+    "Relationship",
+    "Relative",
+    "RelativeActivity",
+    "Report",
+    "ReportPriority",
+    "ReportStatus",
+    "SalaryPeriod",
+    "Sector",
+    "Subscription",
+    "Verification",
+    "Worker",
+]

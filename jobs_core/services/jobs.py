@@ -1,0 +1,364 @@
+"""Listings: drafting, submitting (with screening), moderation, and closing; expiry by itself."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+
+from jobs_core import geo
+from jobs_core.errors import InvalidField, NotAllowed, NotFound
+from jobs_core.model import (
+    Benefit,
+    Currency,
+    Decision,
+    Employer,
+    GenderPreference,
+    Job,
+    JobStatus,
+    ModerationDecision,
+    SalaryPeriod,
+    Sector,
+    Verification,
+)
+from jobs_core.numbers import latin_digits, parse_amount, parse_int
+from jobs_core.screening import Listing, screen
+from jobs_core.text import clean_text
+from jobs_core.uow import UnitOfWork
+
+DEFAULT_LIFETIME = timedelta(days=30)
+EDITABLE = (JobStatus.DRAFT, JobStatus.CHANGES_REQUESTED)
+
+# Upper bounds that catch typing mistakes (an extra zero) without judging generous pay; the screener does that.
+MAX_SALARY = {
+    (Currency.USD, SalaryPeriod.MONTH): Decimal(20_000),
+    (Currency.USD, SalaryPeriod.DAY): Decimal(1_000),
+    (Currency.USD, SalaryPeriod.HOUR): Decimal(200),
+    (Currency.USD, SalaryPeriod.PIECE): Decimal(1_000),
+    (Currency.KHR, SalaryPeriod.MONTH): Decimal(80_000_000),
+    (Currency.KHR, SalaryPeriod.DAY): Decimal(4_000_000),
+    (Currency.KHR, SalaryPeriod.HOUR): Decimal(800_000),
+    (Currency.KHR, SalaryPeriod.PIECE): Decimal(4_000_000),
+}
+
+
+@dataclass(frozen=True)
+class JobFields:
+    """A listing as an employer typed it; values may be text with Latin or Khmer digits."""
+
+    title: str
+    sector: str
+    province: str | None
+    description: str = ""
+    district: str | None = None
+    country: str | None = None
+    salary_amount: str | int | Decimal | None = None
+    salary_currency: str | None = None
+    salary_period: str | None = None
+    hours_start: str | time | None = None
+    hours_end: str | time | None = None
+    days_per_week: str | int | None = None
+    positions: str | int = 1
+    gender: str = "any"
+    min_age: str | int | None = None
+    max_age: str | int | None = None
+    benefits: Sequence[str] = field(default_factory=tuple)
+    start_date: str | date | None = None
+    contact: str | None = None
+
+
+def _choice(field_name: str, enum_cls: Any, value: str | None) -> Any:
+    try:
+        return enum_cls(value)
+    except ValueError as exc:
+        allowed = ", ".join(m.value for m in enum_cls)
+        raise InvalidField(field_name, "invalid_choice", f"one of {allowed}") from exc
+
+
+def _time(field_name: str, value: str | time | None) -> time | None:
+    if value is None or isinstance(value, time):
+        return value
+    text = latin_digits(value).strip().replace(".", ":").replace("h", ":")
+    try:
+        hour, _, minute = text.partition(":")
+        return time(int(hour), int(minute or 0))
+    except ValueError as exc:
+        raise InvalidField(field_name, "invalid_time", "expected a time like 07:30") from exc
+
+
+def _date(field_name: str, value: str | date | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(latin_digits(value).strip())
+    except ValueError as exc:
+        raise InvalidField(field_name, "invalid_date", "expected a date like 2026-12-01") from exc
+
+
+async def validate_fields(uow: UnitOfWork, fields: JobFields) -> dict[str, Any]:
+    """Column values for a job from what an employer typed; InvalidField names the first bad field."""
+    values: dict[str, Any] = {
+        "title": clean_text("title", fields.title, max_length=120, required=True),
+        "description": clean_text("description", fields.description, max_length=2000),
+        "contact": clean_text("contact", fields.contact, max_length=120) or None,
+    }
+    if await uow.session.get(Sector, fields.sector) is None:
+        raise InvalidField("sector", "unknown_sector", f"unknown sector {fields.sector!r}")
+    values["sector_code"] = fields.sector
+    country = clean_text("country", fields.country, max_length=60) or None
+    values["country"] = country
+    if country is None or fields.province:
+        if not fields.province:
+            raise InvalidField("province", "required", "where is the work?")
+        province = geo.province(fields.province)
+        values["province_code"] = province.code
+        values["district_code"] = geo.district(province.code, fields.district).code if fields.district else None
+    else:
+        values["province_code"] = values["district_code"] = None
+
+    if fields.salary_amount is not None and fields.salary_amount != "":
+        currency = _choice("salary_currency", Currency, fields.salary_currency)
+        period = _choice("salary_period", SalaryPeriod, fields.salary_period)
+        values["salary_amount"] = parse_amount(
+            "salary_amount",
+            fields.salary_amount,
+            minimum=Decimal("0.01"),
+            maximum=MAX_SALARY[currency, period],
+        )
+        values["salary_currency"], values["salary_period"] = currency, period
+    else:
+        values["salary_amount"] = values["salary_currency"] = values["salary_period"] = None
+
+    values["hours_start"] = _time("hours_start", fields.hours_start)
+    values["hours_end"] = _time("hours_end", fields.hours_end)
+    values["days_per_week"] = (
+        parse_int("days_per_week", fields.days_per_week, minimum=1, maximum=7)
+        if fields.days_per_week not in (None, "")
+        else None
+    )
+    values["positions"] = parse_int("positions", fields.positions, minimum=1, maximum=10_000)
+    values["gender"] = _choice("gender", GenderPreference, fields.gender)
+    min_age = parse_int("min_age", fields.min_age, minimum=0, maximum=99) if fields.min_age not in (None, "") else None
+    max_age = parse_int("max_age", fields.max_age, minimum=0, maximum=99) if fields.max_age not in (None, "") else None
+    if min_age is not None and max_age is not None and min_age > max_age:
+        raise InvalidField("max_age", "below_min_age", "the maximum age is below the minimum age")
+    values["min_age"], values["max_age"] = min_age, max_age
+    values["benefits"] = sorted({_choice("benefits", Benefit, b).value for b in fields.benefits})
+    values["start_date"] = _date("start_date", fields.start_date)
+    return values
+
+
+def listing_of(job: Job, employer: Employer) -> Listing:
+    """What the screener reads of a job: the same fields as a listing in the sample file."""
+    location = f"abroad: {job.country}" if job.country else geo.province(job.province_code or "").name_en
+    return Listing(
+        id=str(job.id),
+        title=job.title,
+        description=job.description,
+        employer_name=employer.name,
+        employer_kind=employer.kind.value,
+        licence_no=employer.licence_no,
+        location=location,
+        sector=job.sector_code,
+        salary_amount=float(job.salary_amount) if job.salary_amount is not None else None,
+        salary_currency=job.salary_currency.value if job.salary_currency else None,
+        salary_period=job.salary_period.value if job.salary_period else None,
+        min_age=job.min_age,
+        max_age=job.max_age,
+        contact=job.contact or employer.contact_phone,
+    )
+
+
+async def _employer_job(uow: UnitOfWork, job_id: int, employer_id: int) -> Job:
+    job = await uow.session.get(Job, job_id, with_for_update=True)
+    if job is None or job.employer_id != employer_id:
+        raise NotFound("job", job_id)
+    return job
+
+
+@dataclass(frozen=True)
+class CreateJob:
+    employer_id: int
+    fields: JobFields
+    actor: str
+
+
+async def create_job(cmd: CreateJob, uow: UnitOfWork) -> int:
+    """Save a draft listing."""
+    async with uow:
+        employer = await uow.session.get(Employer, cmd.employer_id)
+        if employer is None:
+            raise NotFound("employer", cmd.employer_id)
+        if employer.verification is Verification.REJECTED:
+            raise NotAllowed("this employer was rejected by the moderators")
+        values = await validate_fields(uow, cmd.fields)
+        job = Job(employer_id=employer.id, status=JobStatus.DRAFT, created_at=uow.now(), **values)
+        uow.session.add(job)
+        await uow.session.flush()
+        uow.audit(cmd.actor, "job.created", "job", job.id)
+        await uow.commit()
+        return job.id
+
+
+@dataclass(frozen=True)
+class EditJob:
+    job_id: int
+    employer_id: int
+    fields: JobFields
+    actor: str
+
+
+async def edit_job(cmd: EditJob, uow: UnitOfWork) -> None:
+    """Change a draft, or a listing the moderators sent back for changes."""
+    async with uow:
+        job = await _employer_job(uow, cmd.job_id, cmd.employer_id)
+        if job.status not in EDITABLE:
+            raise NotAllowed(f"a {job.status.value} listing cannot be edited")
+        for name, value in (await validate_fields(uow, cmd.fields)).items():
+            setattr(job, name, value)
+        uow.audit(cmd.actor, "job.edited", "job", job.id)
+        await uow.commit()
+
+
+@dataclass(frozen=True)
+class AttachVoiceClip:
+    job_id: int
+    employer_id: int
+    clip: str  # a normalised file (media checked length and format); approved with the listing
+    actor: str
+
+
+async def attach_voice_clip(cmd: AttachVoiceClip, uow: UnitOfWork) -> None:
+    async with uow:
+        job = await _employer_job(uow, cmd.job_id, cmd.employer_id)
+        if job.status not in EDITABLE:
+            raise NotAllowed(f"a {job.status.value} listing cannot be edited")
+        job.voice_clip, job.voice_clip_approved = cmd.clip, False
+        uow.audit(cmd.actor, "job.voice_clip", "job", job.id)
+        await uow.commit()
+
+
+@dataclass(frozen=True)
+class SubmitJob:
+    job_id: int
+    employer_id: int
+    actor: str
+
+
+async def submit_job(cmd: SubmitJob, uow: UnitOfWork) -> tuple[str, tuple[str, ...]]:
+    """Screen the listing and queue it for a moderator; returns the risk and its reasons."""
+    async with uow:
+        job = await _employer_job(uow, cmd.job_id, cmd.employer_id)
+        job.move_to(JobStatus.PENDING_REVIEW, uow.now())
+        assessment = screen(listing_of(job, job.employer))
+        job.risk, job.risk_reasons = assessment.risk.value, list(assessment.reasons)
+        uow.audit(cmd.actor, "job.submitted", "job", job.id, risk=job.risk, reasons=job.risk_reasons)
+        uow.emit("job.submitted", job_id=job.id, risk=job.risk)
+        await uow.commit()
+        return job.risk, assessment.reasons
+
+
+@dataclass(frozen=True)
+class ModerateJob:
+    job_id: int
+    moderator: str
+    decision: Decision
+    reason: str | None = None
+
+
+async def moderate_job(cmd: ModerateJob, uow: UnitOfWork) -> JobStatus:
+    """Approve (publish), reject or send back a pending listing; the row lock makes one decision win."""
+    reason = clean_text("reason", cmd.reason, max_length=500) or None
+    if cmd.decision in (Decision.REJECT, Decision.REQUEST_CHANGES) and not reason:
+        raise InvalidField("reason", "required", "say why, so the employer can act on it")
+    async with uow:
+        job = await uow.session.get(Job, cmd.job_id, with_for_update=True)
+        if job is None:
+            raise NotFound("job", cmd.job_id)
+        now = uow.now()
+        if cmd.decision is Decision.APPROVE:
+            job.move_to(JobStatus.PUBLISHED, now)
+            job.expires_at = now + DEFAULT_LIFETIME
+            job.voice_clip_approved = job.voice_clip is not None
+            job.rejection_reason = job.change_note = None
+        elif cmd.decision is Decision.REJECT:
+            job.move_to(JobStatus.REJECTED, now)
+            job.rejection_reason = reason
+        elif cmd.decision is Decision.REQUEST_CHANGES:
+            job.move_to(JobStatus.CHANGES_REQUESTED, now)
+            job.change_note = reason
+        else:
+            raise InvalidField("decision", "invalid_choice", "approve, reject or request_changes")
+        uow.session.add(
+            ModerationDecision(
+                job_id=job.id,
+                moderator=cmd.moderator,
+                decision=cmd.decision,
+                reason=reason,
+                risk=job.risk,
+                created_at=now,
+            )
+        )
+        uow.audit(cmd.moderator, f"job.{cmd.decision.value}", "job", job.id, reason=reason)
+        uow.emit(f"job.{job.status.value}", job_id=job.id, employer_id=job.employer_id, reason=reason)
+        await uow.commit()
+        return job.status
+
+
+@dataclass(frozen=True)
+class CloseJob:
+    job_id: int
+    employer_id: int
+    actor: str
+    filled: bool  # True: all positions filled; False: withdrawn
+
+
+async def close_job(cmd: CloseJob, uow: UnitOfWork) -> None:
+    async with uow:
+        job = await _employer_job(uow, cmd.job_id, cmd.employer_id)
+        job.move_to(JobStatus.FILLED if cmd.filled else JobStatus.WITHDRAWN, uow.now())
+        uow.audit(cmd.actor, f"job.{job.status.value}", "job", job.id)
+        uow.emit(f"job.{job.status.value}", job_id=job.id)
+        await uow.commit()
+
+
+async def expire_jobs(uow: UnitOfWork) -> int:
+    """Mark published listings past their expiry as expired; returns how many."""
+    async with uow:
+        now = uow.now()
+        expired = (
+            await uow.session.scalars(
+                update(Job)
+                .where(Job.status == JobStatus.PUBLISHED, Job.expires_at <= now)
+                .values(status=JobStatus.EXPIRED, closed_at=now)
+                .returning(Job.id)
+            )
+        ).all()
+        for job_id in expired:
+            uow.audit("system", "job.expired", "job", job_id)
+        await uow.commit()
+        return len(expired)
+
+
+async def live_jobs(
+    uow: UnitOfWork,
+    *,
+    province_code: str | None = None,
+    sector_code: str | None = None,
+    offset: int = 0,
+    limit: int = 5,
+    now: datetime | None = None,
+) -> list[Job]:
+    """Published, unexpired listings, newest first, optionally by province and sector."""
+    now = now or uow.now()
+    query = select(Job).where(Job.status == JobStatus.PUBLISHED, Job.expires_at > now)
+    if province_code:
+        query = query.where(Job.province_code == province_code)
+    if sector_code:
+        query = query.where(Job.sector_code == sector_code)
+    query = query.order_by(Job.published_at.desc(), Job.id.desc()).offset(offset).limit(limit)
+    return list((await uow.session.scalars(query)).all())

@@ -1,0 +1,82 @@
+"""Monthly figures, the ones Bong Pheak reported: active relatives per channel, jobs, applications, calls, hires."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, DateTime, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from jobs_core.clock import PHNOM_PENH
+from jobs_core.model import Application, ApplicationStatus, Call, Job, Relative, RelativeActivity
+
+
+@dataclass
+class MonthStats:
+    month: date
+    active_relatives: dict[str, int] = field(default_factory=dict)
+    jobs_published: int = 0
+    applications: dict[str, int] = field(default_factory=dict)
+    calls_placed: int = 0
+    calls_answered: int = 0
+    hires: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "month": self.month.strftime("%Y-%m"),
+            "active_relatives": self.active_relatives,
+            "jobs_published": self.jobs_published,
+            "applications": self.applications,
+            "calls_placed": self.calls_placed,
+            "calls_answered": self.calls_answered,
+            "hires": self.hires,
+        }
+
+
+def _month(column: ColumnElement[datetime] | InstrumentedAttribute[datetime | None]) -> ColumnElement[datetime]:
+    """First day of the Phnom Penh month of a timestamptz column."""
+    return func.date_trunc("month", func.timezone(str(PHNOM_PENH), column), type_=DateTime)
+
+
+async def monthly_stats(session: AsyncSession) -> list[MonthStats]:
+    """Every month with any activity, oldest first."""
+    months: dict[date, MonthStats] = defaultdict(lambda: MonthStats(date.min))
+
+    def at(value: object) -> MonthStats:
+        key = value.date() if hasattr(value, "date") else value
+        assert isinstance(key, date)
+        stats = months[key]
+        stats.month = key
+        return stats
+
+    for month, channel, count in await session.execute(
+        select(RelativeActivity.month, Relative.channel, func.count())
+        .join(Relative, Relative.id == RelativeActivity.relative_id)
+        .group_by(RelativeActivity.month, Relative.channel)
+    ):
+        at(month).active_relatives[channel.value] = count
+    published = _month(Job.published_at)
+    for month, count in await session.execute(
+        select(published, func.count()).where(Job.published_at.is_not(None)).group_by(published)
+    ):
+        at(month).jobs_published = count
+    created = _month(Application.created_at)
+    for month, channel, count in await session.execute(
+        select(created, Application.channel, func.count()).group_by(created, Application.channel)
+    ):
+        at(month).applications[channel.value] = count
+    placed = _month(Call.placed_at)
+    for month, placed_count, answered_count in await session.execute(
+        select(placed, func.count(), func.count(Call.answered_at)).where(Call.placed_at.is_not(None)).group_by(placed)
+    ):
+        stats = at(month)
+        stats.calls_placed, stats.calls_answered = placed_count, answered_count
+    hired = _month(Application.status_changed_at)
+    for month, count in await session.execute(
+        select(hired, func.count()).where(Application.status == ApplicationStatus.HIRED).group_by(hired)
+    ):
+        at(month).hires = count
+    return [months[m] for m in sorted(months)]

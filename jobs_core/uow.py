@@ -1,0 +1,58 @@
+"""Unit of work: one database transaction that rolls back unless the service commits it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from jobs_core.model import AuditEntry, Event
+from jobs_core.model.base import utcnow
+
+
+class UnitOfWork:
+    """``async with uow: ...; await uow.commit()``; leaving without commit rolls everything back."""
+
+    session: AsyncSession
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], now: datetime | None = None) -> None:
+        self._session_factory = session_factory
+        self._fixed_now = now
+
+    def now(self) -> datetime:
+        """The service's clock: fixed when a test or a replay gives one, else the real UTC time."""
+        return self._fixed_now or utcnow()
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._session_factory()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    def audit(self, actor: str, action: str, subject_type: str, subject_id: int | None, **detail: Any) -> None:
+        """Record who did what, in the same transaction as the change itself."""
+        self.session.add(
+            AuditEntry(
+                actor=actor,
+                action=action,
+                subject_type=subject_type,
+                subject_id=subject_id,
+                detail=detail,
+                at=self.now(),
+            )
+        )
+
+    def emit(self, kind: str, **payload: Any) -> None:
+        """Queue a domain event; it exists only if the transaction commits."""
+        self.session.add(Event(kind=kind, payload=payload, created_at=self.now()))
