@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,13 +52,17 @@ def database_url(configured: str | None, data_dir: Path) -> Iterator[str]:
         return
     pgdata = data_dir / "pgdata"
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        import pgserver
-    except ImportError:
-        pass  # Python versions without the wheel: PostgreSQL from PATH below
-    else:
-        log.info("starting embedded PostgreSQL in %s", pgdata)
-        server = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
+    with warnings.catch_warnings():
+        # pgserver asks platformdirs for a runtime folder, which warns where XDG_RUNTIME_DIR is unset.
+        warnings.simplefilter("ignore")
+        try:
+            import pgserver
+        except ImportError:
+            pgserver = None  # Python versions without the wheel: PostgreSQL from PATH below
+        if pgserver is not None:
+            log.info("starting embedded PostgreSQL in %s", pgdata)
+            server = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
+    if pgserver is not None:
         try:
             yield server.get_uri()
         finally:
