@@ -1,0 +1,143 @@
+"""Utterance → audio file: clips joined in-process with pydub, encoded by one ffmpeg, cached by content."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Literal
+
+from media import audio
+from media.audio import AudioSegment
+from media.composer import PHRASE_PAUSE_MS, WORD_GAP_MS, Part, Utterance
+from media.ffmpeg import FfmpegError, ffmpeg_exe, probe
+from media.packs import PLACEHOLDER_NOTICE, PackError, PromptPack
+
+log = logging.getLogger(__name__)
+
+Format = Literal["ogg", "mp3"]
+FORMATS: tuple[Format, ...] = ("ogg", "mp3")
+
+# Telegram's sendVoice wants OGG/Opus (48 kHz mono); Twilio <Play>, Messenger and the website get MP3.
+ENCODER_ARGS: dict[str, list[str]] = {
+    "ogg": ["-c:a", "libopus", "-b:a", "32k", "-ar", "48000", "-ac", "1", "-application", "voip", "-f", "ogg"],
+    "mp3": ["-c:a", "libmp3lame", "-b:a", "48k", "-ar", "24000", "-ac", "1", "-f", "mp3"],
+}
+
+
+class Renderer:
+    """Renders utterances with the packs of each language into a content-addressed cache of audio files."""
+
+    def __init__(self, packs: Mapping[str, PromptPack], cache_dir: Path, ffmpeg: str | None = None) -> None:
+        self.packs = dict(packs)
+        self.render_dir = cache_dir / "renders"
+        self.ffmpeg = ffmpeg_exe(ffmpeg)
+        self._announced: set[str] = set()
+
+    def pack(self, lang: str) -> PromptPack:
+        """The pack speaking lang."""
+        try:
+            return self.packs[lang]
+        except KeyError:
+            raise PackError(f"no prompt pack loaded for language {lang!r}") from None
+
+    def cache_path(self, utterance: Utterance, fmt: Format) -> Path:
+        """Where the rendering of utterance in fmt lives: named by a hash of everything that shapes it."""
+        pack = self.pack(utterance.lang)
+        recipe = {
+            "pack": pack.identity,
+            "encoder": ENCODER_ARGS[fmt],
+            "pauses": [WORD_GAP_MS, PHRASE_PAUSE_MS],
+            "phrases": [[_part_id(p) for p in phrase] for phrase in utterance.phrases],
+        }
+        digest = hashlib.sha256(json.dumps(recipe, separators=(",", ":")).encode()).hexdigest()
+        return self.render_dir / f"{digest[:40]}.{fmt}"
+
+    def render(self, utterance: Utterance, fmt: Format) -> Path:
+        """The audio file for utterance in fmt, rendered now unless the cache already has it."""
+        if fmt not in ENCODER_ARGS:
+            raise ValueError(f"unknown audio format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        path = self.cache_path(utterance, fmt)
+        if path.exists():
+            return path
+        pack = self.pack(utterance.lang)
+        if pack.manifest.placeholder and pack.lang not in self._announced:
+            self._announced.add(pack.lang)
+            log.warning("rendering %s with a %s", pack.lang, PLACEHOLDER_NOTICE)
+        self._encode(self.join(utterance), fmt, path)
+        return path
+
+    async def render_async(self, utterance: Utterance, fmt: Format) -> Path:
+        """render() in a worker thread, so ffmpeg never blocks the event loop."""
+        path = self.cache_path(utterance, fmt)
+        if path.exists():
+            return path
+        return await asyncio.to_thread(self.render, utterance, fmt)
+
+    def prerender(self, utterances: Iterable[Utterance], formats: Iterable[Format] = FORMATS) -> list[Path]:
+        """Render ahead of time (at publish), so no send waits for ffmpeg."""
+        formats = tuple(formats)
+        return [self.render(u, fmt) for u in utterances for fmt in formats]
+
+    async def prerender_async(self, utterances: Iterable[Utterance], formats: Iterable[Format] = FORMATS) -> list[Path]:
+        """prerender() off the event loop."""
+        return await asyncio.to_thread(self.prerender, list(utterances), tuple(formats))
+
+    def join(self, utterance: Utterance) -> AudioSegment:
+        """The utterance as one PCM segment: clips with short gaps, phrases with breathing pauses."""
+        pack = self.pack(utterance.lang)
+        pack.prepare(p for p in utterance.parts if isinstance(p, str))
+        rate = pack.sample_rate
+        word_gap, pause = audio.silence_pcm(WORD_GAP_MS, rate), audio.silence_pcm(PHRASE_PAUSE_MS, rate)
+        chunks: list[bytes] = []
+        for i, phrase in enumerate(utterance.phrases):
+            if i:
+                chunks.append(pause)
+            for j, part in enumerate(phrase):
+                if j:
+                    chunks.append(word_gap)
+                chunks.append(self._segment(pack, part).raw_data)
+        # Joining raw bytes once beats pydub's `+`, which copies the whole result at every step.
+        return audio.from_pcm(b"".join(chunks), rate)
+
+    def duration_ms(self, path: Path) -> int:
+        """Length of a rendered file."""
+        return probe(path, self.ffmpeg).duration_ms
+
+    def _segment(self, pack: PromptPack, part: Part) -> AudioSegment:
+        if isinstance(part, str):
+            return pack.segment(part)
+        return audio.as_mono(audio.read_wav(part), pack.sample_rate)
+
+    def _encode(self, segment: AudioSegment, fmt: Format, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".{fmt}.part")
+        os.close(fd)
+        tmp = Path(tmp_name)
+        args = [self.ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-y"]
+        args += ["-f", "s16le", "-ar", str(segment.frame_rate), "-ac", "1", "-i", "pipe:0"]
+        args += [*ENCODER_ARGS[fmt], str(tmp)]
+        try:
+            result = subprocess.run(args, input=segment.raw_data, capture_output=True, check=False)
+            if result.returncode != 0:
+                message = result.stderr.decode(errors="replace").strip().splitlines()
+                raise FfmpegError(f"encoding {fmt} failed: {message[-1] if message else result.returncode}")
+            # Readers only ever see a complete file under the cache name.
+            os.replace(tmp, path)
+        finally:
+            # Also on KeyboardInterrupt or a cancelled task: no half-written file stays behind.
+            tmp.unlink(missing_ok=True)
+
+
+def _part_id(part: Part) -> str:
+    if isinstance(part, str):
+        return part
+    # Employer clips are stored under a name derived from their content; size and mtime guard against reuse.
+    st = part.stat()
+    return f"file:{part.resolve()}:{st.st_size}:{st.st_mtime_ns}"
