@@ -349,12 +349,13 @@ class DurationReport:
     max_ms: int
     over_limit: int
     limit_ms: int
+    shortened: int = 0  # pitches that had optional details left out to fit
 
     def __str__(self) -> str:
         s = _seconds
         return (
             f"{self.count} pitches: min {s(self.min_ms)}, median {s(self.median_ms)}, p95 {s(self.p95_ms)}, "
-            f"max {s(self.max_ms)}; {self.over_limit} over {s(self.limit_ms)}"
+            f"max {s(self.max_ms)}; {self.shortened} shortened to fit, {self.over_limit} over {s(self.limit_ms)}"
         )
 
 
@@ -366,7 +367,12 @@ def pitch_duration_report(
     jobs: Iterable[PitchJob], lang: str, durations: ClipDurations, limit_ms: int = PITCH_LIMIT_MS
 ) -> DurationReport:
     """Distribution of pitch lengths for jobs, as composed (and fitted) for lang."""
-    lengths = sorted(estimate_ms(compose_pitch(job, lang, durations, limit_ms), durations) for job in jobs)
+    lengths, shortened = [], 0
+    for job in jobs:
+        pitch = compose_pitch(job, lang, durations, limit_ms)
+        lengths.append(estimate_ms(pitch, durations))
+        shortened += pitch != compose_pitch(job, lang)
+    lengths.sort()
     if not lengths:
         raise ValueError("no jobs to report on")
     p95 = lengths[min(len(lengths) - 1, round(0.95 * (len(lengths) - 1)))]
@@ -378,6 +384,7 @@ def pitch_duration_report(
         max_ms=lengths[-1],
         over_limit=sum(1 for ms in lengths if ms > limit_ms),
         limit_ms=limit_ms,
+        shortened=shortened,
     )
 
 
