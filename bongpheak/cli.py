@@ -30,6 +30,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Their INFO lines describe every step of starting a server or migrating; the operator needs the outcome.
+    for chatty in ("pgserver", "alembic"):
+        logging.getLogger(chatty).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     try:
         result = args.handler(args)
     except CommandError as exc:

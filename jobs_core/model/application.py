@@ -64,9 +64,9 @@ class Application(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     status_changed_at: Mapped[datetime | None]
 
-    job: Mapped[Job] = relationship(lazy="joined")
-    worker: Mapped[Worker | None] = relationship(lazy="joined")
-    relative: Mapped[Relative | None] = relationship(lazy="joined")
+    job: Mapped[Job] = relationship(lazy="selectin")
+    worker: Mapped[Worker | None] = relationship(lazy="selectin")
+    relative: Mapped[Relative | None] = relationship(lazy="selectin")
 
     def move_to(self, target: ApplicationStatus, at: datetime) -> None:
         check_transition("application", APPLICATION_STEPS, self.status, target)

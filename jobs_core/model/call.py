@@ -88,7 +88,7 @@ class Call(Base):
     answered_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
 
-    worker: Mapped[Worker] = relationship(lazy="joined")
+    worker: Mapped[Worker] = relationship(lazy="selectin")
 
     def move_to(self, target: CallStatus) -> None:
         check_transition("call", CALL_STEPS, self.status, target)

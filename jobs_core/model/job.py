@@ -135,8 +135,8 @@ class Job(Base):
     published_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
 
-    employer: Mapped[Employer] = relationship(lazy="joined")
-    sector: Mapped[Sector] = relationship(lazy="joined")
+    employer: Mapped[Employer] = relationship(lazy="selectin")
+    sector: Mapped[Sector] = relationship(lazy="selectin")
 
     def move_to(self, target: JobStatus, at: datetime) -> None:
         """Change status if the lifecycle allows it, stamping when."""

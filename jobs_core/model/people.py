@@ -119,8 +119,8 @@ class Nomination(Base):
     relation: Mapped[Relationship] = mapped_column(enum_type(Relationship))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    worker: Mapped[Worker] = relationship(back_populates="nominations", lazy="joined")
-    relative: Mapped[Relative] = relationship(back_populates="nominations", lazy="joined")
+    worker: Mapped[Worker] = relationship(back_populates="nominations", lazy="selectin")
+    relative: Mapped[Relative] = relationship(back_populates="nominations", lazy="selectin")
 
 
 class Subscription(Base):

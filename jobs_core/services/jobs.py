@@ -52,7 +52,7 @@ class JobFields:
 
     title: str
     sector: str
-    province: str | None
+    province: str | None = None  # None only for work abroad (``country``)
     description: str = ""
     district: str | None = None
     country: str | None = None
@@ -156,7 +156,6 @@ def listing_of(job: Job, employer: Employer) -> Listing:
     """What the screener reads of a job: the same fields as a listing in the sample file."""
     location = f"abroad: {job.country}" if job.country else geo.province(job.province_code or "").name_en
     return Listing(
-        id=str(job.id),
         title=job.title,
         description=job.description,
         employer_name=employer.name,

@@ -1,0 +1,42 @@
+"""`bongpheak seed --demo`: realistic Cambodian demo data."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from tqdm import tqdm
+
+from bongpheak.bootstrap import connect, running_database
+from bongpheak.commands import CommandError
+from bongpheak.demo_seed import already_seeded, seed_demo
+from bongpheak.settings import Settings
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("seed", help="load demo data")
+    parser.add_argument("--demo", action="store_true", help="employers, jobs, relatives, workers, calls, applications")
+    parser.set_defaults(handler=_seed)
+
+
+def _seed(args: argparse.Namespace) -> int:
+    if not args.demo:
+        raise CommandError("say what to seed: --demo")
+    with running_database(Settings()) as url:
+        asyncio.run(seed(url))
+    return 0
+
+
+async def seed(url: str) -> None:
+    """Seed the demo once; a database that already has employers is left alone."""
+    async with connect(url) as db:
+        if await already_seeded(db.sessions):
+            print("demo data already present; nothing added")
+            return
+        with tqdm(total=5, desc="seeding demo", unit="step") as bar:
+            report = await seed_demo(db.sessions, progress=lambda _n: bar.update(1))
+    print(
+        f"seeded {report.employers} employers, {report.jobs} listings ({report.flagged} flagged by screening), "
+        f"{report.relatives} relatives, {report.workers} workers, {report.calls} calls, "
+        f"{report.applications} applications"
+    )

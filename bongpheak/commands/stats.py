@@ -1,0 +1,54 @@
+"""`bongpheak stats`: the monthly figures Bong Pheak reported."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+
+from bongpheak.bootstrap import connect, running_database
+from bongpheak.settings import Settings
+from jobs_core.stats import MonthStats, monthly_stats
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("stats", help="monthly figures")
+    parser.add_argument("--json", action="store_true", help="one JSON object per month")
+    parser.set_defaults(handler=_stats)
+
+
+def _stats(args: argparse.Namespace) -> int:
+    with running_database(Settings()) as url:
+        print(asyncio.run(render_stats(url, as_json=args.json)))
+    return 0
+
+
+async def render_stats(url: str, as_json: bool = False) -> str:
+    async with connect(url, pool_size=2) as db, db.sessions() as session:
+        months = await monthly_stats(session)
+    if as_json:
+        return "\n".join(json.dumps(m.as_dict(), ensure_ascii=False) for m in months)
+    return format_table(months)
+
+
+def format_table(months: list[MonthStats]) -> str:
+    """A plain-text table an operator can paste into a report."""
+    header = ("month", "relatives tg/ms", "jobs", "apps ivr/tg/ms/web", "calls placed/answered", "hires")
+    rows = [header]
+    for m in months:
+        rel = m.active_relatives
+        app = m.applications
+        rows.append(
+            (
+                m.month.strftime("%Y-%m"),
+                f"{rel.get('telegram', 0)}/{rel.get('messenger', 0)}",
+                str(m.jobs_published),
+                "/".join(str(app.get(c, 0)) for c in ("ivr", "telegram", "messenger", "web")),
+                f"{m.calls_placed}/{m.calls_answered}",
+                str(m.hires),
+            )
+        )
+    if len(rows) == 1:
+        return "no activity yet"
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in rows)
