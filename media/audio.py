@@ -28,7 +28,9 @@ def from_pcm(pcm: bytes, sample_rate: int) -> AudioSegment:
 
 def read_wav(path: Path) -> AudioSegment:
     """Read a WAV file (pydub parses WAV itself, no ffmpeg)."""
-    return AudioSegment.from_wav(str(path))
+    # Hand pydub an open file: given a path it leaves the file open for the garbage collector.
+    with path.open("rb") as f:
+        return AudioSegment.from_wav(f)
 
 
 def write_wav(segment: AudioSegment, path: Path) -> None:

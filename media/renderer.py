@@ -9,6 +9,7 @@ import logging
 import os
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Literal
@@ -39,6 +40,21 @@ class Renderer:
         self.render_dir = cache_dir / "renders"
         self.ffmpeg = ffmpeg_exe(ffmpeg)
         self._announced: set[str] = set()
+        self.remove_stale_parts()
+
+    def remove_stale_parts(self, older_than_s: float = 3600) -> int:
+        """Delete temp files left by a process killed mid-render (they are never served, only clutter)."""
+        if not self.render_dir.is_dir():
+            return 0
+        cutoff, removed = time.time() - older_than_s, 0
+        for path in self.render_dir.glob(".*.part"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                pass  # another process cleaned it first
+        return removed
 
     def pack(self, lang: str) -> PromptPack:
         """The pack speaking lang."""
