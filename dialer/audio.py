@@ -1,0 +1,75 @@
+"""Where the dialer gets its audio: a URL path of an MP3 for an utterance, and a spoken fallback text.
+
+The port is small so the flows and their tests do not care how audio is made; ``MediaAudio`` renders with
+the media package (cached by content), ``SilentAudio`` is for tests that only look at the keys.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Protocol
+
+from media.catalog import load_catalog
+from media.composer import Utterance
+from media.renderer import Renderer
+
+log = logging.getLogger(__name__)
+
+MEDIA_PREFIX = "/voice/media/"
+_SAFE_NAME = re.compile(r"^[0-9a-f]{16,64}\.mp3$")
+
+
+class VoiceAudio(Protocol):
+    async def url_path(self, utterance: Utterance) -> str:
+        """The path (under our public base URL) of the utterance as MP3; raises when it cannot be made."""
+        ...
+
+    def file(self, name: str) -> Path | None:
+        """The MP3 file served under MEDIA_PREFIX + name, or None."""
+        ...
+
+
+def fallback_text(utterance: Utterance) -> str:
+    """What <Say> speaks when the audio is missing: the catalog's gloss of each clip."""
+    catalog = load_catalog()
+    words = []
+    for part in utterance.parts:
+        if isinstance(part, str) and part in catalog:
+            words.append(catalog[part].gloss)
+    return " ".join(words) or "Bong Pheak job information."
+
+
+class MediaAudio:
+    """Utterances rendered by media's Renderer into its content-addressed cache and served from there."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        self.renderer = renderer
+
+    async def url_path(self, utterance: Utterance) -> str:
+        path = await self.renderer.render_async(utterance, "mp3")
+        return MEDIA_PREFIX + path.name
+
+    def file(self, name: str) -> Path | None:
+        if not _SAFE_NAME.match(name):
+            return None
+        path = self.renderer.render_dir / name
+        return path if path.is_file() else None
+
+
+class SilentAudio:
+    """No audio at all: every prompt falls back to <Say> (tests of keys and state only)."""
+
+    async def url_path(self, utterance: Utterance) -> str:
+        raise LookupError("no audio configured")
+
+    def file(self, name: str) -> Path | None:
+        return None
+
+
+def media_audio(cache_dir: Path, pack_dir: Path | None = None, ffmpeg: str | None = None) -> MediaAudio:
+    """MediaAudio over the prompt packs (None: the bundled placeholder packs)."""
+    from media.packs import load_packs
+
+    return MediaAudio(Renderer(load_packs(cache_dir, pack_dir, ffmpeg), cache_dir, ffmpeg))

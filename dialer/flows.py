@@ -1,0 +1,408 @@
+"""The IVR call flows as a state table: each step answers a webhook with TwiML and says what comes next.
+
+Steps: consent (1 yes, 9 never) · menu (1 apply, 2 back in an hour, 3 back tomorrow, 4 again, 9 stop, 0 bye)
+· experience (1 yes, 2 no) · checkin (1 all well, 9 or 2 help). A call carries up to ``jobs_per_call`` jobs;
+after an application, or after the menu went unanswered twice, the next job follows. See docs/ivr.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import noload
+from twilio.twiml.voice_response import VoiceResponse
+
+from dialer.audio import VoiceAudio, fallback_text
+from dialer.hours import CallingHours
+from dialer.lifecycle import MACHINE_ANSWERS
+from dialer.scheduling import cancel_open_calls, schedule_callback
+from dialer.settings import DialerSettings
+from jobs_core.errors import DomainError
+from jobs_core.model import Call, CallPurpose, CallStatus, Consent, Event, Job, Nomination, ReportPriority, Worker
+from jobs_core.services.applications import Apply, apply
+from jobs_core.services.people import RecordConsent, record_consent
+from jobs_core.services.reports import ReportProblem, report_problem
+from jobs_core.uow import UnitOfWork
+from media import composer
+from media.catalog import BENEFITS, COUNTRIES, SECTORS
+from media.composer import PitchJob, Utterance
+
+log = logging.getLogger(__name__)
+
+LIVE = (CallStatus.QUEUED, CallStatus.IN_PROGRESS)
+MAX_REPLAYS = 3
+ALARM_KEYS = ("9", "2")  # 9 as designed; the recorded check-in question says 2, so both raise the alarm
+
+
+@dataclass
+class Turn:
+    """What one webhook answers: prompts to play, whether to wait for a key (and at which step), or hang up."""
+
+    speech: list[Utterance]
+    gather_step: str | None = None
+
+
+def hang_up(*speech: Utterance) -> Turn:
+    return Turn(list(speech))
+
+
+def ask(step: str, *speech: Utterance) -> Turn:
+    return Turn(list(speech), step)
+
+
+class CallFlows:
+    """Answers the provider's webhooks for our outbound calls."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: DialerSettings,
+        audio: VoiceAudio,
+        now: Callable[[], datetime],
+        hang_up_call: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.audio = audio
+        self.now = now
+        self.hang_up_call = hang_up_call
+        self.lang = settings.language
+        self.hours = CallingHours.of(settings)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, now=self.now())
+
+    # --- webhooks -------------------------------------------------------------------------------------------
+
+    async def answer(self, call_id: int, attempt: int, params: dict[str, str]) -> str:
+        """The call was answered: the first prompt of its flow."""
+        async with self.sessions() as session, session.begin():
+            call = await self._live_call(session, call_id, attempt, params)
+            if call is None:
+                return await self.render(hang_up(composer.goodbye(self.lang)), call_id, attempt, 0)
+            state = dict(call.flow_state or {})
+            if call.status is CallStatus.QUEUED:
+                call.move_to(CallStatus.IN_PROGRESS)
+                call.answered_at = self.now()
+            if params.get("AnsweredBy") in MACHINE_ANSWERS:
+                state.update(machine=True, answered_by=params["AnsweredBy"], step="done")
+                call.flow_state = state
+                return str(VoiceResponse().hangup())
+            if state.get("step") not in (None, "start"):
+                # A repeated answer webhook: say the current step again, change nothing.
+                return await self.render(await self._current(session, call, state), call.id, attempt, state["seq"])
+            state["seq"] = int(state.get("seq", 0)) + 1
+            turn = await self._opening(session, call, state)
+            state["step"] = turn.gather_step or "done"
+            call.flow_state = state
+            return await self.render(turn, call.id, attempt, state["seq"])
+
+    async def gather(self, call_id: int, attempt: int, step: str, seq: int, params: dict[str, str]) -> str:
+        """A key was pressed (or none, after a timeout) at ``step``."""
+        digits = (params.get("Digits") or "").strip()[:1]
+        async with self.sessions() as session, session.begin():
+            call = await self._live_call(session, call_id, attempt, params)
+            if call is None:
+                return await self.render(hang_up(composer.goodbye(self.lang)), call_id, attempt, 0)
+            state = dict(call.flow_state or {})
+            if state.get("step") != step or int(state.get("seq", 0)) != seq:
+                # A duplicate or a replay: answer with where the call is now, write nothing.
+                log.info("call %s: stale gather (step %s seq %s) ignored", call.id, step, seq)
+                return await self.render(await self._current(session, call, state), call.id, attempt, state["seq"])
+            if call.status is CallStatus.QUEUED:
+                call.move_to(CallStatus.IN_PROGRESS)
+                call.answered_at = self.now()
+            if digits:
+                call.keys = [
+                    *(call.keys or []),
+                    {"step": step, "digits": digits, "at": self.now().isoformat(), "attempt": attempt},
+                ]
+            handler = STEPS.get(step)
+            turn = await handler(self, session, call, state, digits) if handler else hang_up(composer.goodbye())
+            state["seq"] = seq + 1
+            state["step"] = turn.gather_step or "done"
+            call.flow_state = state
+            return await self.render(turn, call.id, attempt, state["seq"])
+
+    async def _live_call(
+        self, session: AsyncSession, call_id: int, attempt: int, params: dict[str, str]
+    ) -> Call | None:
+        call = await session.get(Call, call_id, with_for_update=True, options=[noload(Call.worker)])
+        if call is None or call.attempts != attempt or call.status not in LIVE:
+            log.info("webhook for call %s attempt %s that is not live: goodbye", call_id, attempt)
+            return None
+        sid = params.get("CallSid")
+        if call.provider_sid is None and sid:
+            call.provider_sid = sid
+        elif sid and call.provider_sid != sid:
+            log.warning("call %s: webhook from %s but the call is %s", call_id, sid, call.provider_sid)
+            return None
+        if (call.flow_state or {}).get("step") == "done":
+            return None
+        return call
+
+    # --- TwiML ----------------------------------------------------------------------------------------------
+
+    async def render(self, turn: Turn, call_id: int, attempt: int, seq: int) -> str:
+        response = VoiceResponse()
+        if turn.gather_step is None:
+            for utterance in turn.speech:
+                await self._speak(response, utterance)
+            response.hangup()
+            return str(response)
+        query = urlencode({"call": call_id, "attempt": attempt, "step": turn.gather_step, "seq": seq})
+        action = f"{self.settings.public_base}/voice/gather?{query}"
+        gather = response.gather(
+            num_digits=1, action=action, method="POST", timeout=self.settings.gather_timeout, finish_on_key=""
+        )
+        for utterance in turn.speech:
+            await self._speak(gather, utterance)
+        # No key before the timeout: the same action without Digits.
+        response.redirect(action, method="POST")
+        return str(response)
+
+    async def _speak(self, verb: Any, utterance: Utterance) -> None:
+        try:
+            path = await self.audio.url_path(utterance)
+        except Exception as exc:
+            log.error("audio for %s unavailable (%s): speaking the fallback text", utterance.keys[:3], exc)
+            verb.say(fallback_text(utterance), language="en-US")
+            return
+        verb.play(self.settings.public_base + path)
+
+    # --- steps ----------------------------------------------------------------------------------------------
+
+    async def _relationship(self, session: AsyncSession, call: Call) -> str:
+        relation = None
+        if call.nomination_id is not None:
+            relation = await session.scalar(select(Nomination.relation).where(Nomination.id == call.nomination_id))
+        return relation.value if relation is not None else "relative"
+
+    async def _opening(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> Turn:
+        lang = self.lang
+        if call.purpose is CallPurpose.CONSENT:
+            return ask("consent", composer.consent_call(await self._relationship(session, call), lang))
+        if call.purpose is CallPurpose.CHECKIN:
+            return ask("checkin", composer.checkin_question(lang))
+        state.update(job=0, tries=0, replays=0)
+        opening = composer.intro(lang) + composer.recommended_by(await self._relationship(session, call), lang)
+        return await self._pitch(session, state, opening)
+
+    async def _pitch(self, session: AsyncSession, state: dict[str, Any], opening: Utterance | None = None) -> Turn:
+        jobs: list[int] = state.get("jobs", [])
+        index = int(state.get("job", 0))
+        if index >= len(jobs):
+            return hang_up(composer.goodbye(self.lang))
+        job = await session.get(Job, jobs[index])
+        speech = [opening] if opening is not None else []
+        speech.append(composer.pitch_intro(self.lang))
+        speech.append(pitch_of(job, self.lang) + composer.safety_line(self.lang))
+        speech.append(composer.job_menu(self.lang))
+        return ask("menu", *speech)
+
+    async def _current(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> Turn:
+        step = state.get("step")
+        if step == "consent":
+            return ask("consent", composer.consent_question(self.lang))
+        if step == "checkin":
+            return ask("checkin", composer.checkin_question(self.lang))
+        if step == "experience":
+            return ask("experience", composer.experience_question(self.lang))
+        if step == "menu":
+            return ask("menu", composer.job_menu(self.lang))
+        return hang_up(composer.goodbye(self.lang))
+
+    async def consent_step(self, session: AsyncSession, call: Call, state: dict[str, Any], digits: str) -> Turn:
+        lang = self.lang
+        if digits == "1":
+            await record_consent(RecordConsent(call.worker_id, Consent.CONSENTED, f"ivr:{call.id}"), self.uow())
+            state["decided"] = "consented"
+            return hang_up(composer.consent_thanks(lang), composer.goodbye(lang))
+        if digits == "9":
+            return await self._opt_out(session, call, state)
+        return self._again(state, "consent", composer.consent_question(lang), digits)
+
+    def _again(self, state: dict[str, Any], step: str, prompt: Utterance, digits: str) -> Turn:
+        """No key or a wrong one: the question once more, then goodbye."""
+        state["tries"] = int(state.get("tries", 0)) + 1
+        if state["tries"] > 1:
+            return hang_up(composer.goodbye(self.lang))
+        speech = [composer.invalid_key(self.lang)] if digits else []
+        return ask(step, *speech, prompt)
+
+    async def _opt_out(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> Turn:
+        await record_consent(RecordConsent(call.worker_id, Consent.OPTED_OUT, f"ivr:{call.id}"), self.uow())
+        await cancel_open_calls(session, call.worker_id, except_call=call.id)
+        state["decided"] = "opted_out"
+        return hang_up(composer.opt_out_confirmation(self.lang))
+
+    async def menu_step(self, session: AsyncSession, call: Call, state: dict[str, Any], digits: str) -> Turn:
+        lang, now = self.lang, self.now()
+        jobs: list[int] = state.get("jobs", [])
+        index = int(state.get("job", 0))
+        if digits == "1":
+            state["tries"] = 0
+            return ask("experience", composer.experience_question(lang))
+        if digits in ("2", "3"):
+            when = now + timedelta(hours=1) if digits == "2" else now + timedelta(days=1)
+            callback = await schedule_callback(
+                session, call.worker_id, jobs[index:], when, now, self.hours, call.nomination_id
+            )
+            state["decided"] = "callback"
+            state["callback_call"] = callback
+            return hang_up(composer.callback_confirmation("hour" if digits == "2" else "tomorrow", lang))
+        if digits == "4":
+            state["replays"] = int(state.get("replays", 0)) + 1
+            if state["replays"] <= MAX_REPLAYS:
+                return await self._pitch(session, state)
+        if digits == "9":
+            return await self._opt_out(session, call, state)
+        if digits == "0":
+            state["decided"] = "goodbye"
+            return hang_up(composer.goodbye(lang))
+        state["tries"] = int(state.get("tries", 0)) + 1
+        if state["tries"] <= 1:
+            speech = [composer.invalid_key(lang)] if digits else []
+            return ask("menu", *speech, composer.job_menu(lang))
+        return await self._next_job(session, state)
+
+    async def _next_job(self, session: AsyncSession, state: dict[str, Any], *before: Utterance) -> Turn:
+        state["job"] = int(state.get("job", 0)) + 1
+        state["tries"] = 0
+        turn = await self._pitch(session, state)
+        turn.speech[:0] = list(before)
+        if turn.gather_step is None:
+            state.setdefault("decided", "heard")
+        return turn
+
+    async def experience_step(self, session: AsyncSession, call: Call, state: dict[str, Any], digits: str) -> Turn:
+        if digits not in ("1", "2"):
+            state["tries"] = int(state.get("tries", 0)) + 1
+            if state["tries"] <= 1:
+                speech = [composer.invalid_key(self.lang)] if digits else []
+                return ask("experience", *speech, composer.experience_question(self.lang))
+        experience = {"1": "yes", "2": "no"}.get(digits, "unknown")
+        job_id = state["jobs"][int(state.get("job", 0))]
+        thanks: list[Utterance] = []
+        try:
+            application_id, created = await apply(
+                Apply(job_id=job_id, channel="ivr", worker_id=call.worker_id, experience=experience), self.uow()
+            )
+        except DomainError as exc:
+            log.info("call %s: application to job %s refused: %s", call.id, job_id, exc)
+        else:
+            state.setdefault("applied", []).append(job_id)
+            if created:
+                session.add(
+                    Event(
+                        kind="call.applied",
+                        payload={"worker_id": call.worker_id, "job_id": job_id, "application_id": application_id},
+                        created_at=self.now(),
+                    )
+                )
+            thanks.append(composer.company_will_contact(self.lang))
+        state["decided"] = "applied"
+        return await self._next_job(session, state, *thanks)
+
+    async def checkin_step(self, session: AsyncSession, call: Call, state: dict[str, Any], digits: str) -> Turn:
+        lang = self.lang
+        if digits == "1":
+            state["decided"] = "well"
+            return hang_up(composer.checkin_ok(lang))
+        if digits in ALARM_KEYS:
+            job_id = call.job_ids[0] if call.job_ids else None
+            report_id = await report_problem(
+                ReportProblem(
+                    reason="abuse",
+                    job_id=job_id,
+                    details="Post-hire check-in: the worker pressed for help "
+                    "(not paid / cannot leave / documents taken).",
+                    reporter_worker_id=call.worker_id,
+                    priority=ReportPriority.HIGH,
+                ),
+                self.uow(),
+            )
+            session.add(
+                Event(
+                    kind="checkin.alarm",
+                    payload={"worker_id": call.worker_id, "report_id": report_id, "call_id": call.id},
+                    created_at=self.now(),
+                )
+            )
+            state["decided"] = "alarm"
+            return hang_up(composer.checkin_help(lang), composer.safety_line(lang))
+        return self._again(state, "checkin", composer.checkin_question(lang), digits)
+
+
+STEPS: dict[str, Callable[[CallFlows, AsyncSession, Call, dict[str, Any], str], Awaitable[Turn]]] = {
+    "consent": CallFlows.consent_step,
+    "menu": CallFlows.menu_step,
+    "experience": CallFlows.experience_step,
+    "checkin": CallFlows.checkin_step,
+}
+
+
+def pitch_of(job: Job | None, lang: str) -> Utterance:
+    """The spoken pitch of a job; a closed or odd listing still gets its sector said."""
+    if job is None:
+        return composer.pitch_intro(lang)
+    try:
+        return composer.compose_pitch(pitch_job(job), lang)
+    except Exception as exc:
+        log.error("job %s: pitch could not be composed (%s); sector only", job.id, exc)
+        sector = job.sector_code if job.sector_code in SECTORS else "other"
+        return composer.compose_pitch(PitchJob(sector=sector), lang)
+
+
+def pitch_job(job: Job) -> PitchJob:
+    country = job.country if job.country and job.country.strip().lower().replace(" ", "_") in COUNTRIES else None
+    clip = Path(job.voice_clip) if job.voice_clip and job.voice_clip_approved else None
+    return PitchJob(
+        sector=job.sector_code if job.sector_code in SECTORS else "other",
+        province_code=job.province_code if not job.country else None,
+        country=country or (job.country or None),
+        salary_amount=Decimal(job.salary_amount) if job.salary_amount is not None else None,
+        salary_currency=job.salary_currency.value if job.salary_currency else None,
+        salary_period=job.salary_period.value if job.salary_period else None,
+        hours_start=job.hours_start,
+        hours_end=job.hours_end,
+        days_per_week=job.days_per_week,
+        benefits=tuple(b for b in job.benefits or () if b in BENEFITS),
+        gender=job.gender.value,
+        min_age=job.min_age,
+        max_age=job.max_age,
+        positions=job.positions,
+        start_date=job.start_date,
+        employer_clip=clip if clip is not None and clip.is_file() else None,
+    )
+
+
+async def pending_pitch_jobs(session: AsyncSession, worker: Worker, now: datetime) -> Sequence[int]:
+    """Live jobs of a worker's calls not yet heard (pending, waiting for a retry, or missed)."""
+    rows = await session.scalars(
+        select(Call)
+        .options(noload(Call.worker))
+        .where(
+            Call.worker_id == worker.id,
+            Call.purpose.in_((CallPurpose.JOB_PITCH, CallPurpose.CALLBACK)),
+            Call.status.in_((CallStatus.PENDING, CallStatus.RETRY_WAIT, CallStatus.FAILED)),
+        )
+        .order_by(Call.id)
+    )
+    job_ids: list[int] = []
+    for call in rows.all():
+        job_ids.extend(j for j in call.job_ids if j not in job_ids)
+    if not job_ids:
+        return []
+    jobs = (await session.scalars(select(Job).where(Job.id.in_(job_ids)))).all()
+    live = {job.id for job in jobs if job.is_live(now)}
+    return [j for j in job_ids if j in live]

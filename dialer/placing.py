@@ -1,0 +1,319 @@
+"""Claiming due calls and placing them: calling hours, caps, global pacing, exactly-once after a crash.
+
+A claim commits the call as ``queued`` (with its attempt number) *before* the provider is asked, so a crash
+can never place a call twice; the price is a claimed call whose placement is unknown. The recovery sweep
+settles those: it asks the provider for calls to that number created after the claim; one found is adopted,
+none means the request never got through and the call is due again.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import noload
+
+from dialer.hours import CallingHours
+from dialer.lifecycle import apply_status
+from dialer.provider import OutboundCall, ProviderRejected, VoiceProvider
+from dialer.settings import DialerSettings
+from dialer.tables import CallAttempt, DialerPacer
+from jobs_core.model import Call, CallPurpose, CallReason, CallStatus, Consent, Job, Worker
+
+log = logging.getLogger(__name__)
+
+CLAIM_LOCK = zlib.crc32(b"bongpheak.dialer.claim")
+BUSY_WORKER_DELAY = timedelta(minutes=10)
+PITCHES = (CallPurpose.JOB_PITCH, CallPurpose.CALLBACK)
+ACTIVE = (CallStatus.QUEUED, CallStatus.IN_PROGRESS)
+# Calls not heard of for this long stop counting against the concurrency cap (a lost final callback).
+STALE_ACTIVE = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class ClaimedCall:
+    call_id: int
+    attempt: int
+    worker_id: int
+    phone: str
+    placed_at: datetime
+
+
+def answer_url(settings: DialerSettings, call_id: int, attempt: int) -> str:
+    return f"{settings.public_base}/voice/answer?call={call_id}&attempt={attempt}"
+
+
+def status_url(settings: DialerSettings, call_id: int, attempt: int) -> str:
+    return f"{settings.public_base}/voice/status?call={call_id}&attempt={attempt}"
+
+
+async def active_calls(session: AsyncSession, now: datetime) -> int:
+    count = await session.scalar(
+        select(func.count()).select_from(Call).where(Call.status.in_(ACTIVE), Call.placed_at > now - STALE_ACTIVE)
+    )
+    return int(count or 0)
+
+
+async def claim_due(
+    sessions: async_sessionmaker[AsyncSession], settings: DialerSettings, now: datetime, limit: int
+) -> list[ClaimedCall]:
+    """Mark up to ``limit`` due calls as queued (committed) and return them for placing."""
+    hours = CallingHours.of(settings)
+    if limit <= 0 or not hours.is_open(now):
+        return []
+    async with sessions() as session, session.begin():
+        # Claims are serialised across dialer processes so the concurrency and daily caps are exact.
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
+        room = settings.max_concurrent_calls - await active_calls(session, now)
+        if room <= 0:
+            return []
+        calls = list(
+            (
+                await session.scalars(
+                    select(Call)
+                    .options(noload(Call.worker))
+                    .where(Call.status.in_((CallStatus.PENDING, CallStatus.RETRY_WAIT)), Call.next_attempt_at <= now)
+                    .order_by(Call.next_attempt_at, Call.id)
+                    .limit(min(limit, room) * 2)
+                    .with_for_update(skip_locked=True, of=Call)
+                )
+            ).all()
+        )
+        if not calls:
+            return []
+        worker_ids = sorted({c.worker_id for c in calls})
+        workers = {
+            w.id: w
+            for w in (
+                await session.scalars(
+                    select(Worker).where(Worker.id.in_(worker_ids)).order_by(Worker.id).with_for_update()
+                )
+            ).all()
+        }
+        busy = set(
+            (
+                await session.scalars(
+                    select(Call.worker_id).where(
+                        Call.worker_id.in_(worker_ids), Call.status.in_(ACTIVE), Call.placed_at > now - STALE_ACTIVE
+                    )
+                )
+            ).all()
+        )
+        placed_today: dict[int, int] = {
+            worker_id: int(count)
+            for worker_id, count in (
+                await session.execute(
+                    select(CallAttempt.worker_id, func.count())
+                    .where(CallAttempt.worker_id.in_(worker_ids), CallAttempt.placed_at >= hours.start_of_day(now))
+                    .group_by(CallAttempt.worker_id)
+                )
+            ).all()
+        }
+        job_ids = {j for c in calls if c.purpose in PITCHES for j in c.job_ids}
+        live_jobs = set()
+        if job_ids:
+            jobs = (await session.scalars(select(Job).where(Job.id.in_(job_ids)))).all()
+            live_jobs = {job.id for job in jobs if job.is_live(now)}
+        claimed: list[ClaimedCall] = []
+        for call in calls:
+            if len(claimed) >= min(limit, room):
+                break
+            worker = workers.get(call.worker_id)
+            verdict = _may_place(call, worker, live_jobs)
+            if verdict is not None:
+                call.move_to(CallStatus.CANCELED)
+                call.flow_state = {**(call.flow_state or {}), "canceled": verdict}
+                continue
+            assert worker is not None
+            if worker.id in busy:
+                call.next_attempt_at = now + BUSY_WORKER_DELAY
+                continue
+            if placed_today.get(worker.id, 0) >= settings.daily_calls_per_number:
+                call.next_attempt_at = hours.next_day_opening(now)
+                continue
+            call.move_to(CallStatus.QUEUED)
+            call.attempts += 1
+            call.placed_at = now
+            call.provider_sid = None
+            call.answered_at = call.ended_at = None
+            jobs_now = [j for j in call.job_ids if j in live_jobs][: settings.jobs_per_call]
+            call.flow_state = {"attempt": call.attempts, "jobs": jobs_now, "step": "start", "seq": 0}
+            session.add(CallAttempt(call_id=call.id, attempt=call.attempts, worker_id=worker.id, placed_at=now))
+            busy.add(worker.id)
+            placed_today[worker.id] = placed_today.get(worker.id, 0) + 1
+            claimed.append(ClaimedCall(call.id, call.attempts, worker.id, worker.phone, now))
+        return claimed
+
+
+def _may_place(call: Call, worker: Worker | None, live_jobs: set[int]) -> str | None:
+    """Why this call must not be placed at all (then it is canceled), or None."""
+    if worker is None or worker.consent is Consent.OPTED_OUT:
+        return "opted_out"
+    if call.purpose is CallPurpose.CONSENT and worker.consent is Consent.CONSENTED:
+        return "already_consented"
+    if call.purpose in PITCHES:
+        if worker.consent is not Consent.CONSENTED:
+            return "no_consent"
+        if not any(j in live_jobs for j in call.job_ids):
+            return "jobs_closed"
+    return None
+
+
+class Pacer:
+    """Hands out send slots ``1/cps`` apart, shared by every dialer process through one database row."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], calls_per_second: float, margin: float = 0.015):
+        self.sessions = sessions
+        self.interval = timedelta(seconds=(1.0 + margin) / calls_per_second)
+
+    async def reserve(self, count: int, now: datetime) -> list[datetime]:
+        if count <= 0:
+            return []
+        async with self.sessions() as session, session.begin():
+            await session.execute(insert(DialerPacer).values(name="calls", next_slot_at=now).on_conflict_do_nothing())
+            first = await session.scalar(
+                select(DialerPacer.next_slot_at).where(DialerPacer.name == "calls").with_for_update()
+            )
+            assert first is not None
+            first = max(first, now)
+            await session.execute(
+                update(DialerPacer)
+                .where(DialerPacer.name == "calls")
+                .values(next_slot_at=first + self.interval * count)
+            )
+        return [first + self.interval * i for i in range(count)]
+
+
+async def place(
+    claimed: ClaimedCall,
+    provider: VoiceProvider,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: DialerSettings,
+    now: datetime,
+) -> str | None:
+    """Ask the provider to place one claimed call and store its SID; unknown outcomes are left for recovery."""
+    request = OutboundCall(
+        to=claimed.phone,
+        from_=settings.from_number,
+        url=answer_url(settings, claimed.call_id, claimed.attempt),
+        status_callback=status_url(settings, claimed.call_id, claimed.attempt),
+        machine_detection=settings.answering_machine_detection,
+        timeout=settings.ring_timeout,
+    )
+    try:
+        sid = await provider.create_call(request)
+    except ProviderRejected as exc:
+        log.warning("call %s: provider refused it: %s", claimed.call_id, exc)
+        await _refused(sessions, claimed, now)
+        return None
+    except Exception as exc:
+        # Maybe placed, maybe not: the recovery sweep asks the provider once the grace period is over.
+        log.warning("call %s: placing failed (%s); left for recovery", claimed.call_id, exc)
+        return None
+    await store_sid(sessions, claimed.call_id, claimed.attempt, sid)
+    return sid
+
+
+async def store_sid(sessions: async_sessionmaker[AsyncSession], call_id: int, attempt: int, sid: str) -> None:
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(Call)
+            .where(Call.id == call_id, Call.attempts == attempt, Call.provider_sid.is_(None))
+            .values(provider_sid=sid)
+        )
+        await session.execute(
+            update(CallAttempt)
+            .where(CallAttempt.call_id == call_id, CallAttempt.attempt == attempt)
+            .values(provider_sid=sid, outcome=func.coalesce(CallAttempt.outcome, "placed"))
+        )
+
+
+async def _refused(sessions: async_sessionmaker[AsyncSession], claimed: ClaimedCall, now: datetime) -> None:
+    async with sessions() as session, session.begin():
+        call = await session.get(Call, claimed.call_id, with_for_update=True, options=[noload(Call.worker)])
+        if call is not None and call.status is CallStatus.QUEUED and call.attempts == claimed.attempt:
+            call.move_to(CallStatus.FAILED)
+            call.reason = CallReason.FAILED
+            call.ended_at = now
+
+
+async def recover_orphans(
+    provider: VoiceProvider,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: DialerSettings,
+    now: datetime,
+    limit: int = 50,
+) -> int:
+    """Settle claimed calls whose SID never got stored (the dialer died, or the request's fate is unknown)."""
+    settled = 0
+    async with sessions() as session, session.begin():
+        orphans = list(
+            (
+                await session.scalars(
+                    select(Call)
+                    .options(noload(Call.worker))
+                    .where(
+                        Call.status == CallStatus.QUEUED,
+                        Call.provider_sid.is_(None),
+                        Call.placed_at < now - settings.orphan_grace,
+                    )
+                    .order_by(Call.placed_at)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True, of=Call)
+                )
+            ).all()
+        )
+        for call in orphans:
+            phone = await session.scalar(select(Worker.phone).where(Worker.id == call.worker_id))
+            try:
+                found = await provider.calls_to(phone or "")
+            except Exception as exc:
+                log.warning("recovery: cannot list calls of call %s: %s", call.id, exc)
+                continue
+            known = set(
+                (
+                    await session.scalars(
+                        select(CallAttempt.provider_sid).where(
+                            CallAttempt.worker_id == call.worker_id, CallAttempt.provider_sid.is_not(None)
+                        )
+                    )
+                ).all()
+            )
+            assert call.placed_at is not None
+            earliest = call.placed_at - timedelta(seconds=5)
+            match = next(
+                (p for p in found if p.sid not in known and (p.created_at is None or p.created_at >= earliest)),
+                None,
+            )
+            if match is not None:
+                call.provider_sid = match.sid
+                await session.execute(
+                    update(CallAttempt)
+                    .where(CallAttempt.call_id == call.id, CallAttempt.attempt == call.attempts)
+                    .values(provider_sid=match.sid, outcome="placed")
+                )
+                if match.status not in ("queued", "ringing", "initiated", "in-progress"):
+                    await apply_status(session, call, _status_params(match.status, match.sid), now, settings)
+                log.info("recovery: call %s was placed as %s", call.id, match.sid)
+            else:
+                await session.execute(
+                    delete(CallAttempt).where(CallAttempt.call_id == call.id, CallAttempt.attempt == call.attempts)
+                )
+                call.attempts -= 1
+                # Never placed: due again now (a direct status write, outside the normal lifecycle steps).
+                call.status = CallStatus.RETRY_WAIT if call.attempts else CallStatus.PENDING
+                call.next_attempt_at = now
+                call.placed_at = None
+                log.info("recovery: call %s was never placed; due again", call.id)
+            settled += 1
+    return settled
+
+
+def _status_params(status: str, sid: str) -> dict[str, Any]:
+    return {"CallStatus": status, "CallSid": sid}

@@ -1,0 +1,124 @@
+"""The voice provider port and its Twilio-compatible adapter (Twilio, Somleng, SignalWire, the simulator)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from dialer.settings import TWILIO_API_BASE_URL, DialerSettings
+
+log = logging.getLogger(__name__)
+
+
+class ProviderRejected(Exception):
+    """The provider refused the call for good (bad number, blocked destination): no point retrying."""
+
+
+@dataclass(frozen=True)
+class OutboundCall:
+    to: str
+    from_: str
+    url: str
+    status_callback: str
+    machine_detection: bool
+    timeout: int = 30
+
+
+@dataclass(frozen=True)
+class ProviderCall:
+    sid: str
+    to: str
+    status: str
+    created_at: datetime | None
+
+
+class VoiceProvider(Protocol):
+    async def create_call(self, call: OutboundCall) -> str:
+        """Ask the provider to place a call; returns its call SID."""
+        ...
+
+    async def calls_to(self, number: str) -> list[ProviderCall]:
+        """Recent calls to a number, newest first (for recovering a placement whose SID was never stored)."""
+        ...
+
+    async def hang_up(self, sid: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class RebasedAsyncHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # twilio ships no stubs
+    """Twilio's async HTTP client, sending what it would send to api.twilio.com to another base URL."""
+
+    def __init__(self, base_url: str, timeout: float | None = None) -> None:
+        super().__init__(timeout=timeout)
+        self.base_url = base_url.rstrip("/")
+
+    async def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+        if url.startswith(TWILIO_API_BASE_URL):
+            url = self.base_url + url[len(TWILIO_API_BASE_URL) :]
+        return await super().request(method, url, *args, **kwargs)
+
+
+class TwilioProvider:
+    """Calls through the twilio library's async client against any Twilio-compatible base URL."""
+
+    def __init__(self, settings: DialerSettings) -> None:
+        self.settings = settings
+        self.http = RebasedAsyncHttpClient(settings.api_base, timeout=settings.request_timeout)
+        self.client = Client(settings.account_sid, settings.auth_token, http_client=self.http)
+
+    async def create_call(self, call: OutboundCall) -> str:
+        options: dict[str, Any] = {}
+        if call.machine_detection:
+            options.update(
+                machine_detection="Enable",
+                async_amd="true",
+                async_amd_status_callback=call.status_callback + "&amd=1",
+                async_amd_status_callback_method="POST",
+            )
+        try:
+            created = await self.client.calls.create_async(
+                to=call.to,
+                from_=call.from_,
+                url=call.url,
+                method="POST",
+                status_callback=call.status_callback,
+                status_callback_method="POST",
+                status_callback_event=["initiated", "ringing", "answered", "completed"],
+                timeout=call.timeout,
+                **options,
+            )
+        except TwilioRestException as exc:
+            if 400 <= exc.status < 500 and exc.status not in (408, 429):
+                raise ProviderRejected(f"{exc.status} {exc.code}: {exc.msg}") from exc
+            raise
+        return str(created.sid)
+
+    async def calls_to(self, number: str) -> list[ProviderCall]:
+        found = await self.client.calls.list_async(to=number, limit=20)
+        return [ProviderCall(str(c.sid), str(c.to), str(c.status), _as_datetime(c.date_created)) for c in found]
+
+    async def hang_up(self, sid: str) -> None:
+        try:
+            await self.client.calls(sid).update_async(status="completed")
+        except TwilioRestException as exc:
+            log.warning("hanging up %s failed: %s", sid, exc)
+
+    async def close(self) -> None:
+        await self.http.close()
+
+
+def _as_datetime(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and value:
+        return parsedate_to_datetime(value)
+    return None

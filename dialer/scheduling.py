@@ -1,0 +1,391 @@
+"""Turning domain events into call rows: consent calls, job pitches, callbacks and post-hire check-ins.
+
+Events are shared with the conversations notifier, so the dialer never sets ``Event.handled_at``. It keeps
+its own cursor plus a table of handled ids above the cursor: event ids are taken from a sequence before their
+transaction commits, so a later id can become visible before an earlier one; a plain cursor would skip the
+earlier one. The cursor is only moved over events older than ``CURSOR_LAG`` (no transaction stays open that
+long), and the handled-id rows below it are pruned.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dialer.hours import CallingHours
+from dialer.settings import DialerSettings
+from dialer.tables import DialerEventCursor, DialerHandledEvent
+from jobs_core.model import (
+    Application,
+    Call,
+    CallPurpose,
+    CallStatus,
+    Consent,
+    Event,
+    Job,
+    JobPitch,
+    JobStatus,
+    Nomination,
+    Worker,
+)
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "dialer"
+CURSOR_LAG = timedelta(hours=1)
+EVENT_KINDS = ("worker.nominated", "worker.consented", "job.published", "application.hired")
+OPEN_STATUSES = (CallStatus.PENDING, CallStatus.RETRY_WAIT, CallStatus.QUEUED, CallStatus.IN_PROGRESS)
+DUE_STATUSES = (CallStatus.PENDING, CallStatus.RETRY_WAIT)
+
+
+async def latest_nomination(session: AsyncSession, worker_id: int) -> int | None:
+    """The most recent nomination of a worker: its relative is named as the recommender."""
+    return await session.scalar(
+        select(Nomination.id)
+        .where(Nomination.worker_id == worker_id)
+        .order_by(Nomination.created_at.desc(), Nomination.id.desc())
+        .limit(1)
+    )
+
+
+def new_call(
+    worker_id: int,
+    purpose: CallPurpose,
+    at: datetime,
+    now: datetime,
+    *,
+    job_ids: Sequence[int] = (),
+    nomination_id: int | None = None,
+    application_id: int | None = None,
+) -> Call:
+    return Call(
+        worker_id=worker_id,
+        purpose=purpose,
+        job_ids=list(job_ids),
+        nomination_id=nomination_id,
+        application_id=application_id,
+        status=CallStatus.PENDING,
+        attempts=0,
+        next_attempt_at=at,
+        keys=[],
+        flow_state={},
+        created_at=now,
+    )
+
+
+async def schedule_consent_call(
+    session: AsyncSession, worker_id: int, nomination_id: int | None, now: datetime, hours: CallingHours
+) -> int | None:
+    """A consent call for a worker whose consent is still to be asked, unless one is already open."""
+    worker = await session.get(Worker, worker_id, with_for_update=True)
+    if worker is None or worker.consent not in (Consent.PENDING, Consent.DECLINED):
+        return None
+    open_call = await session.scalar(
+        select(Call.id).where(
+            Call.worker_id == worker_id, Call.purpose == CallPurpose.CONSENT, Call.status.in_(OPEN_STATUSES)
+        )
+    )
+    if open_call is not None:
+        return None
+    call = new_call(worker_id, CallPurpose.CONSENT, hours.next_open(now), now, nomination_id=nomination_id)
+    session.add(call)
+    await session.flush()
+    return call.id
+
+
+def _job_fits_worker(worker: Worker, now: datetime) -> list[Any]:
+    """SQL conditions on ``jobs`` for jobs this worker matches (the mirror of jobs_core.matching)."""
+    conditions: list[Any] = [
+        Job.status == JobStatus.PUBLISHED,
+        (Job.expires_at.is_(None)) | (Job.expires_at > now),
+        (Job.province_code.is_(None)) | (Job.province_code == worker.province_code),
+        (Job.gender == "any") | (Job.gender == worker.gender.value),
+        (Job.min_age.is_(None)) | (Job.min_age <= now.year - worker.birth_year),
+        (Job.max_age.is_(None)) | (Job.max_age >= now.year - worker.birth_year),
+    ]
+    if worker.sectors:
+        conditions.append(Job.sector_code.in_(worker.sectors))
+    return conditions
+
+
+async def schedule_pitches_for_worker(
+    session: AsyncSession, worker_id: int, now: datetime, settings: DialerSettings, hours: CallingHours
+) -> list[int]:
+    """Calls pitching the live jobs a newly consented worker matches (a few jobs per call)."""
+    worker = await session.get(Worker, worker_id, with_for_update=True)
+    if worker is None or worker.consent is not Consent.CONSENTED:
+        return []
+    pitched = select(JobPitch.job_id).where(JobPitch.worker_id == worker_id)
+    job_ids = list(
+        (
+            await session.scalars(
+                select(Job.id)
+                .where(*_job_fits_worker(worker, now), Job.id.not_in(pitched))
+                .order_by(Job.published_at.desc(), Job.id.desc())
+                .limit(settings.jobs_per_call * 3)
+            )
+        ).all()
+    )
+    return await _pitch_calls(session, worker_id, job_ids, now, settings, hours)
+
+
+async def _pitch_calls(
+    session: AsyncSession,
+    worker_id: int,
+    job_ids: Sequence[int],
+    now: datetime,
+    settings: DialerSettings,
+    hours: CallingHours,
+    purpose: CallPurpose = CallPurpose.JOB_PITCH,
+    at: datetime | None = None,
+) -> list[int]:
+    """Record one pitch per job (ever) and group the new ones into calls of ``jobs_per_call`` jobs."""
+    fresh: list[int] = []
+    for job_id in job_ids:
+        inserted = await session.scalar(
+            insert(JobPitch)
+            .values(job_id=job_id, worker_id=worker_id, created_at=now)
+            .on_conflict_do_nothing(index_elements=["job_id", "worker_id"])
+            .returning(JobPitch.id)
+        )
+        if inserted is not None:
+            fresh.append(job_id)
+    nomination_id = await latest_nomination(session, worker_id)
+    call_ids = []
+    step = max(1, settings.jobs_per_call)
+    for start in range(0, len(fresh), step):
+        chunk = fresh[start : start + step]
+        call = new_call(worker_id, purpose, hours.next_open(at or now), now, job_ids=chunk, nomination_id=nomination_id)
+        session.add(call)
+        await session.flush()
+        await session.execute(
+            update(JobPitch).where(JobPitch.worker_id == worker_id, JobPitch.job_id.in_(chunk)).values(call_id=call.id)
+        )
+        call_ids.append(call.id)
+    return call_ids
+
+
+async def schedule_job(
+    session: AsyncSession, job_id: int, now: datetime, settings: DialerSettings, hours: CallingHours
+) -> int:
+    """Pitch a newly published job to every eligible consented worker, in three set-based statements.
+
+    A worker with a pitch call still pending (and room on it) gets the job added to that call; the others get
+    a new call. ``job_pitches`` keeps one row per job per worker, ever (ON CONFLICT DO NOTHING).
+    """
+    job = await session.get(Job, job_id)
+    if job is None or not job.is_live(now):
+        return 0
+    where = ["w.consent = 'consented'", "(cardinality(w.sectors) = 0 OR :sector = ANY(w.sectors))"]
+    params: dict[str, Any] = {
+        "job": job.id,
+        "job_json": [job.id],
+        "sector": job.sector_code,
+        "now": now,
+        "at": hours.next_open(now),
+        "room": settings.jobs_per_call,
+    }
+    if job.province_code is not None:
+        where.append("w.province_code = :province")
+        params["province"] = job.province_code
+    if job.gender.value != "any":
+        where.append("w.gender = :gender")
+        params["gender"] = job.gender.value
+    if job.min_age is not None:
+        where.append("w.birth_year <= :oldest_birth_year")
+        params["oldest_birth_year"] = now.year - job.min_age
+    if job.max_age is not None:
+        where.append("w.birth_year >= :youngest_birth_year")
+        params["youngest_birth_year"] = now.year - job.max_age
+    statement = f"""
+        WITH new_pitches AS (
+            INSERT INTO job_pitches (job_id, worker_id, created_at)
+            SELECT :job, w.id, :now FROM workers w
+            WHERE {" AND ".join(where)}
+              AND NOT EXISTS (SELECT 1 FROM job_pitches p WHERE p.job_id = :job AND p.worker_id = w.id)
+            ON CONFLICT (job_id, worker_id) DO NOTHING
+            RETURNING worker_id
+        ),
+        open_calls AS (
+            SELECT DISTINCT ON (c.worker_id) c.id, c.worker_id
+            FROM calls c JOIN new_pitches p ON p.worker_id = c.worker_id
+            WHERE c.purpose = 'job_pitch' AND c.status = 'pending' AND jsonb_array_length(c.job_ids) < :room
+            ORDER BY c.worker_id, c.id
+        ),
+        merged AS (
+            UPDATE calls c SET job_ids = c.job_ids || CAST(:job_json AS jsonb)
+            FROM open_calls o
+            WHERE c.id = o.id AND c.status = 'pending'
+            RETURNING c.id, c.worker_id
+        ),
+        created AS (
+            INSERT INTO calls (worker_id, purpose, job_ids, nomination_id, status, attempts, next_attempt_at,
+                               keys, flow_state, created_at)
+            SELECT p.worker_id, 'job_pitch', CAST(:job_json AS jsonb),
+                   (SELECT n.id FROM nominations n WHERE n.worker_id = p.worker_id
+                    ORDER BY n.created_at DESC, n.id DESC LIMIT 1),
+                   'pending', 0, :at, '[]'::jsonb, '{{}}'::jsonb, :now
+            FROM new_pitches p
+            WHERE NOT EXISTS (SELECT 1 FROM merged m WHERE m.worker_id = p.worker_id)
+            RETURNING id
+        )
+        SELECT (SELECT count(*) FROM merged) + (SELECT count(*) FROM created)
+    """
+    params["job_json"] = json.dumps(params["job_json"])
+    scheduled = int((await session.execute(text(statement), params)).scalar_one())
+    await session.execute(
+        text(
+            """
+            UPDATE job_pitches p SET call_id = c.id
+            FROM calls c
+            WHERE p.job_id = :job AND p.call_id IS NULL AND c.worker_id = p.worker_id
+              AND c.status = 'pending' AND c.purpose = 'job_pitch' AND c.job_ids @> CAST(:job_json AS jsonb)
+            """
+        ),
+        {"job": job.id, "job_json": params["job_json"]},
+    )
+    log.info("job %s: %s pitch calls scheduled", job.id, scheduled)
+    return scheduled
+
+
+async def schedule_checkins(
+    session: AsyncSession,
+    application_id: int,
+    hired_at: datetime,
+    now: datetime,
+    settings: DialerSettings,
+    hours: CallingHours,
+) -> list[int]:
+    """Post-hire check-in calls some days after the hire (7 and 30 by default)."""
+    application = await session.get(Application, application_id)
+    if application is None or application.worker_id is None:
+        return []
+    nomination_id = await latest_nomination(session, application.worker_id)
+    ids = []
+    for days in settings.checkin_after_days:
+        call = new_call(
+            application.worker_id,
+            CallPurpose.CHECKIN,
+            hours.next_open(hired_at + timedelta(days=days)),
+            now,
+            application_id=application.id,
+            job_ids=[application.job_id],
+            nomination_id=nomination_id,
+        )
+        session.add(call)
+        await session.flush()
+        ids.append(call.id)
+    return ids
+
+
+async def schedule_callback(
+    session: AsyncSession,
+    worker_id: int,
+    job_ids: Sequence[int],
+    at: datetime,
+    now: datetime,
+    hours: CallingHours,
+    nomination_id: int | None = None,
+) -> int:
+    """A callback the worker asked for (or rang us for): the given jobs, at ``at`` moved into calling hours."""
+    if nomination_id is None:
+        nomination_id = await latest_nomination(session, worker_id)
+    call = new_call(
+        worker_id, CallPurpose.CALLBACK, hours.next_open(at), now, job_ids=job_ids, nomination_id=nomination_id
+    )
+    session.add(call)
+    await session.flush()
+    return call.id
+
+
+async def cancel_open_calls(session: AsyncSession, worker_id: int, except_call: int | None = None) -> int:
+    """Cancel every call of a worker not yet placed (after 9 = never call me)."""
+    result = await session.execute(
+        update(Call)
+        .where(Call.worker_id == worker_id, Call.status.in_(DUE_STATUSES), Call.id != (except_call or 0))
+        .values(status=CallStatus.CANCELED)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def handle_event(
+    session: AsyncSession, event: Event, now: datetime, settings: DialerSettings, hours: CallingHours
+) -> None:
+    payload = event.payload or {}
+    if event.kind == "worker.nominated":
+        await schedule_consent_call(session, int(payload["worker_id"]), payload.get("nomination_id"), now, hours)
+    elif event.kind == "worker.consented":
+        await schedule_pitches_for_worker(session, int(payload["worker_id"]), now, settings, hours)
+    elif event.kind == "job.published":
+        await schedule_job(session, int(payload["job_id"]), now, settings, hours)
+    elif event.kind == "application.hired":
+        await schedule_checkins(session, int(payload["application_id"]), event.created_at, now, settings, hours)
+
+
+async def consume_events(
+    sessions: async_sessionmaker[AsyncSession], settings: DialerSettings, now: datetime, limit: int = 200
+) -> int:
+    """Schedule calls for new events; returns how many events were handled. Safe with several dialers."""
+    hours = CallingHours.of(settings)
+    async with sessions() as session, session.begin():
+        await session.execute(
+            insert(DialerEventCursor).values(consumer=CONSUMER, last_event_id=0).on_conflict_do_nothing()
+        )
+        # One consumer at a time: the others skip instead of waiting.
+        cursor = await session.scalar(
+            select(DialerEventCursor).where(DialerEventCursor.consumer == CONSUMER).with_for_update(skip_locked=True)
+        )
+        if cursor is None:
+            return 0
+        handled = select(DialerHandledEvent.event_id).where(DialerHandledEvent.event_id == Event.id).exists()
+        events = list(
+            (
+                await session.scalars(
+                    select(Event)
+                    .where(Event.id > cursor.last_event_id, Event.kind.in_(EVENT_KINDS), ~handled)
+                    .order_by(Event.id)
+                    .limit(limit)
+                )
+            ).all()
+        )
+        for event in events:
+            try:
+                async with session.begin_nested():
+                    await handle_event(session, event, now, settings, hours)
+            except Exception:
+                # A bad event must not block the ones after it; it is logged and marked handled.
+                log.exception("dialer: event %s (%s) could not be scheduled", event.id, event.kind)
+        if events:
+            await session.execute(
+                insert(DialerHandledEvent)
+                .values([{"event_id": e.id, "handled_at": now} for e in events])
+                .on_conflict_do_nothing()
+            )
+        await _advance_cursor(session, cursor, now)
+        return len(events)
+
+
+async def _advance_cursor(session: AsyncSession, cursor: DialerEventCursor, now: datetime) -> None:
+    """Move the cursor over old events that are all handled, then forget their handled-id rows."""
+    handled = select(DialerHandledEvent.event_id).where(DialerHandledEvent.event_id == Event.id).exists()
+    first_unhandled = await session.scalar(
+        select(func.min(Event.id)).where(Event.id > cursor.last_event_id, Event.kind.in_(EVENT_KINDS), ~handled)
+    )
+    query = select(func.max(Event.id)).where(Event.id > cursor.last_event_id, Event.created_at < now - CURSOR_LAG)
+    if first_unhandled is not None:
+        query = query.where(Event.id < first_unhandled)
+    new_last = await session.scalar(query)
+    if new_last is not None and new_last > cursor.last_event_id:
+        cursor.last_event_id = new_last
+        await session.execute(delete(DialerHandledEvent).where(DialerHandledEvent.event_id <= new_last))
+
+
+def live_job_ids(jobs: Iterable[Job], now: datetime) -> list[int]:
+    return [job.id for job in jobs if job.is_live(now)]

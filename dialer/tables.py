@@ -1,0 +1,55 @@
+"""The dialer's own bookkeeping tables: its event cursor, the events it handled, the pacer, every attempt.
+
+They live on the domain's metadata so ``alembic check`` and the tests' truncation see them, but only the
+dialer reads or writes them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jobs_core.model.base import Base, utcnow
+
+
+class DialerEventCursor(Base):
+    """Events at or below ``last_event_id`` are all handled (or not the dialer's business)."""
+
+    __tablename__ = "dialer_event_cursor"
+
+    consumer: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class DialerHandledEvent(Base):
+    """Events above the cursor already handled: ids may commit out of order, so the cursor alone is not enough."""
+
+    __tablename__ = "dialer_handled_events"
+
+    event_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    handled_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DialerPacer(Base):
+    """The next free slot of the provider's calls-per-second budget, shared by every dialer process."""
+
+    __tablename__ = "dialer_pacer"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    next_slot_at: Mapped[datetime]
+
+
+class CallAttempt(Base):
+    """One placed call (a row of ``calls`` is retried; each try is an attempt): the daily cap counts these."""
+
+    __tablename__ = "call_attempts"
+    __table_args__ = (Index("ix_call_attempts_worker_placed", "worker_id", "placed_at"),)
+
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    attempt: Mapped[int] = mapped_column(primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id", ondelete="CASCADE"))
+    placed_at: Mapped[datetime]
+    provider_sid: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(24))
