@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-CATALOG_FILE = Path(__file__).resolve().parent / "data" / "catalog.csv"
+CATALOG_FILE = Path(__file__).resolve().with_suffix(".csv")  # next to this module, so packaging finds it
 
 # Codes shared with the rest of the project; each one has a clip (sector.<code>, benefit.<code>, ...).
 SECTORS = (

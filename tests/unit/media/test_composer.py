@@ -15,7 +15,7 @@ from media.composer import PITCH_LIMIT_MS, PitchJob, Utterance, compose_pitch, e
 from media.packs import PromptPack
 from media.sample_jobs import sample_pitch_jobs
 
-SAMPLES = Path("/work/shared/samples/screening-sample.jsonl")
+SAMPLES = Path(__file__).with_name("screening-sample.jsonl")  # the screening samples shared by the project
 SAFETY = (
     "safety.intro",
     "safety.labour",
@@ -134,7 +134,7 @@ def test_a_job_with_every_detail_in_order() -> None:
 
 def test_employer_clip_is_spliced_before_the_safety_line(tmp_path: Path) -> None:
     clip = tmp_path / "employer-abc.wav"
-    pitch = compose_pitch(PitchJob.from_listing(_listing()).__class__(sector="retail", employer_clip=clip), "km")
+    pitch = compose_pitch(PitchJob(sector="retail", employer_clip=clip), "km")
     assert pitch.parts[-len(SAFETY) - 2 : -len(SAFETY)] == ("employer.intro", clip)
     assert "employer:employer-abc.wav" in pitch.keys
 
@@ -155,7 +155,7 @@ class _SlowClips:
 
 
 def test_overlong_pitch_drops_optional_details_first(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    job = sample_pitch_jobs(1)[0].__class__(
+    job = PitchJob(
         sector="construction",
         province_code="02",
         salary_amount=250,
