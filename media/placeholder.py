@@ -60,7 +60,8 @@ def make_placeholder_pack(
                 args += ["-i", str(wavs[key])]
             for i, key in enumerate(batch):
                 args += ["-map", f"{i}:a", "-c:a", "libopus", "-b:a", OPUS_BITRATE, "-application", "voip"]
-                args += ["-map_metadata", "-1", str(clips / f"{key}.ogg")]
+                # bitexact: fixed Ogg serial numbers, so regenerating an unchanged catalog changes no file.
+                args += ["-map_metadata", "-1", "-fflags", "+bitexact", str(clips / f"{key}.ogg")]
             run(args, ffmpeg)
     manifest = PackManifest(
         lang=lang,
