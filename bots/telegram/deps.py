@@ -1,0 +1,42 @@
+"""What the Telegram adapter needs from the composition root, in one place."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bots.telegram.pacing import BotPacer
+from conversations.replies import Incoming, Reply
+
+# The dialog engine's entry point. The session factory it gets is bound to the update's transaction: what
+# it commits becomes durable together with the update_id, or not at all.
+DialogHandler = Callable[[Incoming, async_sessionmaker[AsyncSession]], Awaitable[Sequence[Reply]]]
+
+
+def make_bot(token: str, api_base: str | None = None) -> Bot:
+    """An aiogram Bot on Telegram's API, or on another Bot API server (a local one, or the tests' fake)."""
+    api = TelegramAPIServer.from_base(api_base) if api_base else PRODUCTION
+    return Bot(token, session=AiohttpSession(api=api), default=DefaultBotProperties(link_preview_is_disabled=True))
+
+
+@dataclass
+class TelegramDeps:
+    bot: Bot
+    session_factory: async_sessionmaker[AsyncSession]
+    dialog: DialogHandler
+    secret: str  # X-Telegram-Bot-Api-Secret-Token, given to setWebhook
+    moderators_chat_id: int | None = None
+    webhook_url: str | None = None  # public URL of POST /telegram/webhook; None: set it yourself, or poll
+    download_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "bongpheak-telegram")
+    pacer: BotPacer = field(default_factory=BotPacer)
+    # A reply held up by 429s longer than this fails the update (500), and Telegram delivers it again.
+    max_reply_wait: float = 20.0
+    inline_cache_time: int = 30

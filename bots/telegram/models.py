@@ -1,0 +1,32 @@
+"""The Telegram adapter's own tables: updates already handled, and uploaded voice notes' file_ids."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jobs_core.model.base import Base, utcnow
+
+
+class TelegramUpdate(Base):
+    """An update_id whose processing committed; Telegram redelivers on any non-2xx, this makes it once."""
+
+    __tablename__ = "telegram_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TelegramFile(Base):
+    """A rendered audio (content-addressed ``audio_id``) already uploaded: later sends reuse ``file_id``."""
+
+    __tablename__ = "telegram_files"
+
+    audio_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    file_id: Mapped[str] = mapped_column(String(255))
+    file_unique_id: Mapped[str] = mapped_column(String(128))
+    # Set when the audio is a job's voice note, so inline mode can offer it by file_id.
+    job_id: Mapped[int | None] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

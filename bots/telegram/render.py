@@ -1,0 +1,321 @@
+"""Replies rendered as Bot API calls: inline keyboards, the contact button, voice notes uploaded once."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.types import (
+    FSInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bots.telegram.models import TelegramFile
+from bots.telegram.pacing import BotPacer
+from conversations.replies import AskPhone, AskVoice, Button, JobCard, Keyboard, Reply, Text, Voice
+from jobs_core.model import Channel, Relative
+from jobs_core.services import people
+from jobs_core.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+CONTACT_LABEL = "📱 ផ្ញើលេខទូរស័ព្ទរបស់ខ្ញុំ / Send my number"
+MORE_CHOICES = "⬇️"
+VOICE_FORBIDDEN = "VOICE_MESSAGES_FORBIDDEN"
+T = TypeVar("T")
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+
+
+class ChatUnreachable(Exception):
+    """Telegram answered 403: the person blocked the bot (or left the group); stop sending to this chat."""
+
+
+class RepliesDelayed(Exception):
+    """429s held the replies back longer than the caller can wait."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited for {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
+def utf16_len(text: str) -> int:
+    """Telegram counts message lengths in UTF-16 code units (an emoji outside the BMP counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Cut ``text`` into messages of at most ``limit`` units, at a line break or space where there is one."""
+    chunks: list[str] = []
+    rest = text
+    while utf16_len(rest) > limit:
+        cut, size = 0, 0
+        for index, char in enumerate(rest):
+            size += 2 if ord(char) > 0xFFFF else 1
+            if size > limit:
+                cut = index
+                break
+        window = rest[:cut]
+        at = max(window.rfind("\n"), window.rfind(" "))
+        if at > cut // 2:
+            cut = at + 1
+        chunks.append(rest[:cut].rstrip() or rest[:cut])
+        rest = rest[cut:].lstrip("\n")
+    if rest.strip() or not chunks:
+        chunks.append(rest)
+    return chunks
+
+
+_JOB_NUMBER = re.compile(r"\d+")
+
+
+def share_query(button: Button, job_id: int | None) -> str:
+    """The inline query a share button opens: ``#<job id>``, which inline mode answers with that job."""
+    if job_id is None:
+        found = _JOB_NUMBER.search(button.action)
+        job_id = int(found.group()) if found else None
+    return f"#{job_id}" if job_id is not None else ""
+
+
+def inline_keyboard(buttons: Keyboard, job_id: int | None = None) -> InlineKeyboardMarkup | None:
+    rows: list[list[InlineKeyboardButton]] = []
+    for row in buttons:
+        rendered: list[InlineKeyboardButton] = []
+        for button in row:
+            if button.kind == "url" and button.url:
+                rendered.append(InlineKeyboardButton(text=button.label, url=button.url))
+            elif button.kind == "share":
+                rendered.append(
+                    InlineKeyboardButton(text=button.label, switch_inline_query=share_query(button, job_id))
+                )
+            else:
+                # Telegram refuses empty callback_data; an action-less button still needs something to send.
+                rendered.append(InlineKeyboardButton(text=button.label, callback_data=button.action or "noop"))
+        if rendered:
+            rows.append(rendered)
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+def contact_keyboard() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=CONTACT_LABEL, request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+class TelegramRenderer:
+    """Sends one chat's replies in order through the pacer; knows Telegram's errors and what they mean."""
+
+    def __init__(self, bot: Bot, pacer: BotPacer, *, max_wait: float = 20.0) -> None:
+        self.bot = bot
+        self.pacer = pacer
+        self.max_wait = max_wait
+        # Chats whose privacy settings refuse voice notes get audio files instead (learned from the 400).
+        self.voice_forbidden: set[str] = set()
+        # Chats showing the "send my number" keyboard, removed with the next plain message.
+        self._contact_keyboard_shown: set[str] = set()
+
+    async def deliver(
+        self,
+        chat_id: str,
+        replies: Sequence[Reply],
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        per_chat: bool = False,
+    ) -> bool:
+        """Send ``replies`` in order; False (and the relative marked unreachable) if the chat blocked the bot."""
+        try:
+            for reply in replies:
+                await self._render(chat_id, reply, session_factory, per_chat)
+        except ChatUnreachable:
+            await self.mark_unreachable(chat_id, session_factory)
+            return False
+        return True
+
+    # ------------------------------------------------------------------ one call, paced
+
+    async def _call(self, chat_id: str, per_chat: bool, send: Callable[[], Awaitable[T]]) -> T:
+        waited = 0.0
+        while True:
+            waited += self.pacer.paused_for
+            if waited > self.max_wait:
+                raise RepliesDelayed(self.pacer.paused_for)
+            await self.pacer.acquire(chat_id, per_chat=per_chat)
+            try:
+                return await send()
+            except TelegramRetryAfter as error:
+                log.warning("telegram 429: pausing the bot for %s s", error.retry_after)
+                self.pacer.pause(error.retry_after)
+            except TelegramForbiddenError as error:
+                raise ChatUnreachable(error.message) from error
+
+    async def _send_text(self, chat_id: str, text: str, markup: Markup, per_chat: bool) -> None:
+        chunks = split_text(text or MORE_CHOICES)
+        if markup is None and chat_id in self._contact_keyboard_shown:
+            markup = ReplyKeyboardRemove()
+        if not isinstance(markup, ReplyKeyboardMarkup):
+            self._contact_keyboard_shown.discard(chat_id)
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            await self._call(
+                chat_id,
+                per_chat,
+                lambda chunk=chunk, last=last: self.bot.send_message(  # type: ignore[misc]
+                    chat_id, chunk, reply_markup=markup if last else None
+                ),
+            )
+
+    # ------------------------------------------------------------------ replies
+
+    async def _render(
+        self, chat_id: str, reply: Reply, session_factory: async_sessionmaker[AsyncSession], per_chat: bool
+    ) -> None:
+        if isinstance(reply, Text | AskVoice):
+            await self._send_text(chat_id, reply.text, inline_keyboard(reply.buttons), per_chat)
+        elif isinstance(reply, AskPhone):
+            await self._send_text(chat_id, reply.text, contact_keyboard(), per_chat)
+            if reply.buttons:
+                # One message carries one keyboard: the flow's own buttons follow under a pointer.
+                await self._send_text(chat_id, MORE_CHOICES, inline_keyboard(reply.buttons), per_chat)
+            self._contact_keyboard_shown.add(chat_id)
+        elif isinstance(reply, Voice):
+            await self._send_voice(
+                chat_id, reply, reply.caption, inline_keyboard(reply.buttons), None, session_factory, per_chat
+            )
+        elif isinstance(reply, JobCard):
+            markup = inline_keyboard(reply.buttons or (reply.voice.buttons if reply.voice else ()), reply.job_id)
+            if reply.voice is None:
+                await self._send_text(chat_id, reply.text, markup, per_chat)
+            else:
+                await self._send_voice(
+                    chat_id, reply.voice, reply.text, markup, reply.job_id, session_factory, per_chat
+                )
+        else:  # pragma: no cover - the Reply union is closed
+            raise TypeError(f"not a reply: {reply!r}")
+
+    async def _send_voice(
+        self,
+        chat_id: str,
+        voice: Voice,
+        caption: str,
+        markup: InlineKeyboardMarkup | None,
+        job_id: int | None,
+        session_factory: async_sessionmaker[AsyncSession],
+        per_chat: bool,
+    ) -> None:
+        if caption and utf16_len(caption) > CAPTION_LIMIT:
+            await self._send_text(chat_id, caption, None, per_chat)
+            caption = ""
+        if chat_id in self.voice_forbidden:
+            await self._send_audio(chat_id, voice, caption, markup, per_chat)
+            return
+        try:
+            cached = await self._cached_file_id(session_factory, voice.audio_id)
+            if cached is not None:
+                try:
+                    await self._call(
+                        chat_id,
+                        per_chat,
+                        lambda: self.bot.send_voice(chat_id, cached, caption=caption or None, reply_markup=markup),
+                    )
+                    return
+                except TelegramBadRequest as error:
+                    if VOICE_FORBIDDEN in error.message:
+                        raise
+                    # The stored file_id no longer works (another bot token, a purged file): upload again.
+                    log.warning("cached voice %s refused (%s); uploading again", voice.audio_id, error.message)
+                    await self._forget(session_factory, voice.audio_id)
+            if voice.ogg is None:
+                await self._send_audio(chat_id, voice, caption, markup, per_chat)
+                return
+            ogg = voice.ogg
+            message = await self._call(
+                chat_id,
+                per_chat,
+                lambda: self.bot.send_voice(
+                    chat_id,
+                    FSInputFile(ogg, filename=f"{voice.audio_id[:40]}.ogg"),
+                    caption=caption or None,
+                    reply_markup=markup,
+                ),
+            )
+            await self._remember(session_factory, voice.audio_id, message, job_id)
+        except TelegramBadRequest as error:
+            if VOICE_FORBIDDEN not in error.message:
+                raise
+            self.voice_forbidden.add(chat_id)
+            await self._send_audio(chat_id, voice, caption, markup, per_chat)
+
+    async def _send_audio(
+        self, chat_id: str, voice: Voice, caption: str, markup: InlineKeyboardMarkup | None, per_chat: bool
+    ) -> None:
+        """For chats that refuse voice notes: the same recording as an audio file, else just the words."""
+        path: Path | None = voice.mp3 or voice.ogg
+        if path is None:
+            await self._send_text(chat_id, caption, markup, per_chat)
+            return
+        audio = path
+        await self._call(
+            chat_id,
+            per_chat,
+            lambda: self.bot.send_audio(
+                chat_id, FSInputFile(audio), caption=caption or None, reply_markup=markup, title="Bong Pheak"
+            ),
+        )
+
+    # ------------------------------------------------------------------ file_id cache and reachability
+
+    async def _cached_file_id(self, session_factory: async_sessionmaker[AsyncSession], audio_id: str) -> str | None:
+        async with session_factory() as session:
+            found = await session.scalar(select(TelegramFile.file_id).where(TelegramFile.audio_id == audio_id))
+            await session.commit()
+            return found
+
+    async def _remember(
+        self, session_factory: async_sessionmaker[AsyncSession], audio_id: str, message: Message, job_id: int | None
+    ) -> None:
+        if message.voice is None:
+            return
+        async with session_factory() as session:
+            await session.execute(
+                insert(TelegramFile)
+                .values(
+                    audio_id=audio_id,
+                    file_id=message.voice.file_id,
+                    file_unique_id=message.voice.file_unique_id,
+                    job_id=job_id,
+                )
+                .on_conflict_do_nothing(index_elements=["audio_id"])
+            )
+            await session.commit()
+
+    async def _forget(self, session_factory: async_sessionmaker[AsyncSession], audio_id: str) -> None:
+        async with session_factory() as session:
+            await session.execute(delete(TelegramFile).where(TelegramFile.audio_id == audio_id))
+            await session.commit()
+
+    async def mark_unreachable(self, chat_id: str, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        """A private chat's id is the user's: the relative with that Telegram id is no longer reachable."""
+        log.info("telegram chat %s blocked the bot", chat_id)
+        async with session_factory() as session:
+            relative_id = await session.scalar(
+                select(Relative.id).where(Relative.channel == Channel.TELEGRAM, Relative.external_id == chat_id)
+            )
+            await session.commit()
+        if relative_id is not None:
+            await people.mark_unreachable(UnitOfWork(session_factory), relative_id)

@@ -1,0 +1,199 @@
+"""One Telegram update, processed exactly once: translated to Incoming, handled, answered, committed.
+
+The update_id row, everything the dialog engine writes and the file_id cache entries share one database
+transaction: a failure anywhere rolls all of it back and the caller answers Telegram with a 500, so the
+same update comes again and is processed from scratch. Replies already sent before such a failure are sent
+again on the retry (Telegram's messages cannot be rolled back); that is the accepted window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import CallbackQuery, ChatMemberUpdated, ChosenInlineResult, Message, Update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bots.telegram.deps import TelegramDeps
+from bots.telegram.inline import answer_inline_query
+from bots.telegram.models import TelegramUpdate
+from bots.telegram.render import TelegramRenderer
+from conversations.replies import Incoming
+from jobs_core.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+ALLOWED_UPDATES = ["message", "callback_query", "inline_query", "chosen_inline_result", "my_chat_member"]
+UI_LANGUAGES = ("km", "en")
+GROUP_TYPES = ("group", "supergroup")
+
+
+def _language(code: str | None) -> str | None:
+    short = (code or "")[:2].lower()
+    return short if short in UI_LANGUAGES else None
+
+
+class UpdateProcessor:
+    """Shared by the webhook route and the long-polling loop."""
+
+    def __init__(self, deps: TelegramDeps) -> None:
+        self.deps = deps
+        self.renderer = TelegramRenderer(deps.bot, deps.pacer, max_wait=deps.max_reply_wait)
+        self._chat_locks: dict[str, asyncio.Lock] = {}
+        self._chat_users: dict[str, int] = {}
+
+    @asynccontextmanager
+    async def _one_at_a_time(self, chat_id: str | None) -> AsyncIterator[None]:
+        """Updates of one chat are handled in arrival order in this process (the database orders the rest)."""
+        if chat_id is None:
+            yield
+            return
+        lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
+        self._chat_users[chat_id] = self._chat_users.get(chat_id, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._chat_users[chat_id] -= 1
+            if not self._chat_users[chat_id]:
+                del self._chat_users[chat_id]
+                del self._chat_locks[chat_id]
+
+    async def process(self, update: Update) -> bool:
+        """Handle ``update`` unless it was handled before; True if it was handled now."""
+        if update.callback_query is not None:
+            await self._answer_callback(update.callback_query)
+        async with (
+            self._one_at_a_time(_chat_of(update)),
+            self.deps.session_factory() as session,
+            session.begin(),
+        ):
+            inserted = await session.scalar(
+                insert(TelegramUpdate)
+                .values(update_id=update.update_id)
+                .on_conflict_do_nothing(index_elements=["update_id"])
+                .returning(TelegramUpdate.update_id)
+            )
+            if inserted is None:
+                log.info("telegram update %s already handled", update.update_id)
+                return False
+            connection = await session.connection()
+            in_transaction = async_sessionmaker(
+                bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+            )
+            await self._dispatch(update, in_transaction)
+        return True
+
+    async def _answer_callback(self, query: CallbackQuery) -> None:
+        """Always answered, first: the button's spinner stops even when the flow has nothing to say."""
+        try:
+            await self.deps.bot.answer_callback_query(query.id)
+        except TelegramAPIError as error:  # an old query (redelivered update) cannot be answered again
+            log.info("answerCallbackQuery failed: %s", error)
+
+    async def _dispatch(self, update: Update, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        if update.inline_query is not None:
+            await answer_inline_query(self.deps, update.inline_query, session_factory)
+            return
+        if update.chosen_inline_result is not None:
+            await self._record_share(update.chosen_inline_result, session_factory)
+            return
+        if update.my_chat_member is not None:
+            await self._membership(update.my_chat_member, session_factory)
+            return
+        incoming = await self.translate(update)
+        if incoming is None:
+            return
+        replies = await self.deps.dialog(incoming, session_factory)
+        await self.renderer.deliver(incoming.chat_id, replies, session_factory)
+
+    # ------------------------------------------------------------------ translation
+
+    async def translate(self, update: Update) -> Incoming | None:
+        """The Incoming for a message or a pressed button; None for updates no flow is interested in."""
+        if update.message is not None:
+            return await self._from_message(update.message)
+        if update.callback_query is not None:
+            return self._from_callback(update.callback_query)
+        return None
+
+    async def _from_message(self, message: Message) -> Incoming | None:
+        sender = message.from_user
+        if sender is None or sender.is_bot:
+            return None
+        incoming = Incoming(
+            channel=CHANNEL,
+            chat_id=str(message.chat.id),
+            user_id=str(sender.id),
+            user_name=sender.full_name,
+            language_hint=_language(sender.language_code),
+            in_group=message.chat.type in GROUP_TYPES,
+            extra={"message_id": str(message.message_id)},
+        )
+        if message.text is not None:
+            return _with(incoming, text=message.text)
+        if message.contact is not None:
+            own = message.contact.user_id == sender.id
+            return _with(incoming, contact_phone=message.contact.phone_number, extra_own=own)
+        recording = message.voice or message.audio
+        if recording is not None:
+            path = self.deps.download_dir / f"{recording.file_unique_id}.ogg"
+            await self._download(recording.file_id, path)
+            return _with(incoming, voice=path, text=message.caption)
+        return _with(incoming, other_media=True, text=message.caption)
+
+    def _from_callback(self, query: CallbackQuery) -> Incoming:
+        chat = query.message.chat if query.message is not None else None
+        chat_id = str(chat.id) if chat is not None else str(query.from_user.id)
+        return Incoming(
+            channel=CHANNEL,
+            chat_id=chat_id,
+            user_id=str(query.from_user.id),
+            user_name=query.from_user.full_name,
+            language_hint=_language(query.from_user.language_code),
+            action=query.data or "",
+            in_group=chat is not None and chat.type in GROUP_TYPES,
+            extra={"message_id": str(query.message.message_id)} if query.message is not None else {},
+        )
+
+    async def _download(self, file_id: str, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        await self.deps.bot.download(file_id, destination=path)
+
+    # ------------------------------------------------------------------ updates that are not conversation
+
+    async def _record_share(
+        self, chosen: ChosenInlineResult, session_factory: async_sessionmaker[AsyncSession]
+    ) -> None:
+        """A relative dropped a job into another chat: counted, so the monthly report can show sharing."""
+        job_id = int(chosen.result_id.split(":")[1]) if chosen.result_id.startswith("job:") else None
+        async with UnitOfWork(session_factory) as uow:
+            uow.audit(f"telegram:{chosen.from_user.id}", "job.shared", "job", job_id, via="inline")
+            await uow.commit()
+
+    async def _membership(self, change: ChatMemberUpdated, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        """A private chat's member status 'kicked' means the person blocked the bot."""
+        if change.chat.type == "private" and change.new_chat_member.status == "kicked":
+            await self.renderer.mark_unreachable(str(change.chat.id), session_factory)
+
+
+def _with(incoming: Incoming, *, extra_own: bool | None = None, **changes: object) -> Incoming:
+    if extra_own is not None:
+        changes["extra"] = {**incoming.extra, "contact_is_own": "1" if extra_own else "0"}
+    return replace(incoming, **changes)  # type: ignore[arg-type]
+
+
+def _chat_of(update: Update) -> str | None:
+    if update.message is not None:
+        return str(update.message.chat.id)
+    if update.callback_query is not None:
+        query = update.callback_query
+        return str(query.message.chat.id) if query.message is not None else str(query.from_user.id)
+    return None

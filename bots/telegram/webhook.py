@@ -1,0 +1,77 @@
+"""``POST /telegram/webhook``: Telegram's updates, checked, de-duplicated and processed before the 200."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from json import JSONDecodeError
+
+from aiogram.types import Update
+from aiohttp import web
+from pydantic import ValidationError
+
+from bots.telegram.deps import TelegramDeps
+from bots.telegram.outbox import TelegramOutboxSender
+from bots.telegram.updates import ALLOWED_UPDATES, UpdateProcessor
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+PROCESSOR = web.AppKey("telegram_processor", UpdateProcessor)
+DEPS = web.AppKey("telegram_deps", TelegramDeps)
+SENDER_TASK = web.AppKey("telegram_outbox_task", asyncio.Task[None])
+SENDER_STOP = web.AppKey("telegram_outbox_stop", asyncio.Event)
+
+
+def secret_matches(given: str | None, expected: str) -> bool:
+    """Constant-time comparison: the time taken tells an attacker nothing about the secret."""
+    return bool(expected) and hmac.compare_digest((given or "").encode(), expected.encode())
+
+
+async def telegram_webhook(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    if not secret_matches(request.headers.get(SECRET_HEADER), deps.secret):
+        return web.Response(status=403, text="forbidden")
+    try:
+        update = Update.model_validate(await request.json(), context={"bot": deps.bot})
+    except (JSONDecodeError, ValidationError, UnicodeDecodeError):
+        # Not an update at all: retrying it would not help, so no 5xx.
+        return web.Response(status=400, text="not an update")
+    try:
+        await request.app[PROCESSOR].process(update)
+    except Exception:
+        # Rolled back: Telegram delivers the same update_id again.
+        log.exception("telegram update %s failed; Telegram will retry it", update.update_id)
+        return web.Response(status=500, text="retry")
+    return web.Response(status=200)
+
+
+def setup_telegram(
+    app: web.Application, deps: TelegramDeps, *, path: str = WEBHOOK_PATH, send_outbox: bool = True
+) -> None:
+    """Add the webhook route; on startup register the webhook (if ``deps.webhook_url``) and start sending the
+    outbox (if ``send_outbox``); on cleanup stop the sender and close the Bot's HTTP session."""
+    app[DEPS] = deps
+    app[PROCESSOR] = UpdateProcessor(deps)
+    app.router.add_post(path, telegram_webhook)
+
+    async def on_startup(app: web.Application) -> None:
+        if deps.webhook_url:
+            await deps.bot.set_webhook(
+                deps.webhook_url, secret_token=deps.secret, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+            )
+        if send_outbox:
+            stop = asyncio.Event()
+            app[SENDER_STOP] = stop
+            app[SENDER_TASK] = asyncio.create_task(TelegramOutboxSender(deps).run(stop), name="telegram-outbox")
+
+    async def on_cleanup(app: web.Application) -> None:
+        if SENDER_TASK in app:
+            app[SENDER_STOP].set()
+            await app[SENDER_TASK]
+        await deps.bot.session.close()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
