@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import noload
+from sqlalchemy.orm import lazyload
 from twilio.twiml.voice_response import VoiceResponse
 
 from dialer.audio import VoiceAudio, fallback_text
@@ -136,7 +136,7 @@ class CallFlows:
     async def _live_call(
         self, session: AsyncSession, call_id: int, attempt: int, params: dict[str, str]
     ) -> Call | None:
-        call = await session.get(Call, call_id, with_for_update=True, options=[noload(Call.worker)])
+        call = await session.get(Call, call_id, with_for_update=True, options=[lazyload(Call.worker)])
         if call is None or call.attempts != attempt or call.status not in LIVE:
             log.info("webhook for call %s attempt %s that is not live: goodbye", call_id, attempt)
             return None
@@ -390,7 +390,7 @@ async def pending_pitch_jobs(session: AsyncSession, worker: Worker, now: datetim
     """Live jobs of a worker's calls not yet heard (pending, waiting for a retry, or missed)."""
     rows = await session.scalars(
         select(Call)
-        .options(noload(Call.worker))
+        .options(lazyload(Call.worker))
         .where(
             Call.worker_id == worker.id,
             Call.purpose.in_((CallPurpose.JOB_PITCH, CallPurpose.CALLBACK)),

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import noload
+from sqlalchemy.orm import lazyload
 
 from dialer.hours import CallingHours
 from dialer.lifecycle import apply_status
@@ -77,7 +77,7 @@ async def claim_due(
             (
                 await session.scalars(
                     select(Call)
-                    .options(noload(Call.worker))
+                    .options(lazyload(Call.worker))
                     .where(Call.status.in_((CallStatus.PENDING, CallStatus.RETRY_WAIT)), Call.next_attempt_at <= now)
                     .order_by(Call.next_attempt_at, Call.id)
                     .limit(min(limit, room) * 2)
@@ -236,7 +236,7 @@ async def store_sid(sessions: async_sessionmaker[AsyncSession], call_id: int, at
 
 async def _refused(sessions: async_sessionmaker[AsyncSession], claimed: ClaimedCall, now: datetime) -> None:
     async with sessions() as session, session.begin():
-        call = await session.get(Call, claimed.call_id, with_for_update=True, options=[noload(Call.worker)])
+        call = await session.get(Call, claimed.call_id, with_for_update=True, options=[lazyload(Call.worker)])
         if call is not None and call.status is CallStatus.QUEUED and call.attempts == claimed.attempt:
             call.move_to(CallStatus.FAILED)
             call.reason = CallReason.FAILED
@@ -257,7 +257,7 @@ async def recover_orphans(
             (
                 await session.scalars(
                     select(Call)
-                    .options(noload(Call.worker))
+                    .options(lazyload(Call.worker))
                     .where(
                         Call.status == CallStatus.QUEUED,
                         Call.provider_sid.is_(None),

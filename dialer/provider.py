@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,10 +62,25 @@ class RebasedAsyncHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # tw
         super().__init__(timeout=timeout)
         self.base_url = base_url.rstrip("/")
 
-    async def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+    async def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
         if url.startswith(TWILIO_API_BASE_URL):
             url = self.base_url + url[len(TWILIO_API_BASE_URL) :]
-        return await super().request(method, url, *args, **kwargs)
+        headers = dict(headers or {})
+        if auth is not None:
+            # The same Basic credentials, as a header: aiohttp deprecates its BasicAuth helper.
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        return await super().request(method, url, params, data, headers, None, timeout or self.timeout, allow_redirects)
 
 
 class TwilioProvider:

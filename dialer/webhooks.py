@@ -14,7 +14,7 @@ from datetime import timedelta
 from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import noload
+from sqlalchemy.orm import lazyload
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -117,7 +117,7 @@ class VoiceWebhooks:
         now = self.deps.clock.now()
         hang_up_sid = None
         async with self.deps.sessions() as session, session.begin():
-            call = await session.get(Call, call_id, with_for_update=True, options=[noload(Call.worker)])
+            call = await session.get(Call, call_id, with_for_update=True, options=[lazyload(Call.worker)])
             if call is None or call.attempts != attempt:
                 log.info("status for unknown or earlier attempt (call %s, attempt %s) ignored", call_id, attempt)
                 return
@@ -178,7 +178,7 @@ class VoiceWebhooks:
             for call in (
                 await session.scalars(
                     select(Call)
-                    .options(noload(Call.worker))
+                    .options(lazyload(Call.worker))
                     .where(
                         Call.worker_id == worker.id,
                         Call.purpose.in_((CallPurpose.JOB_PITCH, CallPurpose.CALLBACK)),

@@ -1,0 +1,400 @@
+"""A carrier simulator speaking Twilio's REST API and webhooks, with scripted workers on the other end.
+
+It accepts ``POST /2010-04-01/Accounts/{sid}/Calls.json`` like Twilio (basic auth, form fields, the JSON call
+resource back), dials at most ``cps`` calls a second (extra calls queue, as Twilio's do), and plays each
+call's script: busy, no answer, an answering machine, or an answer that fetches our TwiML and <Play> media,
+presses keys in <Gather> and may hang up mid-prompt. Webhooks and status callbacks are form-encoded and
+signed with X-Twilio-Signature exactly as Twilio signs them. Its clock may run faster (the benchmark).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import socket
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import aiohttp
+from aiohttp import web
+from twilio.request_validator import RequestValidator
+
+from dialer.clock import Clock, RealClock
+
+log = logging.getLogger(__name__)
+
+API = "/2010-04-01/Accounts/{account}/Calls"
+
+
+@dataclass
+class Script:
+    """What the worker at a number does. keys: one entry per <Gather> reached (None = says nothing)."""
+
+    outcome: str = "answer"  # answer | busy | no-answer | machine | failed
+    keys: list[str | None] = field(default_factory=list)
+    hang_up_after: int | None = None  # hang up at this <Gather> (0 = the first one) before pressing anything
+    ring_seconds: float = 1.0
+
+
+@dataclass
+class SimCall:
+    sid: str
+    to: str
+    from_: str
+    params: dict[str, str]
+    status_events: list[str]
+    created_at: datetime
+    status: str = "queued"
+    dialed_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    plays: list[str] = field(default_factory=list)
+    says: list[str] = field(default_factory=list)
+    pressed: list[str] = field(default_factory=list)
+    twiml: list[str] = field(default_factory=list)
+    callbacks: list[str] = field(default_factory=list)
+    hangup_requested: bool = False
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def url(self) -> str:
+        return self.params.get("Url", "")
+
+    def query(self) -> dict[str, str]:
+        return dict(parse_qsl(urlsplit(self.url).query))
+
+    def resource(self, account: str) -> dict[str, Any]:
+        return {
+            "sid": self.sid,
+            "account_sid": account,
+            "to": self.to,
+            "from": self.from_,
+            "status": self.status,
+            "direction": "outbound-api",
+            "date_created": format_datetime(self.created_at, usegmt=True),
+            "date_updated": format_datetime(self.created_at, usegmt=True),
+            "start_time": format_datetime(self.answered_at, usegmt=True) if self.answered_at else None,
+            "end_time": format_datetime(self.ended_at, usegmt=True) if self.ended_at else None,
+            "api_version": "2010-04-01",
+            "uri": f"/2010-04-01/Accounts/{account}/Calls/{self.sid}.json",
+        }
+
+
+class CarrierSimulator:
+    """A local Twilio-compatible carrier; ``app`` serves the REST API, ``placed`` records every call."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        cps: float = 1.0,
+        script: Callable[[str], Script | None] | None = None,
+        clock: Clock | None = None,
+        drive: bool = True,
+    ) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.cps = cps
+        self.script = script or (lambda to: Script())
+        self.clock = clock or RealClock()
+        self.drive = drive
+        self.validator = RequestValidator(auth_token)
+        self.calls: dict[str, SimCall] = {}
+        self.placed: list[SimCall] = []
+        self._queue: asyncio.Queue[SimCall] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._dialer: asyncio.Task[None] | None = None
+        self.http: aiohttp.ClientSession | None = None
+        self.app = web.Application()
+        base = API.format(account="{account}")
+        self.app.router.add_post(base + ".json", self._create)
+        self.app.router.add_get(base + ".json", self._list)
+        self.app.router.add_post(base + "/{sid}.json", self._update)
+        self.app.router.add_get(base + "/{sid}.json", self._fetch)
+        self.app.on_startup.append(self._start)
+        self.app.on_cleanup.append(self._stop)
+
+    # --- lifecycle ------------------------------------------------------------------------------------------
+
+    async def _start(self, app: web.Application) -> None:
+        self.http = aiohttp.ClientSession()
+        self._dialer = asyncio.create_task(self._dial_loop())
+
+    async def _stop(self, app: web.Application) -> None:
+        if self._dialer:
+            self._dialer.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.http:
+            await self.http.close()
+
+    async def settle(self, within: float = 30.0) -> None:
+        """Wait until every placed call has finished its script."""
+        async with asyncio.timeout(within):
+            for call in list(self.placed):
+                await call.done.wait()
+
+    # --- REST API -------------------------------------------------------------------------------------------
+
+    def _authorised(self, request: web.Request) -> bool:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Basic "):
+            return False
+        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        return user == self.account_sid and password == self.auth_token
+
+    def _error(self, status: int, code: int, message: str) -> web.Response:
+        return web.json_response({"code": code, "message": message, "status": status}, status=status)
+
+    async def _create(self, request: web.Request) -> web.Response:
+        if not self._authorised(request) or request.match_info["account"] != self.account_sid:
+            return self._error(401, 20003, "Authenticate")
+        form = await request.post()
+        params = {k: str(v) for k, v in form.items()}
+        events = [str(v) for v in form.getall("StatusCallbackEvent", [])]
+        if not params.get("To") or not params.get("From") or not params.get("Url"):
+            return self._error(400, 21201, "To, From and Url are required")
+        call = SimCall(
+            sid="CA" + uuid.uuid4().hex,
+            to=params["To"],
+            from_=params["From"],
+            params=params,
+            status_events=events,
+            created_at=self.clock.now(),
+        )
+        self.calls[call.sid] = call
+        self.placed.append(call)
+        self._queue.put_nowait(call)
+        return web.json_response(call.resource(self.account_sid), status=201)
+
+    async def _list(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return self._error(401, 20003, "Authenticate")
+        to = request.query.get("To")
+        found = [c for c in reversed(self.placed) if to is None or c.to == to]
+        size = int(request.query.get("PageSize", "50"))
+        return web.json_response(
+            {
+                "calls": [c.resource(self.account_sid) for c in found[:size]],
+                "first_page_uri": request.path_qs,
+                "next_page_uri": None,
+                "previous_page_uri": None,
+                "page": 0,
+                "page_size": size,
+                "start": 0,
+                "end": min(size, len(found)),
+                "uri": request.path_qs,
+            }
+        )
+
+    async def _fetch(self, request: web.Request) -> web.Response:
+        call = self.calls.get(request.match_info["sid"])
+        if call is None or not self._authorised(request):
+            return self._error(404, 20404, "not found")
+        return web.json_response(call.resource(self.account_sid))
+
+    async def _update(self, request: web.Request) -> web.Response:
+        call = self.calls.get(request.match_info["sid"])
+        if call is None or not self._authorised(request):
+            return self._error(404, 20404, "not found")
+        form = await request.post()
+        if form.get("Status") in ("completed", "canceled"):
+            call.hangup_requested = True
+        return web.json_response(call.resource(self.account_sid))
+
+    # --- dialing --------------------------------------------------------------------------------------------
+
+    async def _dial_loop(self) -> None:
+        """Take queued calls off the queue at most ``cps`` a second, as Twilio does."""
+        interval = 1.0 / self.cps
+        while True:
+            call = await self._queue.get()
+            call.dialed_at = self.clock.now()
+            if self.drive:
+                task = asyncio.create_task(self._run(call))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            else:
+                call.done.set()
+            await self.clock.sleep(interval)
+
+    async def _run(self, call: SimCall) -> None:
+        try:
+            await self._play_script(call)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("simulated call %s broke", call.sid)
+        finally:
+            call.done.set()
+
+    async def _play_script(self, call: SimCall) -> None:
+        script = self.script(call.to) or Script(outcome="no-answer")
+        call.status = "initiated"
+        await self._status(call, "initiated")
+        if script.outcome == "failed":
+            return await self._end(call, "failed")
+        call.status = "ringing"
+        await self._status(call, "ringing")
+        await self.clock.sleep(script.ring_seconds)
+        if script.outcome in ("busy", "no-answer"):
+            return await self._end(call, script.outcome)
+        call.status = "in-progress"
+        call.answered_at = self.clock.now()
+        await self._status(call, "answered", CallStatus="in-progress")
+        machine = script.outcome == "machine"
+        amd = call.params.get("MachineDetection") in ("Enable", "DetectMessageEnd")
+        async_amd = call.params.get("AsyncAmd") == "true"
+        extra: dict[str, str] = {}
+        if amd and not async_amd:
+            extra["AnsweredBy"] = "machine_start" if machine else "human"
+        if amd and async_amd and call.params.get("AsyncAmdStatusCallback"):
+            if machine:
+                # A greeting is recognised within the first seconds, before anything is pressed.
+                await self._amd_result(call, "machine_start")
+            else:
+                self._spawn(self._amd_result(call, "human"))
+        await self._converse(call, script, extra)
+        await self._end(call, "completed")
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _amd_result(self, call: SimCall, answered_by: str) -> None:
+        await self.clock.sleep(0.3)
+        await self._post(call, call.params["AsyncAmdStatusCallback"], self._base(call, AnsweredBy=answered_by))
+
+    async def _converse(self, call: SimCall, script: Script, extra: dict[str, str]) -> None:
+        keys = list(script.keys)
+        gathers = 0
+        url: str | None = call.url
+        body: dict[str, str] = {**self._base(call), **extra}
+        while url and not call.hangup_requested:
+            text = await self._post(call, url, body)
+            call.twiml.append(text)
+            url, body = None, self._base(call)
+            for verb in ET.fromstring(text):
+                if call.hangup_requested:
+                    return
+                if verb.tag in ("Hangup", "Reject"):
+                    return
+                if verb.tag in ("Play", "Say"):
+                    await self._speak(call, verb)
+                elif verb.tag == "Gather":
+                    if script.hang_up_after is not None and gathers >= script.hang_up_after:
+                        for inner in list(verb)[:1]:
+                            await self._speak(call, inner)
+                        return
+                    gathers += 1
+                    for inner in verb:
+                        await self._speak(call, inner)
+                    key = keys.pop(0) if keys else None
+                    if key:
+                        call.pressed.append(key)
+                        url = verb.get("action") or call.url
+                        body = {**self._base(call), "Digits": key, "FinishedOnKey": ""}
+                        break
+                elif verb.tag == "Redirect":
+                    url = (verb.text or "").strip()
+                    break
+            else:
+                return
+
+    async def _speak(self, call: SimCall, verb: ET.Element) -> None:
+        if verb.tag == "Play":
+            media = (verb.text or "").strip()
+            call.plays.append(media)
+            assert self.http is not None
+            async with self.http.get(media) as response:
+                if response.status != 200:
+                    raise RuntimeError(f"media {media} answered {response.status}")
+                await response.read()
+        elif verb.tag == "Say":
+            call.says.append((verb.text or "").strip())
+
+    async def _end(self, call: SimCall, status: str) -> None:
+        call.status = status
+        call.ended_at = self.clock.now()
+        duration = int((call.ended_at - call.answered_at).total_seconds()) if call.answered_at else 0
+        await self._status(call, "completed", CallStatus=status, CallDuration=str(duration))
+
+    async def _status(self, call: SimCall, event: str, **extra: str) -> None:
+        if event not in call.status_events and not (event == "completed" and not call.status_events):
+            return
+        target = call.params.get("StatusCallback")
+        if not target:
+            return
+        status = extra.pop("CallStatus", call.status)
+        params = {**self._base(call), "CallStatus": status, "CallbackSource": "call-progress-events", **extra}
+        params["SequenceNumber"] = str(len(call.callbacks))
+        call.callbacks.append(status)
+        await self._post(call, target, params)
+
+    def _base(self, call: SimCall, **extra: str) -> dict[str, str]:
+        return {
+            "AccountSid": self.account_sid,
+            "CallSid": call.sid,
+            "From": call.from_,
+            "To": call.to,
+            "CallStatus": call.status,
+            "Direction": "outbound-api",
+            "ApiVersion": "2010-04-01",
+            **extra,
+        }
+
+    def sign(self, url: str, params: dict[str, str]) -> str:
+        return str(self.validator.compute_signature(url, params))
+
+    async def _post(self, call: SimCall | None, url: str, params: dict[str, str]) -> str:
+        assert self.http is not None
+        headers = {"X-Twilio-Signature": self.sign(url, params)}
+        async with self.http.post(url, data=params, headers=headers) as response:
+            text = await response.text()
+            if response.status != 200:
+                raise RuntimeError(f"webhook {url} answered {response.status}: {text[:200]}")
+            return text
+
+    async def incoming_call(self, url: str, caller: str, to: str) -> str:
+        """A worker rings our number: the provider asks our incoming webhook what to do."""
+        params = {
+            "AccountSid": self.account_sid,
+            "CallSid": "CA" + uuid.uuid4().hex,
+            "From": caller,
+            "To": to,
+            "CallStatus": "ringing",
+            "Direction": "inbound",
+            "ApiVersion": "2010-04-01",
+        }
+        return await self._post(None, url, params)
+
+
+def bind_local(host: str = "127.0.0.1") -> tuple[socket.socket, str]:
+    """A listening-ready socket on a free local port, and its base URL (known before the app is built)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((host, 0))
+    return sock, f"http://{host}:{sock.getsockname()[1]}"
+
+
+async def serve(app: web.Application, sock: socket.socket | None = None) -> tuple[web.AppRunner, str]:
+    """Serve an aiohttp app on ``sock`` (default: a free local port); returns the runner and its base URL."""
+    if sock is None:
+        sock, _ = bind_local()
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    host, port = sock.getsockname()[:2]
+    return runner, f"http://{host}:{port}"
+
+
+def encode(params: dict[str, str]) -> str:
+    return urlencode(params)

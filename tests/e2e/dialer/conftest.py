@@ -1,0 +1,79 @@
+"""The voice stack end to end: our webhooks on a local port, the carrier simulator on another, real media."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dialer.audio import MediaAudio, media_audio
+from dialer.placing import claim_due, place
+from dialer.provider import TwilioProvider
+from dialer.scheduling import consume_events
+from dialer.settings import DialerSettings
+from dialer.simulator import CarrierSimulator, Script, bind_local, serve
+from dialer.webhooks import VoiceDeps, setup_voice
+from tests.integration.dialer.support import FakeClock
+
+ACCOUNT = "AC" + "1" * 32
+TOKEN = "simulator-secret"
+
+
+@pytest.fixture(scope="session")
+def audio(tmp_path_factory: pytest.TempPathFactory) -> MediaAudio:
+    return media_audio(tmp_path_factory.mktemp("audio"))
+
+
+@dataclass
+class VoiceStack:
+    sessions: async_sessionmaker[AsyncSession]
+    settings: DialerSettings
+    simulator: CarrierSimulator
+    provider: TwilioProvider
+    clock: FakeClock
+    app_url: str
+    scripts: dict[str, Script] = field(default_factory=dict)
+
+    async def dial(self, limit: int = 50) -> list[int]:
+        """One pass of the dialer at the fake clock's time; waits until the simulator played every call."""
+        now = self.clock.now()
+        await consume_events(self.sessions, self.settings, now)
+        claimed = await claim_due(self.sessions, self.settings, now, limit)
+        for call in claimed:
+            await place(call, self.provider, self.sessions, self.settings, now)
+        await self.simulator.settle()
+        return [c.call_id for c in claimed]
+
+
+@pytest.fixture
+async def stack(
+    session_factory: async_sessionmaker[AsyncSession], audio: MediaAudio, tmp_path: Path
+) -> AsyncIterator[VoiceStack]:
+    scripts: dict[str, Script] = {}
+    clock = FakeClock()
+    simulator = CarrierSimulator(ACCOUNT, TOKEN, cps=50, script=lambda to: scripts.get(to), clock=None)
+    sim_runner, sim_url = await serve(simulator.app)
+    app = web.Application()
+    sock, app_url = bind_local()
+    settings = DialerSettings(
+        account_sid=ACCOUNT,
+        auth_token=TOKEN,
+        api_base_url=sim_url,
+        public_base_url=app_url,
+        calls_per_second=50,
+        max_concurrent_calls=100,
+        gather_timeout=1,
+    )
+    provider = TwilioProvider(settings)
+    setup_voice(app, VoiceDeps(settings, session_factory, audio, provider, clock))
+    app_runner, _ = await serve(app, sock)
+    try:
+        yield VoiceStack(session_factory, settings, simulator, provider, clock, app_url, scripts)
+    finally:
+        await provider.close()
+        await sim_runner.cleanup()
+        await app_runner.cleanup()
