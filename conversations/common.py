@@ -1,0 +1,294 @@
+"""What several flows share: the safety line, pickers, job cards and domain errors in words."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from pathlib import Path
+
+from conversations.i18n import N_, Gettext
+from conversations.replies import Button, JobCard, Keyboard, Voice
+from conversations.turn import DialogDeps, Turn, rows
+from jobs_core import geo
+from jobs_core.clock import local
+from jobs_core.errors import DomainError, IllegalTransition, InvalidField, LimitReached, NotAllowed, NotFound
+from jobs_core.model import Job, Sector
+from media.composer import PitchJob
+
+log = logging.getLogger(__name__)
+
+ANY = "-"  # a picker's "any province / any sector" value
+
+RELATIONSHIPS = {
+    "sibling": N_("Brother or sister"),
+    "relative": N_("Relative"),
+    "friend": N_("Friend"),
+    "acquaintance": N_("Acquaintance"),
+}
+GENDERS = {"male": N_("Man"), "female": N_("Woman")}
+JOB_GENDERS = {"any": N_("Men and women"), "male": N_("Men only"), "female": N_("Women only")}
+BENEFITS = {
+    "meals": N_("Meals"),
+    "accommodation": N_("Accommodation"),
+    "transport": N_("Transport"),
+    "overtime": N_("Paid overtime"),
+    "nssf": N_("NSSF social security"),
+}
+PERIODS = {"month": N_("per month"), "day": N_("per day"), "hour": N_("per hour"), "piece": N_("per piece")}
+CONSENT = {
+    "pending": N_("not asked yet: we will call to ask their permission"),
+    "consented": N_("agreed to job calls"),
+    "declined": N_("did not agree to job calls"),
+    "opted_out": N_("asked never to be called"),
+}
+JOB_STATUS = {
+    "draft": N_("draft"),
+    "pending_review": N_("waiting for review"),
+    "published": N_("published"),
+    "filled": N_("filled"),
+    "expired": N_("expired"),
+    "withdrawn": N_("withdrawn"),
+    "rejected": N_("rejected"),
+    "changes_requested": N_("changes requested"),
+}
+FIELDS = {
+    "name": N_("name"),
+    "phone": N_("phone number"),
+    "title": N_("job title"),
+    "description": N_("description"),
+    "contact": N_("contact"),
+    "country": N_("country"),
+    "reason": N_("reason"),
+    "details": N_("details"),
+    "licence_no": N_("licence number"),
+    "birth_year": N_("birth year"),
+    "salary_amount": N_("salary"),
+    "days_per_week": N_("days per week"),
+    "positions": N_("number of workers"),
+    "min_age": N_("minimum age"),
+    "max_age": N_("maximum age"),
+    "hours_start": N_("start time"),
+    "hours_end": N_("end time"),
+    "start_date": N_("start date"),
+}
+
+
+def safety_line(_: Gettext) -> str:
+    """Said under every job and on the help page."""
+    return _(
+        "⚠️ Never pay a fee to get a job, and never hand over your ID card or passport. Help: Ministry of Labour 1297, police 117."
+    )
+
+
+def error_message(exc: DomainError, _: Gettext) -> str:
+    """A domain refusal in the person's words."""
+    if isinstance(exc, InvalidField):
+        field = _(FIELDS[exc.field]) if exc.field in FIELDS else exc.field
+        messages = {
+            "invalid_phone": _("That is not a valid Cambodian phone number. Please type it like 012 345 678."),
+            "not_cambodian": _("Only Cambodian phone numbers can be called. Please type a number like 012 345 678."),
+            "not_a_number": _("Please type a number, for example 25."),
+            "too_small": _("That number is too small."),
+            "too_large": _("That number is too large."),
+            "too_young": _("Workers must be at least 15 years old."),
+            "too_long": _("That is too long. Please make it shorter."),
+            "required": _("This cannot be empty."),
+            "invalid_time": _("Please type a time like 07:30."),
+            "invalid_date": _("Please type a date like 2026-12-01."),
+            "unknown_province": _("I do not know that province. Please choose one from the list."),
+            "unknown_district": _("I do not know that district. Please choose one from the list."),
+            "unknown_sector": _("Please choose a kind of work from the list."),
+            "invalid_choice": _("Please choose one of the buttons."),
+        }
+        text = messages.get(exc.code, _("Please check this answer."))
+        if exc.field == "agreed_to_calls":
+            return _("We can only call your family member after they agreed. Please ask them first.")
+        return f"{text} ({field})"
+    if isinstance(exc, LimitReached):
+        return _("You have reached today's limit of {limit}. Please try again tomorrow.").format(limit=exc.limit)
+    if isinstance(exc, NotFound):
+        return _("Sorry, this is no longer available.")
+    if isinstance(exc, NotAllowed):
+        known = {
+            "this job is no longer open": _("This job is no longer open."),
+            "you have already nominated this person": _("You have already added this family member."),
+            "this person asked not to be contacted": _("This person asked not to be contacted."),
+            "this employer was rejected by the moderators": _("Your company was not approved by the moderators."),
+        }
+        return known.get(exc.reason, _("Sorry, this is not allowed."))
+    if isinstance(exc, IllegalTransition):
+        return _("This was already done, or cannot be done any more.")
+    return _("Sorry, this cannot be done.")
+
+
+# ---------------------------------------------------------------------------------------------- pickers
+
+
+def province_choices(language: str) -> list[tuple[str, str]]:
+    return [(p.name(language), p.code) for p in geo.provinces()]
+
+
+def sector_label(sector: Sector, language: str) -> str:
+    return sector.name_km if language == "km" else sector.name_en
+
+
+def pick_province(t: Turn, question: str, with_any: bool = False) -> None:
+    options = province_choices(t.language)
+    keyboard = t.choices(options, per_row=3)
+    if with_any:
+        keyboard = ((t.step_button(t._("Any province"), ANY),), *keyboard)
+    t.say(question, keyboard)
+
+
+async def pick_sector(t: Turn, question: str, with_any: bool = False) -> None:
+    options = [(sector_label(s, t.language), s.code) for s in await t.sectors()]
+    keyboard = t.choices(options, per_row=2)
+    if with_any:
+        keyboard = ((t.step_button(t._("Any kind of work"), ANY),), *keyboard)
+    t.say(question, keyboard)
+
+
+def province_from(t: Turn, allow_any: bool = False) -> str | None:
+    """The province of a pressed button or a typed name/code (raises when neither fits)."""
+    value = t.choice if t.choice is not None else t.require_text(t._("Please choose a province from the list."))
+    if allow_any and value == ANY:
+        return None
+    return geo.province(value).code
+
+
+async def sector_from(t: Turn, allow_any: bool = False) -> str | None:
+    codes = {s.code: s for s in await t.sectors()}
+    value = t.choice if t.choice is not None else t.require_text(t._("Please choose a kind of work from the list."))
+    if allow_any and value == ANY:
+        return None
+    if value in codes:
+        return value
+    for code, sector in codes.items():
+        if value.casefold() in (sector.name_en.casefold(), sector.name_km):
+            return code
+    raise InvalidField("sectors", "unknown_sector", value)
+
+
+def toggles(t: Turn, options: dict[str, str], chosen: list[str], done_label: str) -> Keyboard:
+    """Multi-select buttons (✅ on chosen ones) and a Done button."""
+    buttons = [
+        t.step_button(("✅ " if code in chosen else "▫️ ") + t._(label), f"t:{code}") for code, label in options.items()
+    ]
+    return (*rows(buttons, 2), (t.step_button(done_label, "done"),))
+
+
+def toggle(chosen: list[str], code: str) -> list[str]:
+    return [c for c in chosen if c != code] if code in chosen else [*chosen, code]
+
+
+def back_button(t: Turn, action: str = "menu") -> Button:
+    return Button(t._("⬅️ Menu"), action)
+
+
+# ---------------------------------------------------------------------------------------------- jobs
+
+
+def money(amount: Decimal | None, currency: str | None) -> str:
+    if amount is None:
+        return ""
+    whole = amount == amount.to_integral_value()
+    number = f"{amount:,.0f}" if whole else f"{amount:,.2f}"
+    return f"${number}" if currency == "USD" else f"{number} ៛"
+
+
+def place(job: Job, language: str) -> str:
+    if job.country:
+        return job.country
+    if not job.province_code:
+        return ""
+    province = geo.province(job.province_code)
+    if job.district_code:
+        for district in geo.districts(province.code):
+            if district.code == job.district_code:
+                return f"{district.name(language)}, {province.name(language)}"
+    return province.name(language)
+
+
+def job_text(job: Job, _: Gettext, language: str, with_safety: bool = True) -> str:
+    """A job in a few short lines (title, employer, place, pay, hours, who, benefits) and the safety line."""
+    lines = [f"💼 {job.title}", f"🏢 {job.employer.name}", f"📍 {place(job, language)}"]
+    if job.salary_amount is not None:
+        period = _(PERIODS[job.salary_period.value]) if job.salary_period else ""
+        lines.append(
+            f"💵 {money(job.salary_amount, job.salary_currency.value if job.salary_currency else None)} {period}"
+        )
+    if job.hours_start and job.hours_end:
+        lines.append(
+            _("🕒 {start}–{end}").format(start=job.hours_start.strftime("%H:%M"), end=job.hours_end.strftime("%H:%M"))
+        )
+    if job.days_per_week:
+        lines.append(_("📅 {days} days a week").format(days=job.days_per_week))
+    who = _(JOB_GENDERS[job.gender.value])
+    if job.min_age or job.max_age:
+        who += " · " + _("age {low}–{high}").format(low=job.min_age or 15, high=job.max_age or "")
+    lines.append(_("👥 {count} workers: {who}").format(count=job.positions, who=who))
+    if job.benefits:
+        lines.append("🎁 " + ", ".join(_(BENEFITS[b]) for b in job.benefits if b in BENEFITS))
+    if job.start_date:
+        lines.append(_("▶️ Starts {date}").format(date=job.start_date.isoformat()))
+    if job.description:
+        lines.append(job.description[:300])
+    if job.published_at:
+        lines.append(_("Posted {date}").format(date=local(job.published_at).date().isoformat()))
+    if with_safety:
+        lines.append("")
+        lines.append(safety_line(_))
+    return "\n".join(lines)
+
+
+def job_buttons(job_id: int, _: Gettext) -> Keyboard:
+    return (
+        (Button(_("📤 Share"), f"job:{job_id}", kind="share"),),
+        (Button(_("📞 Call my family member about this job"), f"job:{job_id}:call"),),
+        (Button(_("✍️ Apply for a family member"), f"job:{job_id}:apply"),),
+        (Button(_("⚠️ Report a problem"), f"job:{job_id}:report"),),
+    )
+
+
+def pitch_job(job: Job, with_clip: bool) -> PitchJob:
+    """The facts a voice note speaks (the employer's own recording only when wanted and present)."""
+    clip = Path(job.voice_clip) if with_clip and job.voice_clip else None
+    return PitchJob(
+        sector=job.sector_code,
+        province_code=job.province_code,
+        country=job.country,
+        salary_amount=job.salary_amount,
+        salary_currency=job.salary_currency.value if job.salary_currency else None,
+        salary_period=job.salary_period.value if job.salary_period else None,
+        hours_start=job.hours_start,
+        hours_end=job.hours_end,
+        days_per_week=job.days_per_week,
+        benefits=tuple(job.benefits),
+        gender=job.gender.value,
+        min_age=job.min_age,
+        max_age=job.max_age,
+        positions=job.positions,
+        start_date=job.start_date,
+        employer_clip=clip,
+    )
+
+
+async def job_voice(job: Job, deps: DialogDeps, language: str, with_clip: bool | None = None) -> Voice | None:
+    """The job's voice note, or None when no audio provider is set or it cannot be made."""
+    if deps.audio is None:
+        return None
+    try:
+        facts = pitch_job(job, job.voice_clip_approved if with_clip is None else with_clip)
+        return await deps.audio(facts, language)
+    except Exception:  # a voice note is a bonus: the card goes out without it rather than not at all
+        log.exception("no voice note for job %s", job.id)
+        return None
+
+
+async def job_card(job: Job, deps: DialogDeps, _: Gettext, language: str) -> JobCard:
+    return JobCard(
+        job_id=job.id,
+        text=job_text(job, _, language),
+        voice=await job_voice(job, deps, language),
+        buttons=job_buttons(job.id, _),
+    )

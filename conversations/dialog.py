@@ -1,0 +1,188 @@
+"""The dialog engine: one function turns what a person did into replies, with state kept in PostgreSQL.
+
+    replies = await handle(incoming, deps)
+
+``incoming`` is a :class:`conversations.replies.Incoming` (text, a pressed button's action, a shared contact,
+a voice recording, or "other media"); ``deps`` a :class:`DialogDeps`. The result is a list of replies
+(Text, Voice, JobCard, AskPhone, AskVoice) for ``incoming.chat_id``.
+
+A turn is one transaction: the person's ``conversation_state`` row (keyed by channel, chat and user) is
+locked with ``SELECT … FOR UPDATE`` first, so two updates for one chat, in one process or several, run one
+after the other; the flow's domain changes (through jobs_core services) and the new state commit together.
+A step that refuses the input (``BadInput`` or a jobs_core ``DomainError``) is rolled back to a savepoint:
+the person gets a short message in their language and the same question again; the state is unchanged.
+Anything unexpected is logged and answered with an apology, and nothing is stored.
+
+Buttons: global actions are ``verb:args`` (``job:12:apply``, ``jobs:12:construction:3``, ``lang:en``) and
+check ownership themselves; buttons answering the current question are ``@<version>:<value>`` and are
+refused as stale once the state has moved on.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations import employer, moderator, relative, start
+from conversations.common import error_message
+from conversations.i18n import gettext_for, language_or_default
+from conversations.replies import Button, Incoming, Reply, Text
+from conversations.state import IDLE, ConversationState
+from conversations.turn import Action, BadInput, DialogDeps, KeepState, Step, Turn, TurnUnitOfWork
+from jobs_core.errors import DomainError
+
+__all__ = ["ACTIONS", "COMMANDS", "STEPS", "DialogDeps", "handle"]
+
+log = logging.getLogger(__name__)
+
+STEPS: dict[str, Step] = {**start.STEPS, **relative.STEPS, **employer.STEPS, **moderator.STEPS}
+ACTIONS: dict[str, Action] = {**start.ACTIONS, **relative.ACTIONS, **employer.ACTIONS, **moderator.ACTIONS}
+COMMANDS: dict[str, str] = {**start.COMMANDS, **relative.COMMANDS, **employer.COMMANDS, **moderator.COMMANDS}
+# What works before /start: choosing a language, reading the help, and the moderators' tools.
+BEFORE_START = {"start", "lang", "language", "help"}
+MAX_TEXT = 4000  # longer texts are cut: nothing a step asks for is that long
+
+
+async def handle(incoming: Incoming, deps: DialogDeps) -> list[Reply]:
+    """Answer one thing a person did; never raises (an unexpected failure becomes an apology)."""
+    try:
+        return await _handle(incoming, deps)
+    except Exception:
+        log.exception("dialog failed for %s:%s", incoming.channel, incoming.chat_id)
+        _ = gettext_for(language_or_default(incoming.language_hint))
+        return [Text(_("Sorry, something went wrong. Please try again."))]
+
+
+async def _lock_state(session: AsyncSession, incoming: Incoming, now: datetime) -> ConversationState:
+    key = {"channel": incoming.channel, "chat_id": incoming.chat_id[:64], "user_id": incoming.user_id[:64]}
+    await session.execute(
+        insert(ConversationState)
+        .values(**key, flow="start", step=IDLE, data={}, started=False, version=0, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["channel", "chat_id", "user_id"])
+    )
+    state = await session.scalar(
+        select(ConversationState).filter_by(**key).with_for_update().execution_options(populate_existing=True)
+    )
+    assert state is not None
+    return state
+
+
+async def _handle(incoming: Incoming, deps: DialogDeps) -> list[Reply]:
+    if incoming.text is not None and len(incoming.text) > MAX_TEXT:
+        incoming = Incoming(**{**incoming.__dict__, "text": incoming.text[:MAX_TEXT]})
+    now = deps.clock()
+    async with deps.session_factory() as session, session.begin():
+        state = await _lock_state(session, incoming, now)
+        language = state.language or language_or_default(incoming.language_hint)
+        turn = Turn(
+            incoming=incoming,
+            deps=deps,
+            uow=TurnUnitOfWork(session, deps.session_factory, now),
+            step=state.step,
+            data=dict(state.data or {}),
+            language=language,
+            version=state.version,
+            started=state.started,
+            language_known=state.language is not None,
+        )
+        savepoint = await session.begin_nested()
+        try:
+            next_step = await _route(turn)
+            await savepoint.commit()
+        except KeepState:
+            await savepoint.commit()
+            return turn.replies
+        except (BadInput, DomainError) as exc:
+            await savepoint.rollback()
+            return await _refuse(turn, state, exc)
+        except Exception:
+            await savepoint.rollback()
+            log.exception("step %s failed for %s:%s", state.step, incoming.channel, incoming.chat_id)
+            return [Text(turn._("Sorry, something went wrong. Please try again."))]
+        if next_step not in STEPS and next_step != IDLE:
+            raise RuntimeError(f"flow went to an unknown step {next_step!r}")
+        state.step = next_step
+        state.flow = next_step.split(".")[0] if next_step != IDLE else "start"
+        state.data = turn.data if next_step != IDLE else {}
+        if turn.chosen_language:
+            state.language = turn.chosen_language
+        state.started = turn.started
+        state.version += 1
+        state.updated_at = now
+        return turn.replies
+
+
+async def _refuse(turn: Turn, state: ConversationState, exc: Exception) -> list[Reply]:
+    """The input did not fit: say why and ask the same question again; the state stays as it was."""
+    turn.replies.clear()
+    turn.forget_loaded()
+    turn.data = dict(state.data or {})
+    turn.step, turn.choice, turn.button_version = state.step, None, state.version
+    turn.set_language(state.language or turn.language)
+    message = exc.message if isinstance(exc, BadInput) else error_message(exc, turn._)  # type: ignore[arg-type]
+    turn.say(message)
+    step = STEPS.get(state.step)
+    if step is not None:
+        savepoint = await turn.session.begin_nested()
+        try:
+            await step.ask(turn)
+            await savepoint.commit()
+        except Exception:
+            await savepoint.rollback()
+            log.exception("asking %s again failed", state.step)
+    return turn.replies
+
+
+def _command(text: str | None) -> str | None:
+    """``/start@SomeBot arg`` → ``start``; None when the text is not a command."""
+    if not text or not text.startswith("/"):
+        return None
+    return text[1:].split(maxsplit=1)[0].split("@")[0].lower() if len(text) > 1 else ""
+
+
+async def _route(t: Turn) -> str:
+    _ = t._
+    action = t.incoming.action
+    command = _command(t.text)
+    if action is None and command is not None:
+        if command not in COMMANDS:
+            raise BadInput(_("I do not know that command. Send /help to see what I can do."))
+        action = COMMANDS[command]
+    if action is not None:
+        verb = action.split(":", 1)[0]
+        if not t.started and verb not in BEFORE_START and not (t.is_moderator and verb.startswith("mod")):
+            return await _not_started(t)
+        if action.startswith("@"):
+            return await _answer_button(t, action)
+        handler = ACTIONS.get(verb)
+        if handler is None:
+            raise BadInput(_("This button is no longer valid."))
+        return await handler(t, action.split(":")[1:])
+    if not t.started:
+        return await _not_started(t)
+    step = STEPS.get(t.step)
+    if step is None:
+        t.say(_("Sorry, I did not understand. Please choose from the menu."))
+        return await start.show_menu(t)
+    return await step.take(t)
+
+
+async def _answer_button(t: Turn, action: str) -> str:
+    version, _sep, value = action[1:].partition(":")
+    step = STEPS.get(t.step)
+    if step is None or version != str(t.version):
+        raise BadInput(t._("That button belongs to an earlier question. Please use the latest message."))
+    t.choice = value
+    return await step.take(t)
+
+
+async def _not_started(t: Turn) -> str:
+    t.say(
+        t._("Welcome to Bong Pheak! Please press Start to begin."),
+        ((Button(t._("▶️ Start"), "start"),),),
+    )
+    raise KeepState

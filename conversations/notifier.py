@@ -1,0 +1,350 @@
+"""The push side: domain events become outbox messages for relatives, employers and moderators.
+
+    handled = await notify_once(deps)        # one batch; returns how many events it handled
+    await run_notifier(deps, stop_event)     # a loop for the ``serve`` process
+
+Events are claimed with ``FOR UPDATE SKIP LOCKED`` as consumer ``"conversations"`` (see
+``conversations.events``): each event's outbox rows and its ``handled_events`` row commit together, and every
+outbox row's ``dedupe_key`` names the event and the chat, so an event handled twice (a crash between the
+send and the commit, two notifiers) never queues a message twice. The dialer reads the same events as its
+own consumer. Kinds this module does not know are marked handled and otherwise ignored.
+
+Who hears what:
+  job.published            alerts to matching subscribers (a job card with its voice note); the employer
+  job.rejected / job.changes_requested / employer.verified / employer.rejected → the employer
+  job.submitted, employer.registered, report.filed, checkin.alarm → the moderators (group or each id)
+  application.created      the employer (with the applicant's phone: only them) and the applying relative
+  application.contacted / .hired / .not_hired → the relative who applied
+  worker.consented / .declined / .opted_out, call.applied → every relative who nominated the worker
+  call.missed              the relative of that nomination
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.common import job_card
+from conversations.events import claim_events, mark_handled
+from conversations.i18n import N_, Gettext, gettext_for, language_or_default
+from conversations.moderator import employer_review_card, job_review_card, report_card
+from conversations.outbox import BULK, NORMAL, URGENT, enqueue
+from conversations.replies import Button, Reply, Text
+from conversations.state import ConversationState
+from conversations.turn import DialogDeps
+from jobs_core.matching import matching_subscribers
+from jobs_core.model import Application, Employer, EmployerIdentity, Event, Job, Nomination, Relative, Report, Worker
+from jobs_core.phones import display_phone
+
+CONSUMER = "conversations"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    channel: str
+    chat_id: str
+    language: str
+
+
+class _Context:
+    def __init__(self, session: AsyncSession, deps: DialogDeps, event: Event) -> None:
+        self.session, self.deps, self.event = session, deps, event
+        self.queued = 0
+
+    async def send(self, to: Recipient, make: Callable[[Gettext], Reply], priority: int = NORMAL) -> None:
+        reply = make(gettext_for(to.language))
+        key = f"ev:{self.event.id}:{to.channel}:{to.chat_id}"
+        if await enqueue(self.session, to.channel, to.chat_id, reply, key, priority=priority, now=self.deps.clock()):
+            self.queued += 1
+
+    async def send_reply(self, to: Recipient, reply: Reply, priority: int) -> None:
+        key = f"ev:{self.event.id}:{to.channel}:{to.chat_id}"
+        if await enqueue(self.session, to.channel, to.chat_id, reply, key, priority=priority, now=self.deps.clock()):
+            self.queued += 1
+
+    # ------------------------------------------------------------------ recipients
+
+    def relative(self, relative: Relative | None) -> Recipient | None:
+        if relative is None or relative.stopped or relative.unreachable:
+            return None
+        return Recipient(relative.channel.value, relative.external_id, relative.language.value)
+
+    async def employer(self, employer_id: int | None) -> list[Recipient]:
+        if employer_id is None:
+            return []
+        identities = (
+            await self.session.scalars(select(EmployerIdentity).where(EmployerIdentity.employer_id == employer_id))
+        ).all()
+        found = []
+        for identity in identities:
+            language = await self.session.scalar(
+                select(ConversationState.language).where(
+                    ConversationState.channel == identity.channel.value,
+                    ConversationState.chat_id == identity.external_id,
+                    ConversationState.user_id == identity.external_id,
+                )
+            )
+            found.append(Recipient(identity.channel.value, identity.external_id, language_or_default(language)))
+        return found
+
+    def moderators(self) -> list[Recipient]:
+        deps = self.deps
+        language = language_or_default(deps.moderators_language)
+        if deps.moderators_chat_id:
+            return [Recipient(deps.moderators_channel, deps.moderators_chat_id, language)]
+        return [Recipient(deps.moderators_channel, user, language) for user in sorted(deps.moderator_ids)]
+
+    async def nominating_relatives(self, worker_id: int) -> list[tuple[Recipient, Worker]]:
+        rows = (await self.session.scalars(select(Nomination).where(Nomination.worker_id == worker_id))).all()
+        return [(to, n.worker) for n in rows if (to := self.relative(n.relative)) is not None]
+
+
+Handler = Callable[[_Context, dict[str, Any]], Awaitable[None]]
+
+
+# ------------------------------------------------------------------------------------------------ handlers
+
+
+async def job_published(c: _Context, p: dict[str, Any]) -> None:
+    job = await c.session.get(Job, p.get("job_id"))
+    if job is None or not job.is_live(c.deps.clock()):
+        return
+    for relative in await matching_subscribers(c.session, job):
+        to = c.relative(relative)
+        if to is not None:
+            _ = gettext_for(to.language)
+            await c.send_reply(to, await job_card(job, c.deps, _, to.language), BULK)
+    for to in await c.employer(job.employer_id):
+        await c.send(to, lambda _: Text(_('Your job "{title}" is published. 🎉').format(title=job.title)))
+
+
+async def job_decided(c: _Context, p: dict[str, Any]) -> None:
+    job = await c.session.get(Job, p.get("job_id"))
+    if job is None:
+        return
+    reason = p.get("reason") or ""
+
+    def make(_: Gettext) -> Reply:
+        if c.event.kind == "job.rejected":
+            text = _('Your job "{title}" was not approved. Reason: {reason}')
+        else:
+            text = _('Please change your job "{title}": {reason}')
+        return Text(text.format(title=job.title, reason=reason), ((Button(_("📋 My listings"), "listings"),),))
+
+    for to in await c.employer(job.employer_id):
+        await c.send(to, make)
+
+
+async def employer_decided(c: _Context, p: dict[str, Any]) -> None:
+    employer = await c.session.get(Employer, p.get("employer_id"))
+    if employer is None:
+        return
+    for to in await c.employer(employer.id):
+        if c.event.kind == "employer.verified":
+            await c.send(to, lambda _: Text(_("Your company {name} is verified ✅").format(name=employer.name)))
+        else:
+            await c.send(
+                to,
+                lambda _: Text(
+                    _("Your company {name} was not approved. Reason: {reason}").format(
+                        name=employer.name, reason=employer.rejection_reason or ""
+                    )
+                ),
+            )
+
+
+async def job_submitted(c: _Context, p: dict[str, Any]) -> None:
+    job = await c.session.get(Job, p.get("job_id"))
+    if job is None:
+        return
+    for to in c.moderators():
+        priority = URGENT if job.risk == "high" else NORMAL
+        _ = gettext_for(to.language)
+        await c.send_reply(to, Text(*job_review_card(job, _, to.language)), priority)
+
+
+async def employer_registered(c: _Context, p: dict[str, Any]) -> None:
+    employer = await c.session.get(Employer, p.get("employer_id"))
+    if employer is None:
+        return
+    for to in c.moderators():
+        _ = gettext_for(to.language)
+        await c.send_reply(to, Text(*employer_review_card(employer, _, to.language)), NORMAL)
+
+
+async def report_filed(c: _Context, p: dict[str, Any]) -> None:
+    report = await c.session.get(Report, p.get("report_id"))
+    if report is None:
+        return
+    job = await c.session.get(Job, report.job_id) if report.job_id else None
+    priority = URGENT if p.get("priority") == "high" else NORMAL
+    for to in c.moderators():
+        await c.send(to, lambda _: Text(*report_card(report, job, _)), priority)
+
+
+async def application_created(c: _Context, p: dict[str, Any]) -> None:
+    application = await c.session.get(Application, p.get("application_id"))
+    if application is None:
+        return
+    job, worker, relative = application.job, application.worker, application.relative
+    name = worker.name if worker else (relative.name if relative else "")
+    phone = worker.phone if worker else (relative.phone if relative else None)
+    for to in await c.employer(job.employer_id):
+        # The applicant's phone goes to the employer of this job only.
+        def make(_: Gettext) -> Reply:
+            lines = [_('New application for "{title}"').format(title=job.title), f"👤 {name}"]
+            if phone:
+                lines.append(f"📞 {display_phone(phone)}")
+            return Text("\n".join(lines), ((Button(_("👥 Applications"), f"lst:{job.id}:apps"),),))
+
+        await c.send(to, make)
+    to_relative = c.relative(relative)
+    if to_relative is not None:
+        await c.send(
+            to_relative,
+            lambda _: Text(
+                _('{name}\'s application for "{title}" was sent to the employer.').format(name=name, title=job.title)
+            ),
+        )
+
+
+async def application_progress(c: _Context, p: dict[str, Any]) -> None:
+    application = await c.session.get(Application, p.get("application_id"))
+    if application is None:
+        return
+    to = c.relative(application.relative)
+    if to is None:
+        return
+    name = application.worker.name if application.worker else ""
+    title = application.job.title
+    template = PROGRESS_TEXTS[c.event.kind]
+    await c.send(to, lambda _: Text(_(template).format(name=name, title=title)))
+
+
+PROGRESS_TEXTS = {
+    "application.contacted": N_('The employer of "{title}" says they contacted {name}.'),
+    "application.hired": N_('Good news: {name} was hired for "{title}". 🎉'),
+    "application.not_hired": N_('{name} was not chosen for "{title}". Keep looking, there are more jobs.'),
+}
+CONSENT_TEXTS = {
+    "worker.consented": N_("{name} agreed to receive job calls. We will call when a job fits."),
+    "worker.declined": N_("{name} did not want job calls for now."),
+    "worker.opted_out": N_("{name} asked us never to call again. We will not call them."),
+}
+
+
+async def worker_consent(c: _Context, p: dict[str, Any]) -> None:
+    template = CONSENT_TEXTS[c.event.kind]
+    for to, worker in await c.nominating_relatives(int(p.get("worker_id", 0))):
+        await c.send(to, lambda _, w=worker: Text(_(template).format(name=w.name)))  # type: ignore[misc]
+
+
+async def call_missed(c: _Context, p: dict[str, Any]) -> None:
+    nomination = await c.session.get(Nomination, p.get("nomination_id"))
+    if nomination is None:
+        return
+    to = c.relative(nomination.relative)
+    if to is not None:
+        name = nomination.worker.name
+        await c.send(
+            to,
+            lambda _: Text(
+                _("We could not reach {name} by phone. Please tell them we will call again.").format(name=name)
+            ),
+        )
+
+
+async def call_applied(c: _Context, p: dict[str, Any]) -> None:
+    job = await c.session.get(Job, p.get("job_id"))
+    title = job.title if job else ""
+    for to, worker in await c.nominating_relatives(int(p.get("worker_id", 0))):
+        await c.send(
+            to,
+            lambda _, w=worker: Text(  # type: ignore[misc]
+                _('{name} applied by phone for "{title}". The employer will contact them.').format(
+                    name=w.name, title=title
+                )
+            ),
+        )
+
+
+async def checkin_alarm(c: _Context, p: dict[str, Any]) -> None:
+    worker = await c.session.get(Worker, p.get("worker_id"))
+    name = worker.name if worker else "?"
+    phone = display_phone(worker.phone) if worker else ""
+    for to in c.moderators():
+        await c.send(
+            to,
+            lambda _: Text(
+                _("🚨 Check-in alarm: {name} ({phone}) asked for help after being hired. Report #{report}.").format(
+                    name=name, phone=phone, report=p.get("report_id")
+                ),
+                ((Button(_("⚠️ Reports"), "modr"),),),
+            ),
+            URGENT,
+        )
+
+
+HANDLERS: dict[str, Handler] = {
+    "job.published": job_published,
+    "job.rejected": job_decided,
+    "job.changes_requested": job_decided,
+    "job.submitted": job_submitted,
+    "employer.registered": employer_registered,
+    "employer.verified": employer_decided,
+    "employer.rejected": employer_decided,
+    "report.filed": report_filed,
+    "application.created": application_created,
+    "application.contacted": application_progress,
+    "application.hired": application_progress,
+    "application.not_hired": application_progress,
+    "worker.consented": worker_consent,
+    "worker.declined": worker_consent,
+    "worker.opted_out": worker_consent,
+    "call.missed": call_missed,
+    "call.applied": call_applied,
+    "checkin.alarm": checkin_alarm,
+}
+
+
+async def notify_once(deps: DialogDeps, batch: int = 100) -> int:
+    """Handle up to ``batch`` events not yet handled by this consumer; returns how many were handled."""
+    async with deps.session_factory() as session, session.begin():
+        events = await claim_events(session, CONSUMER, batch)
+        for event in events:
+            handler = HANDLERS.get(event.kind)
+            error = None
+            if handler is not None:
+                savepoint = await session.begin_nested()
+                try:
+                    await handler(_Context(session, deps, event), dict(event.payload or {}))
+                    await savepoint.commit()
+                except Exception as exc:
+                    # One bad event must not jam the queue: it is recorded with its error and skipped.
+                    await savepoint.rollback()
+                    log.exception("notifier failed on event %s (%s)", event.id, event.kind)
+                    error = f"{type(exc).__name__}: {exc}"
+            mark_handled(session, CONSUMER, event, deps.clock(), error)
+        return len(events)
+
+
+async def run_notifier(deps: DialogDeps, stop: asyncio.Event, interval: float = 1.0, batch: int = 100) -> None:
+    """Handle events until ``stop`` is set; sleeps ``interval`` seconds when there is nothing to do."""
+    while not stop.is_set():
+        try:
+            handled = await notify_once(deps, batch)
+        except Exception:
+            log.exception("notifier batch failed")
+            handled = 0
+        if handled < batch:
+            try:
+                await asyncio.wait_for(stop.wait(), interval)
+            except TimeoutError:
+                pass

@@ -1,0 +1,214 @@
+"""Messages waiting to be pushed to a chat (alerts, notices to employers and moderators).
+
+A row is one serialised Reply for one chat. ``dedupe_key`` is unique: whoever queues a message names it
+after its cause (``event:<id>:relative:<id>``), so handling an event twice never sends twice. A channel's
+sender claims due rows with :func:`claim` (``FOR UPDATE SKIP LOCKED``: several senders never take the same
+row), sends them at the channel's pace, then calls :func:`mark_sent` or :func:`mark_failed` and commits.
+``priority``: lower is sent first (``URGENT`` 0, ``NORMAL`` 5, ``BULK`` 9).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import BigInteger, Index, String, select
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from conversations.replies import AskPhone, AskVoice, Button, JobCard, Keyboard, Reply, Text, Voice
+from jobs_core.model.base import Base, utcnow
+
+URGENT, NORMAL, BULK = 0, 5, 9
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        # The senders' claim: unsent rows by priority and age.
+        Index("ix_outbox_due", "channel", "priority", "not_before", "id", postgresql_where="sent_at IS NULL"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    priority: Mapped[int] = mapped_column(default=NORMAL)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    not_before: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(String(500))
+    # Set when the sender gave up (blocked bot, too many attempts); the row is never claimed again.
+    failed: Mapped[bool] = mapped_column(default=False)
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+
+    @property
+    def reply(self) -> Reply:
+        """The message to send."""
+        return deserialize_reply(self.payload)
+
+
+# ------------------------------------------------------------------------------------------ serialising
+
+
+def _keyboard(buttons: Keyboard) -> list[list[dict[str, Any]]]:
+    return [[{"label": b.label, "action": b.action, "kind": b.kind, "url": b.url} for b in row] for row in buttons]
+
+
+def _buttons(rows: Any) -> Keyboard:
+    return tuple(
+        tuple(
+            Button(label=b["label"], action=b.get("action", ""), kind=b.get("kind", "action"), url=b.get("url"))
+            for b in row
+        )
+        for row in rows or ()
+    )
+
+
+def _path(value: Path | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _voice_dict(voice: Voice) -> dict[str, Any]:
+    return {
+        "type": "voice",
+        "audio_id": voice.audio_id,
+        "ogg": _path(voice.ogg),
+        "mp3": _path(voice.mp3),
+        "caption": voice.caption,
+        "buttons": _keyboard(voice.buttons),
+    }
+
+
+def _voice(data: dict[str, Any]) -> Voice:
+    return Voice(
+        audio_id=data["audio_id"],
+        ogg=Path(data["ogg"]) if data.get("ogg") else None,
+        mp3=Path(data["mp3"]) if data.get("mp3") else None,
+        caption=data.get("caption", ""),
+        buttons=_buttons(data.get("buttons")),
+    )
+
+
+def serialize_reply(reply: Reply) -> dict[str, Any]:
+    """A Reply as JSON-able data (``{"type": "text", ...}``); :func:`deserialize_reply` reverses it."""
+    if isinstance(reply, Text):
+        return {"type": "text", "text": reply.text, "buttons": _keyboard(reply.buttons)}
+    if isinstance(reply, Voice):
+        return _voice_dict(reply)
+    if isinstance(reply, JobCard):
+        return {
+            "type": "job_card",
+            "job_id": reply.job_id,
+            "text": reply.text,
+            "voice": None if reply.voice is None else _voice_dict(reply.voice),
+            "buttons": _keyboard(reply.buttons),
+        }
+    if isinstance(reply, AskPhone):
+        return {"type": "ask_phone", "text": reply.text, "buttons": _keyboard(reply.buttons)}
+    if isinstance(reply, AskVoice):
+        return {"type": "ask_voice", "text": reply.text, "buttons": _keyboard(reply.buttons)}
+    raise TypeError(f"not a reply: {reply!r}")
+
+
+def deserialize_reply(data: dict[str, Any]) -> Reply:
+    """The Reply that :func:`serialize_reply` wrote."""
+    kind = data.get("type")
+    if kind == "text":
+        return Text(data["text"], _buttons(data.get("buttons")))
+    if kind == "voice":
+        return _voice(data)
+    if kind == "job_card":
+        voice = data.get("voice")
+        return JobCard(
+            job_id=int(data["job_id"]),
+            text=data["text"],
+            voice=None if voice is None else _voice(voice),
+            buttons=_buttons(data.get("buttons")),
+        )
+    if kind == "ask_phone":
+        return AskPhone(data["text"], _buttons(data.get("buttons")))
+    if kind == "ask_voice":
+        return AskVoice(data["text"], _buttons(data.get("buttons")))
+    raise ValueError(f"unknown reply type {kind!r}")
+
+
+# ------------------------------------------------------------------------------------------ queue
+
+
+async def enqueue(
+    session: AsyncSession,
+    channel: str,
+    chat_id: str,
+    reply: Reply,
+    dedupe_key: str,
+    *,
+    priority: int = NORMAL,
+    not_before: datetime | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Queue ``reply`` for ``chat_id`` in the caller's transaction; False if ``dedupe_key`` was queued before."""
+    at = now or utcnow()
+    inserted = await session.scalar(
+        insert(OutboxMessage)
+        .values(
+            channel=channel,
+            chat_id=chat_id,
+            payload=serialize_reply(reply),
+            priority=priority,
+            created_at=at,
+            not_before=not_before or at,
+            attempts=0,
+            failed=False,
+            dedupe_key=dedupe_key[:120],
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.id)
+    )
+    return inserted is not None
+
+
+async def claim(
+    session: AsyncSession, channel: str, *, limit: int = 30, now: datetime | None = None
+) -> list[OutboxMessage]:
+    """Due unsent rows of ``channel``, most urgent first, locked until the caller's commit (others skip them)."""
+    at = now or utcnow()
+    rows = await session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.failed.is_(False),
+            OutboxMessage.not_before <= at,
+        )
+        .order_by(OutboxMessage.priority, OutboxMessage.not_before, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(rows.all())
+
+
+def mark_sent(message: OutboxMessage, at: datetime | None = None) -> None:
+    message.sent_at = at or utcnow()
+    message.attempts += 1
+    message.error = None
+
+
+def mark_failed(
+    message: OutboxMessage,
+    error: str,
+    *,
+    retry_after: timedelta | None = None,
+    give_up: bool = False,
+    at: datetime | None = None,
+) -> None:
+    """Record a failed send: retried after ``retry_after``, or never again when ``give_up``."""
+    message.attempts += 1
+    message.error = error[:500]
+    if give_up or retry_after is None:
+        message.failed = give_up or retry_after is None
+    else:
+        message.not_before = (at or utcnow()) + retry_after

@@ -1,0 +1,671 @@
+"""Relatives: browse jobs, nominate a family member for calls, see family members, apply, report, alerts."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from conversations.common import (
+    ANY,
+    CONSENT,
+    GENDERS,
+    RELATIONSHIPS,
+    back_button,
+    job_card,
+    pick_province,
+    pick_sector,
+    province_from,
+    sector_from,
+    sector_label,
+    toggle,
+)
+from conversations.i18n import N_
+from conversations.replies import AskPhone, Button
+from conversations.state import IDLE
+from conversations.turn import BadInput, Step, Turn
+from jobs_core import geo
+from jobs_core.clock import local, start_of_local_day
+from jobs_core.errors import InvalidField, LimitReached, NotAllowed, NotFound
+from jobs_core.model import Call, CallStatus, Consent, Job, Nomination, Sector, Subscription
+from jobs_core.numbers import parse_int
+from jobs_core.phones import display_phone, normalize_phone
+from jobs_core.services import applications, jobs, people, reports
+from jobs_core.text import clean_text
+
+REPORT_REASONS = {
+    "fees": N_("Asks for a fee or deposit"),
+    "documents": N_("Keeps ID cards or passports"),
+    "fake_job": N_("The job is fake or different"),
+    "abuse": N_("Abuse or threats"),
+    "unpaid": N_("Wages not paid"),
+    "cannot_leave": N_("Workers cannot leave"),
+    "other": N_("Something else"),
+}
+
+
+# ------------------------------------------------------------------------------------------------ menu
+
+
+async def relative_menu(t: Turn, args: list[str]) -> str:
+    """What a relative can do."""
+    _ = t._
+    t.started = True
+    await t.relative()
+    t.say(
+        _("How can we help your family?"),
+        (
+            (Button(_("🔎 Browse jobs"), "browse"),),
+            (Button(_("➕ Add a family member for job calls"), "nom"),),
+            (Button(_("👪 My family members"), "family"),),
+            (Button(_("🔔 Job alerts"), "alerts"),),
+            (back_button(t),),
+        ),
+    )
+    return IDLE
+
+
+# ------------------------------------------------------------------------------------------------ browse
+
+
+async def browse(t: Turn, args: list[str]) -> str:
+    """Start browsing: which province?"""
+    t.data = {}
+    return await ask_browse_province(t)
+
+
+async def ask_browse_province(t: Turn) -> str:
+    """Which province?"""
+    pick_province(t, t._("Where should the job be?"), with_any=True)
+    return "browse.province"
+
+
+async def take_browse_province(t: Turn) -> str:
+    """The province (or any) → which kind of work?"""
+    t.data["province"] = province_from(t, allow_any=True)
+    return await ask_browse_sector(t)
+
+
+async def ask_browse_sector(t: Turn) -> str:
+    """Which kind of work?"""
+    await pick_sector(t, t._("What kind of work?"), with_any=True)
+    return "browse.sector"
+
+
+async def take_browse_sector(t: Turn) -> str:
+    """The sector (or any) → the first page of jobs."""
+    sector = await sector_from(t, allow_any=True)
+    return await show_jobs(t, t.data.get("province"), sector, 0)
+
+
+async def page(t: Turn, args: list[str]) -> str:
+    """jobs:<province|->:<sector|->:<offset>: another page of a search (works from any old message)."""
+    if len(args) != 3:
+        raise BadInput(t._("This button is no longer valid."))
+    province = None if args[0] == ANY else geo.province(args[0]).code
+    sector = None if args[1] == ANY else args[1]
+    offset = parse_int("offset", args[2], minimum=0, maximum=100_000)
+    return await show_jobs(t, province, sector, offset)
+
+
+async def show_jobs(t: Turn, province: str | None, sector: str | None, offset: int) -> str:
+    """Up to a page of job cards, newest first, and a "more" button when there are more."""
+    _ = t._
+    t.started = True
+    size = t.deps.page_size
+    found = await jobs.live_jobs(t.uow, province_code=province, sector_code=sector, offset=offset, limit=size + 1)
+    filters = f"{province or ANY}:{sector or ANY}"
+    if not found:
+        t.say(
+            _("No more jobs here right now.") if offset else _("There are no jobs here right now."),
+            (
+                (Button(_("🔔 Tell me when a job is posted"), f"sub:{filters}"),),
+                (Button(_("🔎 Search again"), "browse"), back_button(t)),
+            ),
+        )
+        return IDLE
+    for job in found[:size]:
+        t.add(await job_card(job, t.deps, _, t.language))
+    buttons: list[tuple[Button, ...]] = []
+    if len(found) > size:
+        buttons.append((Button(_("More jobs ▶️"), f"jobs:{filters}:{offset + size}"),))
+    buttons.append((Button(_("🔔 Alerts for these jobs"), f"sub:{filters}"),))
+    buttons.append((Button(_("🔎 Search again"), "browse"), back_button(t)))
+    t.say(_("Jobs {first}–{last}").format(first=offset + 1, last=offset + min(size, len(found))), tuple(buttons))
+    return IDLE
+
+
+# ------------------------------------------------------------------------------------------------ a job's buttons
+
+
+async def job_action(t: Turn, args: list[str]) -> str:
+    """job:<id>[:call|apply|report]: what a job card's buttons do."""
+    if not args:
+        raise BadInput(t._("This button is no longer valid."))
+    job_id = parse_int("job", args[0], minimum=1, maximum=2**31 - 1)
+    verb = args[1] if len(args) > 1 else "show"
+    job = await t.session.get(Job, job_id)
+    if job is None:
+        raise NotFound("job", job_id)
+    t.started = True
+    if verb == "show":
+        if not job.is_live(t.now):
+            raise NotAllowed("this job is no longer open")
+        t.add(await job_card(job, t.deps, t._, t.language))
+        return IDLE
+    if verb == "report":
+        t.data = {"job_id": job_id}
+        return await ask_report_reason(t)
+    if verb not in ("call", "apply"):
+        raise BadInput(t._("This button is no longer valid."))
+    if not job.is_live(t.now):
+        raise NotAllowed("this job is no longer open")
+    t.data = {"job_id": job_id, "purpose": verb}
+    return await ask_member(t)
+
+
+async def _members(t: Turn) -> list[Nomination]:
+    relative = await t.relative()
+    return await people.family_members(t.uow, relative.id)
+
+
+async def ask_member(t: Turn) -> str:
+    """Which family member is this for?"""
+    _ = t._
+    members = [n for n in await _members(t) if n.worker.consent is not Consent.OPTED_OUT]
+    if not members:
+        t.say(
+            _("First add a family member, then you can do this for them."),
+            ((Button(_("➕ Add a family member for job calls"), "nom"),), (back_button(t),)),
+        )
+        return IDLE
+    question = (
+        _("Which family member should we call about this job?")
+        if t.data.get("purpose") == "call"
+        else _("Which family member are you applying for?")
+    )
+    t.say(question, t.choices([(n.worker.name, str(n.worker_id)) for n in members], per_row=1))
+    return "pick.member"
+
+
+async def take_member(t: Turn) -> str:
+    """The family member → apply for them, or ask the dialer to call them about the job."""
+    _ = t._
+    if t.choice is None:
+        raise BadInput(_("Please choose a family member from the buttons."))
+    worker_id = parse_int("worker", t.choice, minimum=1, maximum=2**31 - 1)
+    relative = await t.relative()
+    nomination = await t.session.scalar(
+        select(Nomination).where(Nomination.relative_id == relative.id, Nomination.worker_id == worker_id)
+    )
+    if nomination is None:
+        raise NotFound("worker", worker_id)
+    job_id = int(t.data["job_id"])
+    worker = nomination.worker
+    if t.data.get("purpose") == "apply":
+        _id, created = await applications.apply(
+            applications.Apply(job_id=job_id, channel=t.incoming.channel, worker_id=worker_id, relative_id=relative.id),
+            t.uow,
+        )
+        t.say(
+            _("Done! We sent {name}'s application to the employer. They will contact {name} by phone.").format(
+                name=worker.name
+            )
+            if created
+            else _("{name} has already applied for this job.").format(name=worker.name),
+            ((back_button(t, "rel"),),),
+        )
+        return IDLE
+    if worker.consent is Consent.OPTED_OUT:
+        raise NotAllowed("this person asked not to be contacted")
+    job = await t.session.get(Job, job_id)
+    if job is None or not job.is_live(t.now):
+        raise NotAllowed("this job is no longer open")
+    # The dialer consumes this event: a consent call first if the worker has not agreed yet, then the pitch.
+    t.uow.emit(
+        "job.call_requested", job_id=job_id, worker_id=worker_id, nomination_id=nomination.id, relative_id=relative.id
+    )
+    t.uow.audit(t.actor, "job.call_requested", "job", job_id, worker_id=worker_id)
+    if worker.consent is Consent.CONSENTED:
+        t.say(_("We will call {name} about this job soon.").format(name=worker.name), ((back_button(t, "rel"),),))
+    else:
+        t.say(
+            _("We will first call {name} to ask if they want job calls, then tell them about this job.").format(
+                name=worker.name
+            ),
+            ((back_button(t, "rel"),),),
+        )
+    return IDLE
+
+
+# ------------------------------------------------------------------------------------------------ report
+
+
+async def ask_report_reason(t: Turn) -> str:
+    """What is wrong with the job?"""
+    options = [(t._(label), code) for code, label in REPORT_REASONS.items()]
+    t.say(t._("What is the problem with this job?"), t.choices(options, per_row=1))
+    return "report.reason"
+
+
+async def take_report_reason(t: Turn) -> str:
+    """The reason → any details?"""
+    if t.choice not in REPORT_REASONS:
+        raise BadInput(t._("Please choose one of the buttons."))
+    t.data["reason"] = t.choice
+    return await ask_report_details(t)
+
+
+async def ask_report_details(t: Turn) -> str:
+    """Anything to add?"""
+    t.say(
+        t._("Tell us more in a few words, or press Skip."),
+        (tuple([t.step_button(t._("Skip"), "skip")]),),
+    )
+    return "report.details"
+
+
+async def take_report_details(t: Turn) -> str:
+    """The details (or none) → the report is filed for the moderators."""
+    details = "" if t.choice == "skip" else clean_text("details", t.require_text(), max_length=2000)
+    relative = await t.relative()
+    await reports.report_problem(
+        reports.ReportProblem(
+            reason=t.data["reason"], job_id=int(t.data["job_id"]), details=details, reporter_relative_id=relative.id
+        ),
+        t.uow,
+    )
+    t.say(t._("Thank you. Our team will look at this job."), ((back_button(t, "rel"),),))
+    return IDLE
+
+
+# ------------------------------------------------------------------------------------------------ nominate
+
+
+async def nominate(t: Turn, args: list[str]) -> str:
+    """Start adding a family member (refused early when today's limit is reached)."""
+    t.started = True
+    relative = await t.relative()
+    made_today = await t.session.scalar(
+        select(func.count())
+        .select_from(Nomination)
+        .where(Nomination.relative_id == relative.id, Nomination.created_at >= start_of_local_day(t.now))
+    )
+    if (made_today or 0) >= t.deps.nominations_per_day:
+        raise LimitReached("nominations per day", t.deps.nominations_per_day)
+    t.data = {}
+    t.say(t._("We will call your family member to tell them about jobs. We never call anyone who did not agree."))
+    return await ask_name(t)
+
+
+async def ask_name(t: Turn) -> str:
+    """What is their name?"""
+    t.say(t._("What is your family member's name?"))
+    return "nominate.name"
+
+
+async def take_name(t: Turn) -> str:
+    """The name → their phone number."""
+    t.data["name"] = clean_text("name", t.require_text(), max_length=120, required=True)
+    return await ask_phone(t)
+
+
+async def ask_phone(t: Turn) -> str:
+    """What is their phone number?"""
+    t.add(AskPhone(t._("What is {name}'s phone number? For example 012 345 678.").format(name=t.data["name"])))
+    return "nominate.phone"
+
+
+async def take_phone(t: Turn) -> str:
+    """A valid Cambodian number (Khmer digits accepted) → how they know each other."""
+    raw = t.incoming.contact_phone or t.require_text(t._("Please type the phone number, for example 012 345 678."))
+    t.data["phone"] = normalize_phone(raw)
+    return await ask_relation(t)
+
+
+async def ask_relation(t: Turn) -> str:
+    """How are you related?"""
+    options = [(t._(label), code) for code, label in RELATIONSHIPS.items()]
+    t.say(t._("Who is {name} to you?").format(name=t.data["name"]), t.choices(options))
+    return "nominate.relation"
+
+
+async def take_relation(t: Turn) -> str:
+    """The relationship → their gender."""
+    if t.choice not in RELATIONSHIPS:
+        raise BadInput(t._("Please choose one of the buttons."))
+    t.data["relation"] = t.choice
+    return await ask_gender(t)
+
+
+async def ask_gender(t: Turn) -> str:
+    """Man or woman?"""
+    options = [(t._(label), code) for code, label in GENDERS.items()]
+    t.say(t._("Is {name} a man or a woman?").format(name=t.data["name"]), t.choices(options))
+    return "nominate.gender"
+
+
+async def take_gender(t: Turn) -> str:
+    """The gender → their birth year."""
+    if t.choice not in GENDERS:
+        raise BadInput(t._("Please choose one of the buttons."))
+    t.data["gender"] = t.choice
+    return await ask_birth_year(t)
+
+
+async def ask_birth_year(t: Turn) -> str:
+    """Which year were they born?"""
+    t.say(t._("In which year was {name} born? For example 1998.").format(name=t.data["name"]))
+    return "nominate.birth_year"
+
+
+async def take_birth_year(t: Turn) -> str:
+    """A plausible birth year (Latin or Khmer digits; at least 15 years old) → their province."""
+    this_year = t.now.year
+    year = parse_int(
+        "birth_year",
+        t.require_text(t._("Please type the year, for example 1998.")),
+        minimum=this_year - 80,
+        maximum=this_year,
+    )
+    if this_year - year < people.MIN_WORKER_AGE:
+        raise InvalidField("birth_year", "too_young", "too young")
+    t.data["birth_year"] = year
+    return await ask_province(t)
+
+
+async def ask_province(t: Turn) -> str:
+    """Where do they live?"""
+    pick_province(t, t._("In which province does {name} live?").format(name=t.data["name"]))
+    return "nominate.province"
+
+
+async def take_province(t: Turn) -> str:
+    """The province → the kinds of work they want."""
+    t.data["province"] = province_from(t)
+    t.data["sectors"] = []
+    return await ask_sectors(t)
+
+
+async def _sector_options(t: Turn) -> dict[str, str]:
+    # Sector names come from the database in both languages, not from the catalog.
+    return {s.code: sector_label(s, t.language) for s in await t.sectors()}
+
+
+async def ask_sectors(t: Turn) -> str:
+    """Which kinds of work? (several; none means any)"""
+    options = await _sector_options(t)
+    chosen = list(t.data.get("sectors", []))
+    buttons = [
+        t.step_button(("✅ " if code in chosen else "▫️ ") + label, f"t:{code}") for code, label in options.items()
+    ]
+    keyboard = (
+        *tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)),
+        (t.step_button(t._("Done ✔️"), "done"),),
+    )
+    t.say(
+        t._("What kind of work does {name} want? Choose one or more, then press Done.").format(name=t.data["name"]),
+        keyboard,
+    )
+    return "nominate.sectors"
+
+
+async def take_sectors(t: Turn) -> str:
+    """Toggle a sector, or Done → the confirmation."""
+    choice = t.choice or ""
+    if choice.startswith("t:"):
+        code = choice[2:]
+        if code not in await _sector_options(t):
+            raise BadInput(t._("Please choose one of the buttons."))
+        t.data["sectors"] = toggle(list(t.data.get("sectors", [])), code)
+        return await ask_sectors(t)
+    if choice != "done":
+        raise BadInput(t._("Please choose one or more kinds of work, then press Done."))
+    return await ask_confirm(t)
+
+
+async def ask_confirm(t: Turn) -> str:
+    """Did they agree to be called?"""
+    _ = t._
+    d = t.data
+    sectors = await _sector_options(t)
+    summary = "\n".join(
+        [
+            f"👤 {d['name']}",
+            f"📞 {display_phone(d['phone'])}",
+            f"🤝 {_(RELATIONSHIPS[d['relation']])} · {_(GENDERS[d['gender']])} · {d['birth_year']}",
+            f"📍 {geo.province(d['province']).name(t.language)}",
+            "💼 " + (", ".join(sectors.get(s, s) for s in d.get("sectors", [])) or _("Any kind of work")),
+        ]
+    )
+    t.say(
+        summary + "\n\n" + _("Did {name} agree that we call them about jobs?").format(name=d["name"]),
+        (
+            (t.step_button(_("✅ Yes, they agreed"), "yes"),),
+            (t.step_button(_("❌ Cancel"), "no"),),
+        ),
+    )
+    return "nominate.confirm"
+
+
+async def take_confirm(t: Turn) -> str:
+    """Yes → the nomination (daily limit checked); No → nothing is saved."""
+    _ = t._
+    if t.choice == "no":
+        t.say(_("Cancelled. Nothing was saved."), ((back_button(t, "rel"),),))
+        return IDLE
+    if t.choice != "yes":
+        raise BadInput(_("Please press one of the buttons."))
+    relative = await t.relative()
+    d = t.data
+    result = await people.nominate_worker(
+        people.NominateWorker(
+            relative_id=relative.id,
+            name=d["name"],
+            phone=d["phone"],
+            relation=d["relation"],
+            gender=d["gender"],
+            birth_year=d["birth_year"],
+            province=d["province"],
+            sectors=tuple(d.get("sectors", [])),
+            agreed_to_calls=True,
+        ),
+        t.uow,
+        per_day=t.deps.nominations_per_day,
+    )
+    if result.consent is Consent.OPTED_OUT:
+        t.say(_("{name} asked us never to call them, so we will not call.").format(name=d["name"]))
+    elif result.consent is Consent.CONSENTED:
+        t.say(
+            _("Thank you! {name} already agreed to job calls. We will call them when a job fits.").format(
+                name=d["name"]
+            )
+        )
+    else:
+        t.say(_("Thank you! We will call {name} soon to ask if they want job calls.").format(name=d["name"]))
+    t.say(_("Anything else?"), ((Button(_("👪 My family members"), "family"),), (back_button(t, "rel"),)))
+    return IDLE
+
+
+# ------------------------------------------------------------------------------------------------ family
+
+
+CALL_OUTCOMES = {
+    "completed": N_("answered"),
+    "busy": N_("did not answer (busy)"),
+    "no_answer": N_("did not answer"),
+    "machine": N_("did not answer (voicemail)"),
+    "failed": N_("the call failed"),
+    "rejected": N_("the call was refused"),
+    "planned": N_("a call is planned"),
+}
+
+
+def _outcome(call: Call) -> str:
+    if call.status is CallStatus.COMPLETED:
+        return "completed"
+    if call.reason is not None:
+        return call.reason.value
+    if call.status in (CallStatus.PENDING, CallStatus.QUEUED, CallStatus.IN_PROGRESS, CallStatus.RETRY_WAIT):
+        return "planned"
+    return "failed"
+
+
+async def family(t: Turn, args: list[str]) -> str:
+    """My family members: each one's consent and last call."""
+    _ = t._
+    t.started = True
+    members = await _members(t)
+    if not members:
+        t.say(
+            _("You have not added any family members yet."),
+            ((Button(_("➕ Add a family member for job calls"), "nom"),), (back_button(t, "rel"),)),
+        )
+        return IDLE
+    lines = [_("Your family members:")]
+    for n in members:
+        worker = n.worker
+        last = await t.session.scalar(
+            select(Call).where(Call.worker_id == worker.id).order_by(Call.created_at.desc(), Call.id.desc()).limit(1)
+        )
+        lines.append(f"\n👤 {worker.name} · {display_phone(worker.phone)}")
+        lines.append("   " + _(CONSENT[worker.consent.value]))
+        if last is not None:
+            when = local(last.ended_at or last.placed_at or last.created_at).date().isoformat()
+            lines.append(
+                "   " + _("Last call: {outcome} ({date})").format(outcome=_(CALL_OUTCOMES[_outcome(last)]), date=when)
+            )
+        else:
+            lines.append("   " + _("No call yet."))
+    t.say("\n".join(lines), ((Button(_("➕ Add a family member for job calls"), "nom"),), (back_button(t, "rel"),)))
+    return IDLE
+
+
+# ------------------------------------------------------------------------------------------------ alerts
+
+
+async def alerts(t: Turn, args: list[str]) -> str:
+    """Job alerts: the relative's subscriptions, each with a remove button, and "add"."""
+    _ = t._
+    t.started = True
+    relative = await t.relative()
+    subscriptions = list(
+        (
+            await t.session.scalars(
+                select(Subscription).where(Subscription.relative_id == relative.id).order_by(Subscription.id)
+            )
+        ).all()
+    )
+    sectors = {s.code: sector_label(s, t.language) for s in await t.sectors()}
+    buttons: list[tuple[Button, ...]] = []
+    if subscriptions:
+        lines = [_("You get a message when a new job is posted for:")]
+        for s in subscriptions:
+            where = geo.province(s.province_code).name(t.language) if s.province_code else _("Any province")
+            what = sectors.get(s.sector_code, s.sector_code) if s.sector_code else _("Any kind of work")
+            lines.append(f"🔔 {where} · {what}")
+            buttons.append(
+                (Button(_("🗑 Stop: {where} · {what}").format(where=where, what=what)[:60], f"unsub:{s.id}"),)
+            )
+        buttons.append((Button(_("🔕 Stop all alerts"), "unsub:all"),))
+    else:
+        lines = [_("You have no job alerts.")]
+    buttons.append((Button(_("➕ New alert"), "alert"),))
+    buttons.append((back_button(t, "rel"),))
+    t.say("\n".join(lines), tuple(buttons))
+    return IDLE
+
+
+async def new_alert(t: Turn, args: list[str]) -> str:
+    """Start a new alert: which province?"""
+    t.started = True
+    t.data = {}
+    return await ask_alert_province(t)
+
+
+async def ask_alert_province(t: Turn) -> str:
+    """Alerts for which province?"""
+    pick_province(t, t._("Alerts for jobs in which province?"), with_any=True)
+    return "alerts.province"
+
+
+async def take_alert_province(t: Turn) -> str:
+    """The province → which kind of work?"""
+    t.data["province"] = province_from(t, allow_any=True)
+    return await ask_alert_sector(t)
+
+
+async def ask_alert_sector(t: Turn) -> str:
+    """Alerts for which kind of work?"""
+    await pick_sector(t, t._("Alerts for which kind of work?"), with_any=True)
+    return "alerts.sector"
+
+
+async def take_alert_sector(t: Turn) -> str:
+    """The sector → subscribed."""
+    sector = await sector_from(t, allow_any=True)
+    return await _subscribe(t, t.data.get("province"), sector)
+
+
+async def subscribe_to(t: Turn, args: list[str]) -> str:
+    """sub:<province|->:<sector|->: alerts for a search's filters in one press."""
+    if len(args) != 2:
+        raise BadInput(t._("This button is no longer valid."))
+    province = None if args[0] == ANY else geo.province(args[0]).code
+    sector = None if args[1] == ANY else args[1]
+    if sector is not None and await t.session.get(Sector, sector) is None:
+        raise InvalidField("sectors", "unknown_sector", sector)
+    return await _subscribe(t, province, sector)
+
+
+async def _subscribe(t: Turn, province: str | None, sector: str | None) -> str:
+    relative = await t.relative()
+    await people.subscribe(people.Subscribe(relative_id=relative.id, province=province, sector=sector), t.uow)
+    t.say(
+        t._("Done! We will send you new jobs like these."),
+        ((Button(t._("🔔 Job alerts"), "alerts"),), (back_button(t, "rel"),)),
+    )
+    return IDLE
+
+
+async def unsubscribe(t: Turn, args: list[str]) -> str:
+    """unsub:<id>|all: remove one alert or all (only the relative's own)."""
+    if len(args) != 1:
+        raise BadInput(t._("This button is no longer valid."))
+    relative = await t.relative()
+    subscription_id = None if args[0] == "all" else parse_int("subscription", args[0], minimum=1, maximum=2**31 - 1)
+    removed = await people.unsubscribe(t.uow, relative.id, subscription_id)
+    if not removed:
+        raise NotFound("subscription", args[0])
+    t.say(t._("Alert removed.") if subscription_id else t._("All alerts removed."))
+    return await alerts(t, [])
+
+
+STEPS: dict[str, Step] = {
+    "browse.province": Step(ask_browse_province, take_browse_province),
+    "browse.sector": Step(ask_browse_sector, take_browse_sector),
+    "pick.member": Step(ask_member, take_member),
+    "report.reason": Step(ask_report_reason, take_report_reason),
+    "report.details": Step(ask_report_details, take_report_details),
+    "nominate.name": Step(ask_name, take_name),
+    "nominate.phone": Step(ask_phone, take_phone),
+    "nominate.relation": Step(ask_relation, take_relation),
+    "nominate.gender": Step(ask_gender, take_gender),
+    "nominate.birth_year": Step(ask_birth_year, take_birth_year),
+    "nominate.province": Step(ask_province, take_province),
+    "nominate.sectors": Step(ask_sectors, take_sectors),
+    "nominate.confirm": Step(ask_confirm, take_confirm),
+    "alerts.province": Step(ask_alert_province, take_alert_province),
+    "alerts.sector": Step(ask_alert_sector, take_alert_sector),
+}
+ACTIONS = {
+    "rel": relative_menu,
+    "browse": browse,
+    "jobs": page,
+    "job": job_action,
+    "nom": nominate,
+    "family": family,
+    "alerts": alerts,
+    "alert": new_alert,
+    "sub": subscribe_to,
+    "unsub": unsubscribe,
+}
+COMMANDS = {"jobs": "browse", "nominate": "nom", "family": "family", "alerts": "alerts"}
