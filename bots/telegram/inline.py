@@ -62,6 +62,9 @@ async def answer_inline_query(
     deps: TelegramDeps, inline_query: InlineQuery, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     """Answer with published jobs: their voice note by file_id when one was uploaded, else a text card."""
+    me = await deps.bot.me()
+    results: list[InlineQueryResultUnion] = []
+    # Built inside the unit of work: leaving it rolls back, which expires the loaded jobs.
     async with UnitOfWork(session_factory) as uow:
         jobs = await matching_jobs(uow, inline_query.query)
         voices: dict[int, str] = {}
@@ -72,32 +75,25 @@ async def answer_inline_query(
                 .order_by(TelegramFile.created_at)
             )
             voices = {job_id: file_id for job_id, file_id in rows if job_id is not None}
-    me = await deps.bot.me()
-    results: list[InlineQueryResultUnion] = []
-    for job in jobs:
-        summary = job_summary(job)
-        markup = None
-        if me.username:
-            link = f"https://t.me/{me.username}?start=job_{job.id}"
-            markup = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="Bong Pheak 🔎", url=link)]])
-        if job.id in voices:
-            results.append(
-                InlineQueryResultCachedVoice(
-                    id=f"job:{job.id}",
-                    voice_file_id=voices[job.id],
-                    title=job.title,
-                    caption=summary,
-                    reply_markup=markup,
-                )
-            )
-        else:
-            results.append(
-                InlineQueryResultArticle(
-                    id=f"job:{job.id}",
-                    title=job.title,
-                    description=summary.split("\n", 1)[-1] if "\n" in summary else None,
-                    input_message_content=InputTextMessageContent(message_text=summary),
-                    reply_markup=markup,
-                )
-            )
+        for job in jobs:
+            results.append(_result(job, voices.get(job.id), me.username))
     await deps.bot.answer_inline_query(inline_query.id, results, cache_time=deps.inline_cache_time, is_personal=False)
+
+
+def _result(job: Job, voice_file_id: str | None, bot_username: str | None) -> InlineQueryResultUnion:
+    summary = job_summary(job)
+    markup = None
+    if bot_username:
+        link = f"https://t.me/{bot_username}?start=job_{job.id}"
+        markup = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="Bong Pheak 🔎", url=link)]])
+    if voice_file_id is not None:
+        return InlineQueryResultCachedVoice(
+            id=f"job:{job.id}", voice_file_id=voice_file_id, title=job.title, caption=summary, reply_markup=markup
+        )
+    return InlineQueryResultArticle(
+        id=f"job:{job.id}",
+        title=job.title,
+        description=summary.split("\n", 1)[1] if "\n" in summary else None,
+        input_message_content=InputTextMessageContent(message_text=summary),
+        reply_markup=markup,
+    )

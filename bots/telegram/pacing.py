@@ -26,7 +26,7 @@ class BotPacer:
     def __init__(
         self,
         per_second: int = 30,
-        chat_interval: float = 1.0,
+        chat_interval: float = 1.05,
         group_per_minute: int = 20,
         *,
         margin: float = 0.04,
