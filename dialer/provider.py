@@ -70,7 +70,7 @@ class RebasedAsyncHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # tw
         data: dict[str, object] | None = None,
         headers: dict[str, str] | None = None,
         auth: tuple[str, str] | None = None,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109  # the signature twilio's client calls
         allow_redirects: bool = False,
     ) -> Response:
         if url.startswith(TWILIO_API_BASE_URL):
