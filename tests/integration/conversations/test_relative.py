@@ -1,0 +1,324 @@
+"""Relatives: browsing with paging, nominating (with every bad input), family members, applying, alerts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from conversations.replies import AskPhone, JobCard
+from conversations.turn import DialogDeps
+from jobs_core.model import (
+    Application,
+    Call,
+    CallPurpose,
+    CallReason,
+    CallStatus,
+    Consent,
+    Event,
+    Nomination,
+    Report,
+    Subscription,
+    Worker,
+)
+from tests.builders import Builder
+from tests.integration.conversations.conftest import Chat
+
+
+async def test_browse_by_province_and_sector_newest_first_in_pages(chat: Chat, build: Builder, now: datetime) -> None:
+    employer = await build.employer()
+    ids = []
+    for i in range(5):
+        build.now = now - timedelta(hours=5 - i)  # later jobs are newer
+        ids.append(await build.published(employer, title=f"Sewing operators {i}"))
+    build.now = now
+    await build.published(employer, title="Builders", sector="construction")
+    await build.published(employer, title="Siem Reap cooks", province="Siem Reap", sector="manufacturing")
+    await chat.start()
+    await chat.act("rel")
+    await chat.press("Browse jobs")
+    assert "Any province" in chat.labels()
+    await chat.press("Phnom Penh")
+    await chat.press("Garment")
+    cards = chat.cards()
+    assert [c.job_id for c in cards] == [ids[4], ids[3], ids[2]]
+    card = cards[0]
+    assert "Sewing operators 4" in card.text and "1297" in card.text and "117" in card.text
+    assert card.voice is not None and card.voice.audio_id == "en-manufacturing-12"
+    kinds = [b.kind for row in card.buttons for b in row]
+    actions = [b.action for row in card.buttons for b in row]
+    assert kinds[0] == "share" and actions[1:] == [f"job:{card.job_id}:{v}" for v in ("call", "apply", "report")]
+    assert "Jobs 1–3" in chat.text
+    await chat.press("More jobs")
+    assert [c.job_id for c in chat.cards()] == [ids[1], ids[0]]
+    assert "More jobs ▶️" not in chat.labels()
+    # An old "more" button still works (paging is in the button, not the state).
+    await chat.act("jobs:-:construction:0")
+    assert [c.text.splitlines()[0] for c in chat.cards()] == ["💼 Builders"]
+    await chat.act("jobs:-:fishing:0")
+    assert "no jobs here" in chat.text and "🔔 Tell me when a job is posted" in chat.labels()
+
+
+async def test_browse_in_khmer_shows_khmer_names(chat: Chat, build: Builder) -> None:
+    await build.published()
+    await chat.start("km")
+    await chat.act("browse")
+    await chat.press("ភ្នំពេញ")
+    await chat.press("ការងារគ្រប់ប្រភេទ")
+    card = chat.cards()[0]
+    assert "ភ្នំពេញ" in card.text and "ក្រសួងការងារ" in card.text and "ក្នុងមួយខែ" in card.text
+
+
+async def nominate(chat: Chat, phone: str = "០១២ ៣៤៥ ៦៧៨", name: str = "Sophea") -> None:
+    await chat.act("nom")
+    await chat.send(name)
+    await chat.send(phone)
+    await chat.press("Brother or sister")
+    await chat.press("Woman")
+    await chat.send("១៩៩៨")
+    await chat.press("Kampong Cham")
+    await chat.press("Garment")
+    await chat.press("Construction")
+    await chat.press("Construction")  # toggled off again
+    await chat.press("Done")
+    await chat.press("Yes, they agreed")
+
+
+async def test_nominate_a_family_member_with_khmer_digits(
+    chat: Chat, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await chat.start()
+    await chat.act("nom")
+    assert "What is your family member's name?" in chat.text
+    await chat.send("Sophea")
+    assert isinstance(chat.last[0], AskPhone)
+    await chat.send("០១២ ៣៤៥ ៦៧៨")
+    assert "Who is Sophea to you?" in chat.text
+    await chat.press("Brother or sister")
+    await chat.press("Woman")
+    await chat.send("១៩៩៨")
+    await chat.press("Kampong Cham")
+    await chat.press("Garment")
+    assert "✅ Garment / manufacturing" in chat.labels()
+    await chat.press("Done")
+    assert "012 345 678" in chat.text and "Did Sophea agree" in chat.text
+    await chat.press("Yes, they agreed")
+    assert "We will call Sophea soon" in chat.text
+    async with session_factory() as session:
+        worker = await session.scalar(select(Worker))
+        assert worker is not None
+        assert (worker.name, worker.phone, worker.birth_year, worker.province_code, worker.sectors) == (
+            "Sophea",
+            "+85512345678",
+            1998,
+            "03",
+            ["manufacturing"],
+        )
+        nomination = await session.scalar(select(Nomination))
+        assert nomination is not None and nomination.relation.value == "sibling"
+        kinds = (await session.scalars(select(Event.kind))).all()
+        assert "worker.nominated" in kinds
+    state = await chat.state()
+    assert state is not None and state.step == "idle" and state.data == {}
+
+
+async def test_a_shared_contact_is_accepted_as_the_phone(chat: Chat) -> None:
+    await chat.start()
+    await chat.act("nom")
+    await chat.send("Sophea")
+    await chat.send(contact_phone="+855 12 345 678")
+    assert "Who is Sophea to you?" in chat.text
+
+
+async def test_bad_answers_keep_the_question(chat: Chat) -> None:
+    await chat.start()
+    await chat.act("nom")
+    await chat.send("Sophea")
+    before = await chat.state()
+    for bad in ("12345", "hello", "+66 81 234 5678", "៣៣៣"):
+        await chat.send(bad)
+        assert "phone" in chat.text.lower(), bad
+        assert isinstance(chat.last[-1], AskPhone)  # asked again
+    await chat.send(other_media=True)
+    assert "phone number" in chat.text
+    after = await chat.state()
+    assert before is not None and after is not None
+    assert (after.step, after.data, after.version) == (before.step, before.data, before.version)
+    await chat.send("012 345 678")
+    await chat.press("Friend")
+    await chat.send("Apple")  # text where a button is expected
+    assert "buttons" in chat.text
+    await chat.press("Man")
+    for bad, words in (("abc", "number"), ("2020", "at least 15"), ("1800", "too small"), ("១៩៩៨ឆ្នាំ", "number")):
+        await chat.send(bad)
+        assert words in chat.text, bad
+        assert (await chat.state()).step == "nominate.birth_year"  # type: ignore[union-attr]
+    await chat.send("1990")
+    await chat.send("Atlantis")
+    assert "province" in chat.text and (await chat.state()).step == "nominate.province"  # type: ignore[union-attr]
+    await chat.send("Kampot")  # a typed province name is fine
+    assert (await chat.state()).step == "nominate.sectors"  # type: ignore[union-attr]
+
+
+async def test_a_stale_button_is_refused(chat: Chat) -> None:
+    await chat.start()
+    await chat.act("nom")
+    await chat.send("Sophea")
+    await chat.send("012 345 678")
+    relation_buttons = list(chat.last)
+    await chat.press("Friend")
+    chat.last = relation_buttons
+    await chat.press("Relative")  # a button of the question already answered
+    assert "earlier question" in chat.text
+    state = await chat.state()
+    assert state is not None and state.step == "nominate.gender" and state.data["relation"] == "friend"
+
+
+async def test_cancel_saves_nothing(chat: Chat, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    await chat.start()
+    await chat.act("nom")
+    for answer in ("Sophea", "012 345 678"):
+        await chat.send(answer)
+    await chat.press("Friend")
+    await chat.press("Man")
+    await chat.send("1990")
+    await chat.press("Kampot")
+    await chat.press("Done")
+    await chat.press("Cancel")
+    assert "Nothing was saved" in chat.text
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Worker)) == 0
+
+
+async def test_daily_nomination_limit(deps: DialogDeps) -> None:
+    chat = Chat(replace(deps, nominations_per_day=2), "7002")
+    await chat.start()
+    await nominate(chat, "012 000 001", "A")
+    await nominate(chat, "012 000 002", "B")
+    await chat.act("nom")
+    assert "today's limit of 2" in chat.text
+    assert (await chat.state()).step == "idle"  # type: ignore[union-attr]
+
+
+async def test_family_members_show_consent_and_the_last_call(
+    chat: Chat, session_factory: async_sessionmaker[AsyncSession], now: datetime
+) -> None:
+    await chat.start()
+    await chat.act("family")
+    assert "not added any family members" in chat.text
+    await nominate(chat, "012 345 678", "Sophea")
+    await nominate(chat, "097 777 6655", "Dara")
+    async with session_factory() as session:
+        sophea = await session.scalar(select(Worker).where(Worker.name == "Sophea"))
+        assert sophea is not None
+        sophea.consent = Consent.CONSENTED
+        session.add(
+            Call(
+                worker_id=sophea.id,
+                purpose=CallPurpose.CONSENT,
+                status=CallStatus.RETRY_WAIT,
+                reason=CallReason.NO_ANSWER,
+                created_at=now,
+                placed_at=now,
+            )
+        )
+        await session.commit()
+    await chat.act("family")
+    text = chat.text
+    assert "Sophea · 012 345 678" in text and "agreed to job calls" in text and "Last call: did not answer" in text
+    assert "Dara" in text and "not asked yet" in text and "No call yet." in text
+
+
+async def test_apply_and_ask_for_a_call_for_a_family_member(
+    chat: Chat, build: Builder, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    job_id = await build.published()
+    await chat.start()
+    await chat.act(f"job:{job_id}:apply")
+    assert "First add a family member" in chat.text
+    await nominate(chat)
+    await chat.act(f"job:{job_id}:apply")
+    assert "Which family member are you applying for?" in chat.text
+    await chat.press("Sophea")
+    assert "We sent Sophea's application" in chat.text
+    await chat.act(f"job:{job_id}:apply")
+    await chat.press("Sophea")
+    assert "already applied" in chat.text
+    await chat.act(f"job:{job_id}:call")
+    await chat.press("Sophea")
+    assert "first call Sophea to ask" in chat.text
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Application)) == 1
+        event = await session.scalar(select(Event).where(Event.kind == "job.call_requested"))
+        assert event is not None and event.payload["job_id"] == job_id
+    await chat.act("job:99999:apply")
+    assert "no longer available" in chat.text
+
+
+async def test_someone_elses_family_member_cannot_be_chosen(chat: Chat, build: Builder, deps: DialogDeps) -> None:
+    job_id = await build.published()
+    await chat.start()
+    await nominate(chat)
+    other = Chat(deps, "7003")
+    await other.start()
+    await nominate(other, "097 111 2222", "Vanna")
+    await other.act(f"job:{job_id}:apply")
+    vanna_button = other.last
+    await chat.act(f"job:{job_id}:apply")
+    # Pressing a worker id that belongs to the other relative (same version, forged value).
+    version = (await chat.state()).version  # type: ignore[union-attr]
+    vanna_action = next(a for label, a in [(b.label, b.action) for r in vanna_button for row in r.buttons for b in row])
+    await chat.act(f"@{version}:{vanna_action.split(':')[1]}")
+    assert "no longer available" in chat.text
+
+
+async def test_report_a_job(chat: Chat, build: Builder, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    job_id = await build.published()
+    await chat.start()
+    await chat.act(f"job:{job_id}:report")
+    await chat.press("fee")
+    await chat.send("They asked my sister for $300 before starting")
+    assert "Our team will look" in chat.text
+    async with session_factory() as session:
+        report = await session.scalar(select(Report))
+        assert report is not None and report.reason == "fees" and report.job_id == job_id
+        assert "$300" in report.details
+
+
+async def test_subscribe_and_unsubscribe(chat: Chat, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    await chat.start()
+    await chat.act("alerts")
+    assert "no job alerts" in chat.text
+    await chat.press("New alert")
+    await chat.press("Kandal")
+    await chat.press("Construction")
+    assert "We will send you new jobs" in chat.text
+    await chat.act("sub:-:-")
+    await chat.act("alerts")
+    assert "Kandal · Construction" in chat.text and "Any province · Any kind of work" in chat.text
+    async with session_factory() as session:
+        ids = (await session.scalars(select(Subscription.id).order_by(Subscription.id))).all()
+    assert len(ids) == 2
+    other = Chat(chat.deps, "7009")
+    await other.start()
+    await other.act(f"unsub:{ids[0]}")  # not theirs
+    assert "no longer available" in other.text
+    await chat.act(f"unsub:{ids[0]}")
+    assert "Alert removed." in chat.text and "Kandal" not in chat.text
+    await chat.press("Stop all alerts")
+    assert "All alerts removed." in chat.text
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Subscription)) == 0
+
+
+async def test_a_job_card_of_a_closed_job(chat: Chat, build: Builder) -> None:
+    job_id = await build.published()
+    await chat.start()
+    await chat.act(f"job:{job_id}")
+    assert isinstance(chat.last[0], JobCard)
+    build.now = build.now + timedelta(days=31)
+    chat.deps = replace(chat.deps, clock=lambda: build.now)
+    await chat.act(f"job:{job_id}:apply")
+    assert "no longer open" in chat.text
