@@ -1,0 +1,1064 @@
+"""Benchmark of eligible-workers matching at national scale (a script, not a timed test).
+
+Bulk-loads workers, published jobs, past pitches and calls with COPY into a fresh migrated database, runs
+``jobs_core.matching.eligible_workers`` (the real function, through SQLAlchemy) for random jobs, reports
+p50/p95/max and shows the query plan, then writes the method and results into docs/performance-matching.md.
+
+    .venv/bin/python -m bench.bench_matching [--workers N --jobs N --samples 200 --keep]
+
+DATABASE_URL picks the server (a new database is created on it and dropped afterwards, unless --keep);
+unset, an embedded PostgreSQL is started. ``--url`` reruns the timings on a database kept earlier.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import enum
+import itertools
+import json
+import os
+import platform
+import random
+import re
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+from tqdm import tqdm
+
+from bongpheak.database import create_engine, session_factory
+from bongpheak.migrate import upgrade
+from jobs_core.clock import start_of_local_day
+from jobs_core.matching import DEFAULT_DAILY_CALL_CAP, eligible_workers, eligible_workers_query
+from jobs_core.model import Call, Consent, GenderPreference, Job, JobPitch, Worker
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "performance-matching.md"
+RESULTS_START = "<!-- bench:results:start (written by bench/bench_matching.py; edit outside these markers) -->"
+RESULTS_END = "<!-- bench:results:end -->"
+TARGET_P95_MS = 50.0
+CHUNK = 50_000
+
+# 2019 census population by province code: workers are spread like people, Phnom Penh ('12') the biggest.
+PROVINCE_POPULATION = {
+    "01": 861_883,  # Banteay Meanchey
+    "02": 997_169,  # Battambang
+    "03": 899_791,  # Kampong Cham
+    "04": 527_027,  # Kampong Chhnang
+    "05": 877_523,  # Kampong Speu
+    "06": 677_260,  # Kampong Thom
+    "07": 592_845,  # Kampot
+    "08": 1_201_581,  # Kandal
+    "09": 123_618,  # Koh Kong
+    "10": 372_825,  # Kratie
+    "11": 88_649,  # Mondulkiri
+    "12": 2_281_951,  # Phnom Penh
+    "13": 254_827,  # Preah Vihear
+    "14": 1_057_720,  # Prey Veng
+    "15": 411_759,  # Pursat
+    "16": 204_027,  # Ratanakiri
+    "17": 1_014_234,  # Siem Reap
+    "18": 310_072,  # Preah Sihanouk
+    "19": 165_713,  # Stung Treng
+    "20": 525_497,  # Svay Rieng
+    "21": 900_914,  # Takeo
+    "22": 276_038,  # Oddar Meanchey
+    "23": 41_798,  # Kep
+    "24": 75_112,  # Pailin
+    "25": 776_841,  # Tboung Khmum
+}
+# Jobs sit where the employers are: the capital and the garment/tourism/port provinces get more than their share.
+JOB_PROVINCE_BOOST = {"12": 2.0, "08": 1.5, "05": 1.5, "17": 1.5, "18": 1.5}
+JOB_PROVINCE_WEIGHTS = {
+    code: people * JOB_PROVINCE_BOOST.get(code, 1.0) for code, people in PROVINCE_POPULATION.items()
+}
+SECTOR_WEIGHTS = {
+    "manufacturing": 30,
+    "construction": 15,
+    "agriculture": 12,
+    "hospitality": 10,
+    "retail": 8,
+    "security": 6,
+    "domestic": 6,
+    "transport": 6,
+    "fishing": 4,
+    "other": 3,
+}
+CONSENT_WEIGHTS = {"consented": 70, "pending": 20, "declined": 7, "opted_out": 3}
+JOB_GENDER_WEIGHTS = {"any": 80, "male": 10, "female": 10}
+JOB_MIN_AGE_WEIGHTS = {18: 70, None: 15, 20: 10, 16: 5}
+JOB_MAX_AGE_WEIGHTS = {None: 40, 35: 20, 40: 20, 45: 10, 50: 10}
+
+
+class Picker:
+    """Weighted choice from a fixed table, fast enough for millions of draws."""
+
+    def __init__(self, rng: random.Random, weights: dict[Any, float]) -> None:
+        self.rng = rng
+        self.values = list(weights)
+        self.cumulative = list(itertools.accumulate(weights.values()))
+        self.total = self.cumulative[-1]
+
+    def __call__(self) -> Any:
+        return self.values[bisect.bisect_right(self.cumulative, self.rng.random() * self.total)]
+
+
+@dataclass
+class Options:
+    workers: int
+    jobs: int
+    employers: int
+    pitches: int
+    calls_today: int
+    calls_history: int
+    samples: int
+    warmup: int
+    seed: int
+    keep: bool
+    url: str | None
+    doc: Path | None
+    experiment: bool
+
+
+@dataclass
+class Timings:
+    label: str
+    millis: list[float]
+    sizes: list[int]
+    job_ids: list[int]
+    load_before: tuple[float, float, float]
+    load_after: tuple[float, float, float]
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.millis)
+        # Nearest-rank percentile: the value below which q of the samples fall.
+        return ordered[max(0, min(len(ordered) - 1, round(q * len(ordered) + 0.5) - 1))]
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "p50": self.pct(0.50),
+            "p95": self.pct(0.95),
+            "max": max(self.millis),
+            "mean": statistics.fmean(self.millis),
+            "rows_mean": statistics.fmean(self.sizes),
+            "rows_median": statistics.median(self.sizes),
+            "rows_max": max(self.sizes),
+        }
+
+
+@dataclass
+class Report:
+    options: Options
+    now: datetime
+    load_seconds: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)
+    server_version: str = ""
+    machine: dict[str, str] = field(default_factory=dict)
+    timings: list[Timings] = field(default_factory=list)
+    plans: list[tuple[str, str]] = field(default_factory=list)
+    slowest: list[tuple[float, int, dict[str, Any]]] = field(default_factory=list)
+    experiments: list[Experiment] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+    workaround: str | None = None
+
+
+# --- a workaround for jobs_core at the time of writing ------------------------------------------------------------
+
+SECTORS_WORKAROUND = (
+    "`Worker.sectors` is declared with the generic `sqlalchemy.ARRAY`, whose `.contains()` raises "
+    "`NotImplementedError` (only the PostgreSQL dialect's `ARRAY` implements `@>`), so "
+    "`eligible_workers_query` fails before reaching the database. The bench swaps the column's type for "
+    "`sqlalchemy.dialects.postgresql.ARRAY` of the same item type at start-up (the same SQL the fixed model would "
+    "emit: `workers.sectors @> $1::VARCHAR(24)[]`); the fix belongs in jobs_core/model/people.py."
+)
+
+
+def sectors_workaround() -> str | None:
+    """Make ``Worker.sectors.contains`` work if jobs_core still declares the generic ARRAY; say so if it did."""
+    column = Worker.__table__.c.sectors
+    if isinstance(column.type, postgresql.ARRAY):
+        return None
+    column.type = postgresql.ARRAY(column.type.item_type)
+    return SECTORS_WORKAROUND
+
+
+# --- database ---------------------------------------------------------------------------------------------------
+
+
+def asyncpg_dsn(url: str, database: str | None = None) -> str:
+    parsed = make_url(url).set(drivername="postgresql")
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
+@contextmanager
+def bench_database(options: Options) -> Iterator[str]:
+    """The database to benchmark: given (--url), kept (--keep) or fresh and dropped afterwards."""
+    if options.url:
+        yield asyncpg_dsn(options.url)
+        return
+    if not options.keep:
+        from tests.database import fresh_database
+
+        with fresh_database() as url:
+            yield url
+        return
+    server = os.environ.get("DATABASE_URL")
+    if not server:
+        sys.exit("--keep needs DATABASE_URL: the embedded server is stopped and deleted on exit")
+    name = f"bongpheak_bench_{uuid.uuid4().hex[:8]}"
+
+    async def create() -> None:
+        connection = await asyncpg.connect(asyncpg_dsn(server))
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
+    asyncio.run(create())
+    url = asyncpg_dsn(server, name)
+    upgrade(url)
+    print(f"keeping the bench database: rerun the timings with --url {url}")
+    yield url
+
+
+@asynccontextmanager
+async def connect(url: str) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+# --- loading ------------------------------------------------------------------------------------------------------
+
+
+async def copy_rows(
+    connection: asyncpg.Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterator[tuple[Any, ...]],
+    total: int,
+) -> float:
+    """COPY ``rows`` into ``table`` in chunks, with a progress bar; returns the seconds it took."""
+    started = time.perf_counter()
+    with tqdm(total=total, desc=f"load {table}", unit="row", unit_scale=True, dynamic_ncols=True) as bar:
+        while chunk := list(itertools.islice(rows, CHUNK)):
+            await connection.copy_records_to_table(table, records=chunk, columns=list(columns))
+            bar.update(len(chunk))
+    return time.perf_counter() - started
+
+
+def worker_rows(
+    rng: random.Random, count: int, now: datetime, by_province: dict[str, list[int]]
+) -> Iterator[tuple[Any, ...]]:
+    province = Picker(rng, PROVINCE_POPULATION)
+    consent = Picker(rng, CONSENT_WEIGHTS)
+    sector = Picker(rng, SECTOR_WEIGHTS)
+    for worker_id in range(1, count + 1):
+        code = province()
+        status = consent()
+        wanted = rng.random()
+        sectors: list[str] = []
+        if wanted >= 0.20:  # 20% want any sector (empty array); the rest name one to three
+            size = 1 if wanted < 0.60 else 2 if wanted < 0.85 else 3
+            while len(sectors) < size:
+                if (pick := sector()) not in sectors:
+                    sectors.append(pick)
+        # Young-skewed working population born 1966-2010.
+        birth_year = min(2010, int(rng.triangular(1966, 2011, 1998)))
+        created = now - timedelta(days=rng.uniform(0, 720))
+        if status == "consented":
+            by_province[code].append(worker_id)
+        yield (
+            worker_id,
+            f"Worker {worker_id}",
+            f"+85510{worker_id:08d}",
+            "female" if rng.random() < 0.52 else "male",
+            birth_year,
+            code,
+            sectors,
+            status,
+            created + timedelta(days=1) if status != "pending" else None,
+            created,
+        )
+
+
+def employer_rows(rng: random.Random, count: int, now: datetime) -> Iterator[tuple[Any, ...]]:
+    province = Picker(rng, JOB_PROVINCE_WEIGHTS)
+    for employer_id in range(1, count + 1):
+        created = now - timedelta(days=rng.uniform(30, 720))
+        yield (
+            employer_id,
+            f"Employer {employer_id}",
+            f"+85512{employer_id:07d}",
+            province(),
+            "agency" if rng.random() < 0.1 else "employer",
+            "verified",
+            created,
+            created + timedelta(days=2),
+        )
+
+
+def job_rows(
+    rng: random.Random, count: int, employers: int, now: datetime, provinces: dict[int, str]
+) -> Iterator[tuple[Any, ...]]:
+    province = Picker(rng, JOB_PROVINCE_WEIGHTS)
+    sector = Picker(rng, SECTOR_WEIGHTS)
+    gender = Picker(rng, JOB_GENDER_WEIGHTS)
+    min_age = Picker(rng, JOB_MIN_AGE_WEIGHTS)
+    max_age = Picker(rng, JOB_MAX_AGE_WEIGHTS)
+    for job_id in range(1, count + 1):
+        code = province()
+        provinces[job_id] = code
+        published = now - timedelta(days=rng.uniform(0, 30))
+        yield (
+            job_id,
+            rng.randint(1, employers),
+            f"Job {job_id}",
+            "",
+            sector(),
+            code,
+            1 + int(rng.expovariate(0.2)),
+            gender(),
+            min_age(),
+            max_age(),
+            [],
+            now + timedelta(days=rng.uniform(1, 60)),
+            "published",
+            [],
+            False,
+            published - timedelta(days=1),
+            published - timedelta(hours=12),
+            published,
+        )
+
+
+def pitch_rows(
+    rng: random.Random,
+    total: int,
+    now: datetime,
+    job_provinces: dict[int, str],
+    by_province: dict[str, list[int]],
+) -> Iterator[tuple[Any, ...]]:
+    """About ``total`` past pitches, 0..2x the average per job, to consented workers of the job's province."""
+    average = total / max(1, len(job_provinces))
+    pitch_id = 0
+    for job_id, code in job_provinces.items():
+        pool = by_province[code]
+        size = min(len(pool), rng.randint(0, round(2 * average)))
+        for worker_id in rng.sample(pool, size):
+            pitch_id += 1
+            yield (pitch_id, job_id, worker_id, now - timedelta(hours=rng.uniform(1, 720)))
+
+
+def call_rows(
+    rng: random.Random,
+    today: int,
+    history: int,
+    now: datetime,
+    consented: list[int],
+    everyone: int,
+) -> Iterator[tuple[Any, ...]]:
+    """Calls placed today (30% of them by workers now at the daily cap of 2) and older calls."""
+    midnight = start_of_local_day(now)
+    seconds_today = max(1.0, (now - midnight).total_seconds())
+    capped = round(today * 0.3) // DEFAULT_DAILY_CALL_CAP
+    singles = today - capped * DEFAULT_DAILY_CALL_CAP
+    chosen = rng.sample(consented, min(len(consented), capped + singles))
+    placed_today = [w for w in chosen[:capped] for _ in range(DEFAULT_DAILY_CALL_CAP)] + chosen[capped:]
+    call_id = 0
+    for worker_id in placed_today:
+        call_id += 1
+        placed = midnight + timedelta(seconds=rng.uniform(0, seconds_today))
+        yield call_row(call_id, worker_id, placed)
+    for _ in range(history):
+        call_id += 1
+        # Mostly consented workers (pitches), some consent calls to anyone.
+        worker_id = rng.choice(consented) if rng.random() < 0.8 else rng.randint(1, everyone)
+        yield call_row(call_id, worker_id, midnight - timedelta(seconds=rng.uniform(1, 30 * 86400)))
+
+
+def call_row(call_id: int, worker_id: int, placed: datetime) -> tuple[Any, ...]:
+    return (
+        call_id,
+        worker_id,
+        "job_pitch",
+        "[]",
+        "completed",
+        1,
+        placed,
+        "[]",
+        "{}",
+        placed - timedelta(minutes=5),
+        placed,
+        placed + timedelta(seconds=5),
+        placed + timedelta(seconds=60),
+    )
+
+
+async def load(url: str, options: Options, report: Report) -> None:
+    rng = random.Random(options.seed)
+    now = report.now
+    by_province: dict[str, list[int]] = {code: [] for code in PROVINCE_POPULATION}
+    job_provinces: dict[int, str] = {}
+    started = time.perf_counter()
+    async with connect(url) as connection:
+        try:
+            # Skip FK triggers while loading (superuser only): the generator only writes valid references.
+            await connection.execute("SET session_replication_role = replica")
+        except asyncpg.InsufficientPrivilegeError:
+            print("not a superuser: loading with foreign-key checks on (slower)")
+        seconds = report.load_seconds
+        seconds["workers"] = await copy_rows(
+            connection,
+            "workers",
+            (
+                "id",
+                "name",
+                "phone",
+                "gender",
+                "birth_year",
+                "province_code",
+                "sectors",
+                "consent",
+                "consent_changed_at",
+                "created_at",
+            ),
+            worker_rows(rng, options.workers, now, by_province),
+            options.workers,
+        )
+        seconds["employers"] = await copy_rows(
+            connection,
+            "employers",
+            ("id", "name", "contact_phone", "province_code", "kind", "verification", "created_at", "verified_at"),
+            employer_rows(rng, options.employers, now),
+            options.employers,
+        )
+        seconds["jobs"] = await copy_rows(
+            connection,
+            "jobs",
+            (
+                "id",
+                "employer_id",
+                "title",
+                "description",
+                "sector_code",
+                "province_code",
+                "positions",
+                "gender",
+                "min_age",
+                "max_age",
+                "benefits",
+                "expires_at",
+                "status",
+                "risk_reasons",
+                "voice_clip_approved",
+                "created_at",
+                "submitted_at",
+                "published_at",
+            ),
+            job_rows(rng, options.jobs, options.employers, now, job_provinces),
+            options.jobs,
+        )
+        seconds["job_pitches"] = await copy_rows(
+            connection,
+            "job_pitches",
+            ("id", "job_id", "worker_id", "created_at"),
+            pitch_rows(rng, options.pitches, now, job_provinces, by_province),
+            options.pitches,
+        )
+        consented = [w for pool in by_province.values() for w in pool]
+        seconds["calls"] = await copy_rows(
+            connection,
+            "calls",
+            (
+                "id",
+                "worker_id",
+                "purpose",
+                "job_ids",
+                "status",
+                "attempts",
+                "next_attempt_at",
+                "keys",
+                "flow_state",
+                "created_at",
+                "placed_at",
+                "answered_at",
+                "ended_at",
+            ),
+            call_rows(rng, options.calls_today, options.calls_history, now, consented, options.workers),
+            options.calls_today + options.calls_history,
+        )
+        await connection.execute("RESET session_replication_role")
+        for table in ("workers", "employers", "jobs", "job_pitches", "calls"):
+            await connection.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))"
+            )
+        copied = time.perf_counter()
+        print("VACUUM (ANALYZE) of the loaded tables …")
+        for table in tqdm(("workers", "employers", "jobs", "job_pitches", "calls"), desc="vacuum analyze"):
+            await connection.execute(f"VACUUM (ANALYZE) {table}")
+        seconds["vacuum_analyze"] = time.perf_counter() - copied
+    seconds["total"] = time.perf_counter() - started
+
+
+# --- measuring ----------------------------------------------------------------------------------------------------
+
+
+async def describe(url: str, report: Report) -> None:
+    async with connect(url) as connection:
+        report.server_version = await connection.fetchval("SELECT version()")
+        for name in (
+            "shared_buffers",
+            "work_mem",
+            "effective_cache_size",
+            "random_page_cost",
+            "jit",
+            "max_parallel_workers_per_gather",
+        ):
+            report.settings[name] = await connection.fetchval(f"SHOW {name}")
+        for table in ("workers", "employers", "jobs", "job_pitches", "calls"):
+            report.counts[table] = await connection.fetchval(f"SELECT count(*) FROM {table}")
+        midnight = start_of_local_day(report.now)
+        report.counts["consented workers"] = await connection.fetchval(
+            "SELECT count(*) FROM workers WHERE consent = 'consented'"
+        )
+        report.counts["calls placed today"] = await connection.fetchval(
+            "SELECT count(*) FROM calls WHERE placed_at >= $1", midnight
+        )
+        report.counts["workers at the daily cap"] = await connection.fetchval(
+            "SELECT count(*) FROM (SELECT worker_id FROM calls WHERE placed_at >= $1 GROUP BY worker_id "
+            "HAVING count(*) >= $2) capped",
+            midnight,
+            DEFAULT_DAILY_CALL_CAP,
+        )
+        report.counts["live jobs"] = await connection.fetchval(
+            "SELECT count(*) FROM jobs WHERE status = 'published' AND expires_at > $1", report.now
+        )
+        report.counts["database size (MB)"] = round(
+            await connection.fetchval("SELECT pg_database_size(current_database())") / 2**20
+        )
+    report.machine = machine()
+
+
+def machine() -> dict[str, str]:
+    def run(*command: str) -> str:
+        try:
+            return subprocess.run(command, capture_output=True, text=True, check=True).stdout.rstrip()
+        except (OSError, subprocess.CalledProcessError):
+            return "n/a"
+
+    model = "n/a"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "nproc": run("nproc"),
+        "cpu": model,
+        "free -h": run("free", "-h"),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }
+
+
+Fetch = Callable[[AsyncSession, int, datetime], Awaitable[list[int]]]
+Build = Callable[[Job, datetime], Select[Any]]
+
+
+async def time_jobs(url: str, options: Options, report: Report, label: str, fetch: Fetch = eligible_workers) -> Timings:
+    engine = create_engine(url, pool_size=2)
+    sessions = session_factory(engine)
+    try:
+        async with connect(url) as connection:
+            live = [
+                r["id"]
+                for r in await connection.fetch(
+                    "SELECT id FROM jobs WHERE status = 'published' AND expires_at > $1 ORDER BY id", report.now
+                )
+            ]
+        if not live:
+            sys.exit("no live jobs in the database: load it first")
+        rng = random.Random(options.seed + 1)
+        sample = rng.sample(live, min(options.samples, len(live)))
+        warmup = rng.sample(live, min(options.warmup, len(live)))
+        for job_id in warmup:  # Fill the connection pool and the prepared-statement caches; not counted.
+            async with sessions() as session:
+                await fetch(session, job_id, report.now)
+        load_before = os.getloadavg()
+        millis: list[float] = []
+        sizes: list[int] = []
+        for job_id in tqdm(sample, desc=f"eligible_workers ({label})", unit="job", dynamic_ncols=True):
+            started = time.perf_counter()
+            async with sessions() as session:
+                ids = await fetch(session, job_id, report.now)
+            millis.append((time.perf_counter() - started) * 1000)
+            sizes.append(len(ids))
+        timings = Timings(label, millis, sizes, sample, load_before, os.getloadavg())
+        report.timings.append(timings)
+        return timings
+    finally:
+        await engine.dispose()
+
+
+async def explain(
+    url: str, job_id: int, now: datetime, build: Build = eligible_workers_query
+) -> tuple[str, dict[str, Any]]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the eligible-workers SQL for one job, exactly as the ORM sends it.
+
+    The statement is compiled for asyncpg ($1, $2, ... with the ORM's casts) and run with the same parameter
+    values; the readable copy shown above the plan has the values inlined.
+    """
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with session_factory(engine)() as session:
+            job = await session.get(Job, job_id)
+            assert job is not None
+            statement = build(job, now)
+            compiled = statement.compile(dialect=engine.dialect)
+            values = compiled.construct_params()
+            params = [_plain(values[name]) for name in compiled.positiontup or ()]
+            readable = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+            facts = {
+                "job": job_id,
+                "province": job.province_code,
+                "sector": job.sector_code,
+                "gender": job.gender.value,
+                "min_age": job.min_age,
+                "max_age": job.max_age,
+            }
+            raw = await (await session.connection()).get_raw_connection()
+            driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+            rows = await driver.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}", *params)
+    finally:
+        await engine.dispose()
+    plan = "\n".join(r[0] for r in rows)
+    return f"{readable}\n\n{plan}", facts
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+async def job_facts(url: str, job_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    async with connect(url) as connection:
+        rows = await connection.fetch(
+            "SELECT id, province_code, sector_code, gender, min_age, max_age FROM jobs WHERE id = ANY($1)",
+            list(job_ids),
+        )
+    return {r["id"]: dict(r) for r in rows}
+
+
+# --- experiments ----------------------------------------------------------------------------------------------------
+# Candidates tried in the bench database only: indexes created by hand here and dropped again, and a query variant
+# written here. Nothing in jobs_core or the migrations is changed by this script.
+
+BATCH = 1000
+
+
+def proposed_query(
+    job: Job, now: datetime, limit: int = BATCH, after_id: int = 0, daily_cap: int = DEFAULT_DAILY_CALL_CAP
+) -> Select[Any]:
+    """eligible_workers_query with three changes: a batch in id order (keyset ``after_id``); the daily cap checked
+    per candidate row (an index probe on ix_calls_worker_placed) instead of aggregating all of today's calls into
+    a hash on every call; and "any sector" written as ``sectors = '{}'``."""
+    query = select(Worker.id).where(Worker.consent == Consent.CONSENTED, Worker.id > after_id)
+    if job.province_code is not None:
+        query = query.where(Worker.province_code == job.province_code)
+    # `sectors = '{}'` rather than `cardinality(sectors) = 0`: the same rows, but the planner estimates it from the
+    # column's most common values (20% here) instead of a 0.5% default, and so picks the id-ordered scan.
+    query = query.where(or_(Worker.sectors.contains([job.sector_code]), Worker.sectors == []))
+    if job.gender is not GenderPreference.ANY:
+        query = query.where(Worker.gender == job.gender.value)
+    if job.min_age is not None:
+        query = query.where(Worker.birth_year <= now.year - job.min_age)
+    if job.max_age is not None:
+        query = query.where(Worker.birth_year >= now.year - job.max_age)
+    pitched = select(JobPitch.worker_id).where(JobPitch.job_id == job.id)
+    calls_today = (
+        select(func.count())
+        .select_from(Call)
+        .where(Call.worker_id == Worker.id, Call.placed_at >= start_of_local_day(now))
+        .scalar_subquery()
+    )
+    return query.where(Worker.id.not_in(pitched), calls_today < daily_cap).order_by(Worker.id).limit(limit)
+
+
+async def proposed_eligible_workers(session: AsyncSession, job_id: int, now: datetime) -> list[int]:
+    """The first batch of the proposed eligible_workers (same job loading and liveness check as jobs_core)."""
+    job = await session.get(Job, job_id)
+    if job is None or not job.is_live(now):
+        return []
+    return list((await session.scalars(proposed_query(job, now))).all())
+
+
+@dataclass(frozen=True)
+class Experiment:
+    label: str
+    description: str
+    create: tuple[str, ...]
+    drop: tuple[str, ...]
+    fetch: Fetch = eligible_workers
+    build: Build = eligible_workers_query
+
+
+EXPERIMENTS = (
+    Experiment(
+        label="experiment A: covering indexes, eligible_workers unchanged",
+        description="Index-only scans: the consented-workers slice with every column the filters read, "
+        "and today's calls by placed_at.",
+        create=(
+            "CREATE INDEX bench_exp_workers_cover ON workers (province_code, birth_year) "
+            "INCLUDE (id, gender, sectors) WHERE consent = 'consented'",
+            "CREATE INDEX bench_exp_calls_placed ON calls (placed_at) INCLUDE (worker_id)",
+        ),
+        drop=("DROP INDEX IF EXISTS bench_exp_workers_cover", "DROP INDEX IF EXISTS bench_exp_calls_placed"),
+    ),
+    Experiment(
+        label=f"experiment B: batches of {BATCH} ids (query change) + index in id order",
+        description=f"The proposed query (first batch of {BATCH} ids in id order, `id > after_id` for the next; "
+        "cap checked per candidate, `sectors = '{}'` for any sector) with an index that yields the province's "
+        "consented workers in id order, "
+        "so the scan stops after the batch.",
+        create=(
+            "CREATE INDEX bench_exp_workers_province_id ON workers (province_code, id) "
+            "INCLUDE (gender, birth_year, sectors) WHERE consent = 'consented'",
+        ),
+        drop=("DROP INDEX IF EXISTS bench_exp_workers_province_id",),
+        fetch=proposed_eligible_workers,
+        build=proposed_query,
+    ),
+    Experiment(
+        label="experiment C: as B, with jit = off for the database",
+        description="B's query and index, plus JIT compilation switched off (a server setting, not code): the "
+        "correlated cap check makes the planner's cost pass jit_above_cost, and compiling costs more than the "
+        "query itself.",
+        create=(
+            "CREATE INDEX bench_exp_workers_province_id ON workers (province_code, id) "
+            "INCLUDE (gender, birth_year, sectors) WHERE consent = 'consented'",
+            "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET jit = off', current_database()); END $$",
+        ),
+        drop=(
+            "DROP INDEX IF EXISTS bench_exp_workers_province_id",
+            "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET jit', current_database()); END $$",
+        ),
+        fetch=proposed_eligible_workers,
+        build=proposed_query,
+    ),
+)
+
+
+async def same_as_real(url: str, job_ids: Sequence[int], now: datetime, fetch: Fetch) -> int:
+    """How many of these jobs get the first batch of the real eligible_workers from ``fetch``."""
+    engine = create_engine(url, pool_size=1)
+    same = 0
+    try:
+        for job_id in job_ids:
+            async with session_factory(engine)() as session:
+                real = await eligible_workers(session, job_id, now)
+            async with session_factory(engine)() as session:
+                proposed = await fetch(session, job_id, now)
+            same += real[:BATCH] == proposed
+    finally:
+        await engine.dispose()
+    return same
+
+
+async def run_sql(url: str, statements: Sequence[str]) -> None:
+    async with connect(url) as connection:
+        for statement in statements:
+            await connection.execute(statement)
+        # Like autovacuum would after the index build: statistics, and the visibility map for index-only scans.
+        await connection.execute("VACUUM (ANALYZE) workers")
+        await connection.execute("VACUUM (ANALYZE) calls")
+
+
+# --- reporting ------------------------------------------------------------------------------------------------------
+
+
+def fmt_seconds(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def results_markdown(report: Report) -> str:
+    o = report.options
+    lines = [
+        RESULTS_START,
+        "",
+        f"Run of {report.now:%Y-%m-%d %H:%M} UTC: `{' '.join(['python -m bench.bench_matching', *sys.argv[1:]])}`",
+        "",
+        *(["**Workaround applied:** " + report.workaround, ""] if report.workaround else []),
+        "### Machine",
+        "",
+        f"- CPU: `nproc` = {report.machine.get('nproc')} ({report.machine.get('cpu')}); "
+        f"Python {report.machine.get('python')}, Linux {report.machine.get('kernel')}",
+        f"- PostgreSQL: {report.server_version}",
+        "- Server settings (stock, untuned): "
+        + ", ".join(f"`{name}={value}`" for name, value in report.settings.items()),
+        "- Shared machine: other engineers were running test suites on the same 2 cores and the same "
+        "PostgreSQL server during the run, so the timings include that contention. Load average (1/5/15 min) "
+        + "; ".join(
+            f"{t.label}: {t.load_before[0]:.2f}/{t.load_before[1]:.2f}/{t.load_before[2]:.2f} before, "
+            f"{t.load_after[0]:.2f}/{t.load_after[1]:.2f}/{t.load_after[2]:.2f} after"
+            for t in report.timings
+        )
+        + ".",
+        "",
+        "```text",
+        "$ free -h",
+        report.machine.get("free -h", ""),
+        "```",
+        "",
+        "### Data",
+        "",
+        "| table / fact | rows |",
+        "|---|---:|",
+        *(f"| {name} | {count:,} |" for name, count in report.counts.items()),
+        "",
+    ]
+    if report.load_seconds:
+        lines += [
+            "Load time (COPY through asyncpg `copy_records_to_table` in chunks of "
+            f"{CHUNK:,} rows, generation in Python included; foreign-key triggers off while copying):",
+            "",
+            "| step | time |",
+            "|---|---:|",
+            *(f"| {step} | {fmt_seconds(seconds)} |" for step, seconds in report.load_seconds.items()),
+            "",
+        ]
+    else:
+        lines += ["(Timings rerun on a database loaded earlier with `--keep`; no load in this run.)", ""]
+    lines += [
+        "### Timings",
+        "",
+        f"`eligible_workers(session, job_id, now)` for {o.samples} random live jobs (seed {o.seed}), each in a new "
+        f"session from the app's engine (`create_engine`, `pool_pre_ping`), timed from opening the session to "
+        f"having the list of ids; {o.warmup} warm-up calls on other random jobs first, not counted.",
+        "",
+        "| run | p50 | p95 | max | mean | ids returned: mean / median / max | target p95 ≤ 50 ms |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for t in report.timings:
+        s = t.summary()
+        verdict = "met" if s["p95"] <= TARGET_P95_MS else "**missed**"
+        lines.append(
+            f"| {t.label} | {s['p50']:.1f} ms | {s['p95']:.1f} ms | {s['max']:.1f} ms | {s['mean']:.1f} ms "
+            f"| {s['rows_mean']:,.0f} / {s['rows_median']:,.0f} / {s['rows_max']:,} | {verdict} |"
+        )
+    if report.slowest:
+        lines += [
+            "",
+            "Slowest jobs of the baseline run:",
+            "",
+            "| ms | ids | job | province | sector | gender | ages |",
+            "|---:|---:|---:|---|---|---|---|",
+        ]
+        for millis, size, facts in report.slowest:
+            lines.append(
+                f"| {millis:.1f} | {size:,} | {facts['id']} | {facts['province_code']} | {facts['sector_code']} "
+                f"| {facts['gender']} | {facts['min_age']}–{facts['max_age']} |"
+            )
+    for experiment in report.experiments:
+        lines += [
+            "",
+            f"**{experiment.label}** (same jobs; created by hand in the bench database only, dropped afterwards): "
+            + experiment.description,
+            "",
+            "```sql",
+            *(f"{statement};" for statement in experiment.create),
+            "```",
+        ]
+    if report.checks:
+        lines += ["", *(f"- Check: {check}" for check in report.checks)]
+    for title, plan in report.plans:
+        lines += ["", f"### {title}", "", "```text", plan, "```"]
+    lines += ["", RESULTS_END]
+    return "\n".join(lines)
+
+
+DOC_TEMPLATE = """# Performance: eligible-workers matching
+
+What `jobs_core.matching.eligible_workers` costs at national scale, measured by `bench/bench_matching.py`.
+
+## Method
+
+- A fresh database migrated to head (`tests.database.fresh_database()`: on DATABASE_URL's server if set, else an
+  embedded PostgreSQL), bulk-loaded with asyncpg COPY (`copy_records_to_table`), then `VACUUM (ANALYZE)`.
+- Workers: spread over the 25 province codes by 2019 census population (Phnom Penh `12` ≈ 15%), 52% female,
+  birth years 1966–2010 skewed young, 20% with no preferred sector (any), the rest 1–3 sectors weighted towards
+  manufacturing and construction; consent 70% consented, 20% pending, 7% declined, 3% opted out.
+- Jobs: all published and live (expiring 1–60 days ahead), from verified employers, provinces weighted by
+  population with Phnom Penh ×2 and Kandal, Kampong Speu, Siem Reap, Preah Sihanouk ×1.5; gender preference 80%
+  any; minimum age mostly 18, maximum age none in 40% of jobs, else 35–50.
+- Past pitches: 0–2× the average per job, to consented workers of the job's province (so the "never pitched"
+  anti-join removes real rows). Calls: today's calls (placed since midnight Asia/Phnom_Penh), 30% of them by
+  workers who reached the daily cap of 2, plus 30 days of older calls that the "today" filter must skip.
+- For each of the sampled jobs, `eligible_workers(session, job_id, now)` (the real function, through SQLAlchemy
+  and asyncpg), timed end to end: session, `session.get(Job)`, the matching query, fetching every id.
+- `EXPLAIN (ANALYZE, BUFFERS)` of the SQL the ORM builds (compiled with literal binds) for the job whose time was
+  the median, and for the slowest one.
+
+## How to rerun
+
+```sh
+# on a PostgreSQL server (a new database is created and dropped afterwards)
+DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python -m bench.bench_matching
+# smaller and on an embedded PostgreSQL
+.venv/bin/python -m bench.bench_matching --workers 100000 --jobs 1000 --pitches 200000
+# keep the loaded database, then rerun only the timings on it
+DATABASE_URL=... .venv/bin/python -m bench.bench_matching --keep
+.venv/bin/python -m bench.bench_matching --url postgresql://postgres@127.0.0.1:5432/bongpheak_bench_xxxxxxxx
+# also time candidate indexes and a query variant (bench database only, dropped afterwards)
+.venv/bin/python -m bench.bench_matching --experiment
+```
+
+`--no-doc` skips rewriting this file; the results section below is replaced on every run, the rest is kept.
+
+## Results
+
+{results}
+"""
+
+
+def write_doc(path: Path, report: Report) -> None:
+    results = results_markdown(report)
+    if path.exists():
+        text = path.read_text()
+        pattern = re.compile(re.escape(RESULTS_START) + r".*?" + re.escape(RESULTS_END), re.S)
+        if pattern.search(text):
+            path.write_text(pattern.sub(lambda _: results, text, count=1))
+            return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(DOC_TEMPLATE.replace("{results}", results))
+
+
+def print_timings(timings: Timings) -> None:
+    s = timings.summary()
+    verdict = "MET" if s["p95"] <= TARGET_P95_MS else "MISSED"
+    print(
+        f"[{timings.label}] {len(timings.millis)} jobs: p50 {s['p50']:.1f} ms, p95 {s['p95']:.1f} ms, "
+        f"max {s['max']:.1f} ms, mean {s['mean']:.1f} ms; ids returned mean {s['rows_mean']:,.0f}, "
+        f"median {s['rows_median']:,.0f}, max {s['rows_max']:,}; target p95 <= {TARGET_P95_MS:.0f} ms {verdict}"
+    )
+
+
+# --- main -----------------------------------------------------------------------------------------------------------
+
+
+async def run(url: str, options: Options) -> Report:
+    report = Report(options=options, now=datetime.now(UTC), workaround=sectors_workaround())
+    if report.workaround:
+        print(f"WORKAROUND: {report.workaround}")
+    if options.url is None:
+        await load(url, options, report)
+        print(
+            "loaded in " + ", ".join(f"{step} {fmt_seconds(seconds)}" for step, seconds in report.load_seconds.items())
+        )
+    await describe(url, report)
+    print(json.dumps(report.counts, indent=2))
+    baseline = await time_jobs(url, options, report, "baseline")
+    print_timings(baseline)
+
+    by_time = sorted(zip(baseline.millis, baseline.sizes, baseline.job_ids, strict=True))
+    facts = await job_facts(url, [job_id for _, _, job_id in by_time[-5:]])
+    report.slowest = [(ms, size, facts[job_id]) for ms, size, job_id in reversed(by_time[-5:])]
+    median_job = by_time[len(by_time) // 2][2]
+    slowest_job = by_time[-1][2]
+    for title, job_id in (("Plan: the median job", median_job), ("Plan: the slowest job", slowest_job)):
+        plan, about = await explain(url, job_id, report.now)
+        heading = f"{title} ({', '.join(f'{k} {v}' for k, v in about.items())})"
+        print(f"\n== {heading}\n{plan}\n")
+        report.plans.append((heading, plan))
+
+    if options.experiment:
+        for experiment in EXPERIMENTS:
+            print(f"\n== EXPERIMENT (bench database only, not a migration): {experiment.label}")
+            for statement in experiment.create:
+                print(f"   {statement};")
+            await run_sql(url, experiment.create)
+            try:
+                timings = await time_jobs(url, options, report, experiment.label, experiment.fetch)
+                print_timings(timings)
+                if experiment.fetch is not eligible_workers:
+                    same = await same_as_real(url, timings.job_ids[:20], report.now, experiment.fetch)
+                    note = f"{same}/{min(20, len(timings.job_ids))} jobs: same ids as eligible_workers(...)[:{BATCH}]"
+                    print(note)
+                    report.checks.append(f"{experiment.label}: {note}")
+                for title, job_id in (("the median job", median_job), ("the slowest baseline job", slowest_job)):
+                    plan, about = await explain(url, job_id, report.now, experiment.build)
+                    heading = f"{experiment.label}, plan of {title} ({', '.join(f'{k} {v}' for k, v in about.items())})"
+                    print(f"\n== {heading}\n{plan}\n")
+                    report.plans.append((heading, plan))
+                report.experiments.append(experiment)
+            finally:
+                await run_sql(url, experiment.drop)
+    return report
+
+
+def parse(argv: Sequence[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=1_000_000)
+    parser.add_argument("--jobs", type=int, default=10_000, help="published jobs")
+    parser.add_argument("--employers", type=int, default=None, help="default: jobs / 5")
+    parser.add_argument("--pitches", type=int, default=None, help="past job_pitches rows (default: 2 per worker)")
+    parser.add_argument("--calls-today", type=int, default=None, help="default: 5%% of workers")
+    parser.add_argument("--calls-history", type=int, default=None, help="older calls (default: 45%% of workers)")
+    parser.add_argument("--samples", type=int, default=200, help="random jobs to time")
+    parser.add_argument("--warmup", type=int, default=20, help="untimed calls before timing")
+    parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--keep", action="store_true", help="keep the database (needs DATABASE_URL)")
+    parser.add_argument("--url", help="time an already loaded database (kept with --keep); no load")
+    parser.add_argument("--experiment", action="store_true", help="also time candidate indexes/query (then dropped)")
+    parser.add_argument("--doc", type=Path, default=DOC, help="markdown file to write the results into")
+    parser.add_argument("--no-doc", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+    return Options(
+        workers=args.workers,
+        jobs=args.jobs,
+        employers=args.employers or max(1, args.jobs // 5),
+        pitches=args.pitches if args.pitches is not None else 2 * args.workers,
+        calls_today=args.calls_today if args.calls_today is not None else args.workers // 20,
+        calls_history=args.calls_history if args.calls_history is not None else args.workers * 45 // 100,
+        samples=args.samples,
+        warmup=args.warmup,
+        seed=args.seed,
+        keep=args.keep,
+        url=args.url,
+        doc=None if args.no_doc else args.doc,
+        experiment=args.experiment,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    options = parse(argv)
+    with bench_database(options) as url:
+        report = asyncio.run(run(url, options))
+    if options.doc is not None:
+        write_doc(options.doc, report)
+        print(f"results written to {options.doc}")
+
+
+if __name__ == "__main__":
+    main()
