@@ -13,29 +13,19 @@ from aiogram import Bot
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.telegram import BotPacer, TelegramDeps, make_bot, setup_telegram
 from bots.telegram.models import TelegramUpdate
 from bots.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
 from conversations.replies import AskPhone, Button, Incoming, JobCard, Reply, Text, Voice
-from jobs_core.model import AuditEntry, Base
+from jobs_core.model import AuditEntry
 from jobs_core.services.people import relative_for
 from jobs_core.uow import UnitOfWork
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 TOKEN = "123456789:AAFakeTokenForTheBongPheakTests_x"
 SECRET = "s3cret-token_for-tests"
-
-
-@pytest.fixture(scope="session", autouse=True)
-async def _tables_without_a_migration_yet(engine: AsyncEngine) -> None:
-    """Stopgap while the conversations tables (outbox, conversation_state…) have no migration: create what
-    the migrations did not, so the per-test TRUNCATE finds every table of the models."""
-    import conversations.model  # noqa: F401  - registers those tables
-
-    async with engine.begin() as connection:
-        await connection.run_sync(lambda sync: Base.metadata.create_all(sync, checkfirst=True))
 
 
 @pytest.fixture
