@@ -76,7 +76,8 @@ FIELDS = {
 def safety_line(_: Gettext) -> str:
     """Said under every job and on the help page."""
     return _(
-        "⚠️ Never pay a fee to get a job, and never hand over your ID card or passport. Help: Ministry of Labour 1297, police 117."
+        "⚠️ Never pay a fee to get a job, and never hand over your ID card or passport. "
+        "Help: Ministry of Labour 1297, police 117."
     )
 
 

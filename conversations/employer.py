@@ -167,6 +167,8 @@ async def take_licence(t: Turn) -> str:
 
 
 async def _register(t: Turn) -> str:
+    if await t.employer() is not None:  # registered meanwhile (another device, an old conversation)
+        return await employer_menu(t, [])
     d = t.data
     await employers.register_employer(
         employers.RegisterEmployer(

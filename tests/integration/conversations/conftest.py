@@ -53,7 +53,11 @@ class Chat:
 
     def incoming(self, **fields: Any) -> Incoming:
         return Incoming(
-            channel="telegram", chat_id=self.chat_id, user_id=self.user_id, user_name="Dara", in_group=self.in_group,
+            channel="telegram",
+            chat_id=self.chat_id,
+            user_id=self.user_id,
+            user_name="Dara",
+            in_group=self.in_group,
             **fields,
         )
 

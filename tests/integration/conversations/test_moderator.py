@@ -1,0 +1,125 @@
+"""Moderators: review queues with the screening's reasons, decisions, reports; everyone else is refused."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from conversations.turn import DialogDeps
+from jobs_core.model import Employer, Job, JobStatus, Report, ReportStatus, Verification
+from jobs_core.services.jobs import SubmitJob, submit_job
+from jobs_core.services.reports import ReportProblem, report_problem
+from tests.builders import Builder
+from tests.integration.conversations.conftest import MODERATOR, MODERATORS_GROUP, Chat
+
+
+async def pending(build: Builder, **changes: object) -> int:
+    build._phones += 1
+    employer_id = await build.employer(external_id=f"p{build._phones}")
+    job_id = await build.draft(employer_id, **changes)
+    await submit_job(SubmitJob(job_id, employer_id, "employer"), build.uow())
+    return job_id
+
+
+async def test_non_moderators_are_refused(chat: Chat, build: Builder) -> None:
+    job_id = await pending(build)
+    await chat.start()
+    for action in ("mod", "modq", "mode", "modr", f"mj:{job_id}:a", f"mj:{job_id}:r", "me:1:v", "mr:1:d"):
+        await chat.act(action)
+        assert "not allowed" in chat.text, action
+    await chat.send("/mod")
+    assert "not allowed" in chat.text
+    assert "🛡 Moderation" not in [label for label in chat.labels()]
+
+
+async def test_approve_with_the_screening_reasons_shown(
+    deps: DialogDeps, build: Builder, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    job_id = await pending(
+        build, description="Pay a deposit of $200 before starting. We keep your passport.", salary_amount="900"
+    )
+    moderator = Chat(deps, MODERATOR)
+    await moderator.start()
+    assert "🛡 Moderation" in moderator.labels()
+    await moderator.send("/mod")
+    await moderator.press("Jobs waiting for review")
+    assert f"Job #{job_id} for review" in moderator.text
+    assert "high risk" in moderator.text
+    assert "asks workers to pay a fee or deposit" in moderator.text
+    assert "keeps workers' ID cards or passports" in moderator.text
+    await moderator.press("Approve")
+    assert f"Job #{job_id} approved" in moderator.text
+    await moderator.act(f"mj:{job_id}:a")
+    assert "already decided" in moderator.text
+    async with session_factory() as session:
+        job = await session.get(Job, job_id)
+        assert job is not None and job.status is JobStatus.PUBLISHED
+
+
+async def test_reject_and_request_changes_need_a_reason(
+    deps: DialogDeps, build: Builder, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    first, second = await pending(build), await pending(build, title="Cooks")
+    moderator = Chat(deps, MODERATOR)
+    await moderator.start("km")
+    await moderator.act(f"mj:{first}:r")
+    assert "ហេតុអ្វី" in moderator.text
+    await moderator.send(other_media=True)
+    assert (await moderator.state()).step == "mod.job_reason"  # type: ignore[union-attr]
+    await moderator.send("Fees charged to workers")
+    await moderator.act(f"mj:{second}:c")
+    await moderator.send("Please give the salary")
+    async with session_factory() as session:
+        a, b = await session.get(Job, first), await session.get(Job, second)
+        assert a is not None and a.status is JobStatus.REJECTED and a.rejection_reason == "Fees charged to workers"
+        assert b is not None and b.status is JobStatus.CHANGES_REQUESTED and b.change_note == "Please give the salary"
+
+
+async def test_moderators_group_members_can_moderate(
+    deps: DialogDeps, build: Builder, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    from dataclasses import replace
+
+    group_deps = replace(deps, moderators_chat_id=MODERATORS_GROUP)
+    member = Chat(group_deps, "4242", chat_id=MODERATORS_GROUP, in_group=True)
+    employer_id = await build.employer()
+    await member.send("/mod")
+    assert "ក្រុមហ៊ុនរង់ចាំការផ្ទៀងផ្ទាត់" in member.text or member.labels()  # Khmer until they choose
+    await member.act("lang:en")
+    await member.send("/mod")
+    await member.press("Companies waiting")
+    assert "Golden Thread Apparel" in member.text and "023 880 112" in member.text
+    await member.press("Reject")
+    await member.send("No such company at this address")
+    async with session_factory() as session:
+        employer = await session.get(Employer, employer_id)
+        assert employer is not None and employer.verification is Verification.REJECTED
+    # The same person outside the group is no moderator.
+    outside = Chat(group_deps, "4242")
+    await outside.start()
+    await outside.act("mode")
+    assert "not allowed" in outside.text
+
+
+async def test_verify_and_reports(
+    deps: DialogDeps, build: Builder, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    employer_id = await build.employer()
+    job_id = await build.published(employer_id)
+    report_id = await report_problem(ReportProblem("cannot_leave", job_id=job_id, details="locked in"), build.uow())
+    moderator = Chat(deps, MODERATOR)
+    await moderator.start()
+    await moderator.act("mode")
+    await moderator.press("Verify")
+    assert f"Company #{employer_id} verified" in moderator.text
+    await moderator.act("modr")
+    assert "Workers cannot leave" in moderator.text and "locked in" in moderator.text
+    await moderator.press("Resolved")
+    assert f"Report #{report_id} closed" in moderator.text
+    await moderator.act("modr")
+    assert "no open reports" in moderator.text
+    async with session_factory() as session:
+        report = await session.scalar(select(Report))
+        assert report is not None and report.status is ReportStatus.RESOLVED
+        employer = await session.get(Employer, employer_id)
+        assert employer is not None and employer.verification is Verification.VERIFIED
