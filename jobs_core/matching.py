@@ -1,8 +1,9 @@
 """Who should hear about a job: consented workers to call, and relatives whose alerts match.
 
-One SQL statement per question so it stays fast at national scale (see bench/bench_matching.py):
-the partial index on consented workers by province narrows to one province, the remaining filters are
-cheap per row, and the two "not already" conditions are hash anti-joins rather than per-row lookups.
+One SQL statement per question so it stays fast at national scale (see bench/bench_matching.py and
+docs/performance.md): the partial index on consented workers by (province, id), carrying the filtered columns,
+yields a province's workers in id order so a batch stops early; "already pitched" is a hashed anti-join on
+this job's few pitches, and the daily cap an index probe per candidate.
 """
 
 from __future__ import annotations
@@ -28,12 +29,23 @@ from jobs_core.model import (
 DEFAULT_DAILY_CALL_CAP = 2
 
 
-def eligible_workers_query(job: Job, now: datetime, daily_cap: int = DEFAULT_DAILY_CALL_CAP) -> Select[int]:
-    """Ids of consented workers who fit the job, were never pitched it and are under today's call cap."""
-    query = select(Worker.id).where(Worker.consent == Consent.CONSENTED)
+def eligible_workers_query(
+    job: Job,
+    now: datetime,
+    daily_cap: int = DEFAULT_DAILY_CALL_CAP,
+    limit: int | None = None,
+    after_id: int = 0,
+) -> Select[int]:
+    """Ids of consented workers who fit the job, were never pitched it and are under today's call cap.
+
+    In id order from ``after_id``, so callers page through a big province in batches (keyset paging).
+    """
+    query = select(Worker.id).where(Worker.consent == Consent.CONSENTED, Worker.id > after_id)
     if job.province_code is not None:
         query = query.where(Worker.province_code == job.province_code)
-    query = query.where(or_(Worker.sectors.contains([job.sector_code]), func.cardinality(Worker.sectors) == 0))
+    # `sectors = '{}'` rather than `cardinality(sectors) = 0`: the same rows, but the planner estimates it from the
+    # column statistics instead of a default guess, and so picks the id-ordered index scan.
+    query = query.where(or_(Worker.sectors.contains([job.sector_code]), Worker.sectors == []))
     if job.gender is not GenderPreference.ANY:
         query = query.where(Worker.gender == job.gender.value)
     # Age in years this calendar year: birth year is all we ask relatives for.
@@ -42,25 +54,32 @@ def eligible_workers_query(job: Job, now: datetime, daily_cap: int = DEFAULT_DAI
     if job.max_age is not None:
         query = query.where(Worker.birth_year >= now.year - job.max_age)
     pitched = select(JobPitch.worker_id).where(JobPitch.job_id == job.id)
-    busy_today = (
-        select(Call.worker_id)
-        .where(Call.placed_at >= start_of_local_day(now))
-        .group_by(Call.worker_id)
-        .having(func.count() >= daily_cap)
+    # Checked per candidate with an index probe: cheaper than counting all of today's calls on every query.
+    calls_today = (
+        select(func.count())
+        .select_from(Call)
+        .where(Call.worker_id == Worker.id, Call.placed_at >= start_of_local_day(now))
+        .scalar_subquery()
     )
-    return query.where(Worker.id.not_in(pitched), Worker.id.not_in(busy_today)).order_by(Worker.id)
+    query = query.where(Worker.id.not_in(pitched), calls_today < daily_cap).order_by(Worker.id)
+    return query.limit(limit) if limit is not None else query
 
 
 async def eligible_workers(
-    session: AsyncSession, job_id: int, now: datetime, daily_cap: int = DEFAULT_DAILY_CALL_CAP
+    session: AsyncSession,
+    job_id: int,
+    now: datetime,
+    daily_cap: int = DEFAULT_DAILY_CALL_CAP,
+    limit: int | None = 1000,
+    after_id: int = 0,
 ) -> list[int]:
-    """The workers the dialer may call about this job now."""
+    """The next batch of workers the dialer may call about this job now (``limit=None``: all of them)."""
     job = await session.get(Job, job_id)
     if job is None:
         raise NotFound("job", job_id)
     if not job.is_live(now):
         return []
-    return list((await session.scalars(eligible_workers_query(job, now, daily_cap))).all())
+    return list((await session.scalars(eligible_workers_query(job, now, daily_cap, limit, after_id))).all())
 
 
 async def matching_subscribers(session: AsyncSession, job: Job) -> list[Relative]:

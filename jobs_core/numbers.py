@@ -25,7 +25,7 @@ def parse_int(field: str, text: str | int, *, minimum: int | None = None, maximu
         value = text
     else:
         cleaned = _GROUPING.sub("", latin_digits(text).strip())
-        if not re.fullmatch(r"[+-]?\d{1,12}", cleaned):
+        if not re.fullmatch(r"[+-]?[0-9]{1,12}", cleaned):
             raise InvalidField(field, "not_a_number", "expected a whole number")
         value = int(cleaned)
     _check_range(field, Decimal(value), minimum, maximum)
@@ -38,7 +38,7 @@ def parse_amount(field: str, text: str | int | float | Decimal, *, minimum: Deci
         raise InvalidField(field, "not_a_number", "expected an amount")
     if isinstance(text, str):
         cleaned = _GROUPING.sub("", latin_digits(text).strip()).replace("$", "").strip()
-        if not re.fullmatch(r"[+-]?\d{1,12}(\.\d{1,2})?", cleaned):
+        if not re.fullmatch(r"[+-]?[0-9]{1,12}(\.[0-9]{1,2})?", cleaned):
             raise InvalidField(field, "not_a_number", "expected an amount")
         text = cleaned
     try:

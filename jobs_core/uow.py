@@ -13,26 +13,38 @@ from jobs_core.model.base import utcnow
 
 
 class UnitOfWork:
-    """``async with uow: ...; await uow.commit()``; leaving without commit rolls everything back."""
+    """``async with uow: ...; await uow.commit()``; leaving without commit rolls everything back.
+
+    Re-entrant: a query helper that opens ``async with uow`` inside a caller's block joins the caller's
+    transaction instead of starting (and then closing) a session of its own.
+    """
 
     session: AsyncSession
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], now: datetime | None = None) -> None:
         self._session_factory = session_factory
         self._fixed_now = now
+        self._depth = 0
 
     def now(self) -> datetime:
         """The service's clock: fixed when a test or a replay gives one, else the real UTC time."""
         return self._fixed_now or utcnow()
 
     async def __aenter__(self) -> UnitOfWork:
-        self.session = self._session_factory()
+        if self._depth == 0:
+            self.session = self._session_factory()
+        self._depth += 1
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self._depth -= 1
+        if self._depth:
+            return
         try:
+            # Detach first: rollback would expire what a read-only block loaded and hands back to its caller.
+            self.session.expunge_all()
             await self.session.rollback()
         finally:
             await self.session.close()

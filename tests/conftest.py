@@ -10,11 +10,18 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+import bots.telegram.models
+import conversations.model
+import dialer.tables
 from bongpheak.database import create_engine
 from bongpheak.database import session_factory as make_session_factory
 from jobs_core.model import Base
 from jobs_core.uow import UnitOfWork
+from tests.builders import Builder
 from tests.database import fresh_database
+
+# Every package's tables are on Base.metadata once imported, so the truncation below empties them all.
+_ = (bots.telegram.models, conversations.model, dialer.tables)
 
 # Tables whose rows come from migrations and stay between tests.
 REFERENCE_TABLES = {"sectors"}
@@ -70,3 +77,8 @@ def now() -> datetime:
 @pytest.fixture
 def uow(session_factory: async_sessionmaker[AsyncSession], now: datetime) -> UnitOfWork:
     return UnitOfWork(session_factory, now=now)
+
+
+@pytest.fixture
+def build(session_factory: async_sessionmaker[AsyncSession], now: datetime) -> Builder:
+    return Builder(session_factory, now)

@@ -6,7 +6,10 @@ import enum
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import ARRAY, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text
+
+# PostgreSQL's ARRAY (not the generic one) has the containment operators matching uses.
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jobs_core.model.base import Base, check_transition, enum_type, utcnow

@@ -5,7 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ARRAY, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+
+# PostgreSQL's ARRAY (not the generic one) has the containment operators matching uses.
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jobs_core.model.base import Base, Channel, Language, check_transition, enum_type, utcnow
@@ -65,12 +68,12 @@ class Worker(Base):
 
     __tablename__ = "workers"
     __table_args__ = (
-        # Matching: consented workers of one province (the other filters are cheap on that slice).
+        # Matching: a province's consented workers in id order, carrying the columns the filters read.
         Index(
             "ix_workers_matching",
             "province_code",
-            "gender",
-            "birth_year",
+            "id",
+            postgresql_include=["gender", "birth_year", "sectors"],
             postgresql_where="consent = 'consented'",
         ),
     )

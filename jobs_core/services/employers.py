@@ -71,11 +71,12 @@ async def register_employer(cmd: RegisterEmployer, uow: UnitOfWork) -> int:
 
 async def employer_for_identity(uow: UnitOfWork, channel: str, external_id: str) -> Employer | None:
     """The employer a chat account acts for, if any."""
-    return await uow.session.scalar(
-        select(Employer)
-        .join(EmployerIdentity)
-        .where(EmployerIdentity.channel == Channel(channel), EmployerIdentity.external_id == external_id)
-    )
+    async with uow:
+        return await uow.session.scalar(
+            select(Employer)
+            .join(EmployerIdentity)
+            .where(EmployerIdentity.channel == Channel(channel), EmployerIdentity.external_id == external_id)
+        )
 
 
 @dataclass(frozen=True)

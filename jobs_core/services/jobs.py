@@ -360,4 +360,5 @@ async def live_jobs(
     if sector_code:
         query = query.where(Job.sector_code == sector_code)
     query = query.order_by(Job.published_at.desc(), Job.id.desc()).offset(offset).limit(limit)
-    return list((await uow.session.scalars(query)).all())
+    async with uow:
+        return list((await uow.session.scalars(query)).all())

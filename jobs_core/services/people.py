@@ -180,10 +180,11 @@ async def record_consent(cmd: RecordConsent, uow: UnitOfWork) -> Consent:
 
 async def family_members(uow: UnitOfWork, relative_id: int) -> list[Nomination]:
     """The workers a relative nominated, with their consent (newest first)."""
-    rows = await uow.session.scalars(
-        select(Nomination).where(Nomination.relative_id == relative_id).order_by(Nomination.created_at.desc())
-    )
-    return list(rows.all())
+    async with uow:
+        rows = await uow.session.scalars(
+            select(Nomination).where(Nomination.relative_id == relative_id).order_by(Nomination.created_at.desc())
+        )
+        return list(rows.all())
 
 
 @dataclass(frozen=True)

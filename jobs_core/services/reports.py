@@ -59,13 +59,14 @@ async def report_problem(cmd: ReportProblem, uow: UnitOfWork) -> int:
 
 async def open_reports(uow: UnitOfWork, limit: int = 20) -> list[Report]:
     """The moderators' queue: high priority first, then oldest first."""
-    rows = await uow.session.scalars(
-        select(Report)
-        .where(Report.status == ReportStatus.OPEN)
-        .order_by(case((Report.priority == ReportPriority.HIGH, 0), else_=1), Report.created_at)
-        .limit(limit)
-    )
-    return list(rows.all())
+    async with uow:
+        rows = await uow.session.scalars(
+            select(Report)
+            .where(Report.status == ReportStatus.OPEN)
+            .order_by(case((Report.priority == ReportPriority.HIGH, 0), else_=1), Report.created_at)
+            .limit(limit)
+        )
+        return list(rows.all())
 
 
 async def close_report(uow: UnitOfWork, report_id: int, moderator: str, dismiss: bool, resolution: str = "") -> None:

@@ -158,8 +158,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_workers_matching",
         "workers",
-        ["province_code", "gender", "birth_year"],
+        ["province_code", "id"],
         unique=False,
+        postgresql_include=["gender", "birth_year", "sectors"],
         postgresql_where="consent = 'consented'",
     )
     op.create_table(
