@@ -1,1 +1,36 @@
-"""Channel-agnostic dialog flows; state in PostgreSQL; emits abstract replies."""
+"""Channel-agnostic dialog flows; state in PostgreSQL; emits abstract replies.
+
+Public API
+----------
+``conversations.dialog.handle(incoming: Incoming, deps: DialogDeps) -> list[Reply]``
+    One thing a person did (``replies.Incoming``) → what to say back (``Text | Voice | JobCard | AskPhone |
+    AskVoice``), for ``incoming.chat_id``. Never raises. One transaction per turn: the person's
+    ``conversation_state`` row is locked (``SELECT … FOR UPDATE``) and committed with the flow's domain changes.
+
+``conversations.turn.DialogDeps``
+    ``session_factory``, ``clock``, ``moderator_ids`` (user ids as strings), ``moderators_chat_id`` (its
+    members act as moderators), ``moderators_channel``/``moderators_language`` (where and how the notifier
+    writes to them), ``nominations_per_day`` (5), ``audio`` (``async (PitchJob, language) -> Voice | None``;
+    ``conversations.audio.renderer_audio(renderer)``), ``clip_normaliser`` (``async (Path) -> Path``;
+    ``conversations.audio.employer_clip_normaliser(dir)``), ``page_size`` (3 job cards a page).
+
+``conversations.outbox``
+    ``enqueue(session, channel, chat_id, reply, dedupe_key, priority=, not_before=)`` in the caller's
+    transaction; ``claim(session, channel, limit=, now=)`` (``FOR UPDATE SKIP LOCKED``), ``mark_sent``,
+    ``mark_failed(message, error, retry_after=, give_up=)``; ``OutboxMessage.reply`` deserialises the payload;
+    ``serialize_reply`` / ``deserialize_reply``.
+
+``conversations.notifier``
+    ``notify_once(deps, batch=100) -> int`` and ``run_notifier(deps, stop)``: domain events → outbox rows,
+    as event consumer ``"conversations"`` (``conversations.events.handled_events``), exactly once.
+
+Flows: ``start`` (language, menu, help, /stop), ``relative`` (browse, nominate, family, apply, report,
+alerts), ``employer`` (register, post, preview, submit, listings, applications), ``moderator`` (queues and
+decisions). Each is a table ``STEPS = {"nominate.name": Step(ask_name, take_name), …}`` plus ``ACTIONS``
+(buttons valid any time) and ``COMMANDS``. Wording: ``locale/{km,en}/LC_MESSAGES/messages.po``.
+
+Rendering for a channel: a ``Button`` of kind ``"action"`` sends its ``action`` back as
+``Incoming.action``; kind ``"share"`` shares job ``action`` (``job:<id>``); ``JobCard`` is its text with the
+buttons plus its voice note (send the voice first, or as one message with a caption); ``AskPhone`` may offer
+"share my contact" (arrives as ``Incoming.contact_phone``); ``AskVoice`` expects ``Incoming.voice``.
+"""

@@ -506,8 +506,10 @@ async def take_contact(t: Turn) -> str:
     if employer is None:
         raise NotFound("employer", t.incoming.user_id)
     d = t.data
-    job_id = await jobs.create_job(jobs.CreateJob(employer.id, _fields(d), t.actor), t.uow)
-    t.data["job_id"] = job_id
+    if d.get("job_id"):  # editing a draft or a listing sent back for changes
+        await jobs.edit_job(jobs.EditJob(int(d["job_id"]), employer.id, _fields(d), t.actor), t.uow)
+    else:
+        t.data["job_id"] = await jobs.create_job(jobs.CreateJob(employer.id, _fields(d), t.actor), t.uow)
     return await ask_voice(t)
 
 
@@ -672,6 +674,8 @@ async def listings(t: Turn, args: list[str]) -> str:
             buttons.append((Button(_("👥 Applications"), f"lst:{job.id}:apps"),))
         if job.status is JobStatus.PUBLISHED:
             buttons.append((Button(_("✅ Mark filled"), f"lst:{job.id}:fill"),))
+        if job.status in (JobStatus.DRAFT, JobStatus.CHANGES_REQUESTED):
+            buttons.append((Button(_("✏️ Edit and send again"), f"lst:{job.id}:edit"),))
         if job.status in (JobStatus.DRAFT, JobStatus.PENDING_REVIEW, JobStatus.CHANGES_REQUESTED, JobStatus.PUBLISHED):
             buttons.append((Button(_("🗑 Withdraw"), f"lst:{job.id}:wd"),))
         t.say("\n".join(lines), tuple(buttons))
@@ -680,13 +684,21 @@ async def listings(t: Turn, args: list[str]) -> str:
 
 
 async def listing_action(t: Turn, args: list[str]) -> str:
-    """lst:<job id>:apps|fill|wd — only on the employer's own listings."""
-    if len(args) != 2 or args[1] not in ("apps", "fill", "wd"):
+    """lst:<job id>:apps|fill|wd|edit — only on the employer's own listings."""
+    if len(args) != 2 or args[1] not in ("apps", "fill", "wd", "edit"):
         raise BadInput(t._("This button is no longer valid."))
     job_id = parse_int("job", args[0], minimum=1, maximum=2**31 - 1)
     employer, job = await _own_job(t, job_id)
     if args[1] == "apps":
         return await _applications(t, employer, job)
+    if args[1] == "edit":
+        if job.status not in jobs.EDITABLE:
+            raise NotAllowed(f"a {job.status.value} listing cannot be edited")
+        # The questions are asked again from the start; the answers replace the listing's fields.
+        t.data = {"job_id": job.id, "benefits": []}
+        if job.change_note:
+            t.say(t._("Moderator's note: {note}").format(note=job.change_note))
+        return await ask_title(t)
     await jobs.close_job(jobs.CloseJob(job.id, employer.id, t.actor, filled=args[1] == "fill"), t.uow)
     t.say(t._("Marked as filled. Thank you!") if args[1] == "fill" else t._("The listing was withdrawn."))
     return await listings(t, [])

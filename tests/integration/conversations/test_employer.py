@@ -227,3 +227,46 @@ async def test_withdraw_a_listing(
     async with session_factory() as session:
         job = await session.get(Job, job_id)
         assert job is not None and job.status is JobStatus.WITHDRAWN
+
+
+async def test_edit_and_resubmit_after_the_moderators_ask_for_changes(
+    chat: Chat, build: Builder, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    from jobs_core.model import Decision
+    from jobs_core.services.jobs import ModerateJob, SubmitJob, moderate_job, submit_job
+
+    await chat.start()
+    await register(chat)
+    async with session_factory() as session:
+        employer_id = await session.scalar(select(Employer.id))
+    assert employer_id is not None
+    job_id = await build.draft(employer_id, salary_amount=None)
+    await submit_job(SubmitJob(job_id, employer_id, "employer"), build.uow())
+    await moderate_job(ModerateJob(job_id, "moderator:1", Decision.REQUEST_CHANGES, "Please give the pay"), build.uow())
+    await chat.act("listings")
+    assert "Moderator's note: Please give the pay" in chat.text
+    await chat.press("Edit and send again")
+    await chat.send("Sewing operators")
+    await chat.press("Garment")
+    await chat.press("In Cambodia")
+    await chat.press("Phnom Penh")
+    await chat.press("Skip")  # district
+    await chat.press("Skip")  # description
+    await chat.send("230")
+    await chat.press("US dollars")
+    await chat.press("per month")
+    for _ in range(2):  # hours, days
+        await chat.press("Skip")
+    await chat.send("10")
+    await chat.press("Men and women")
+    await chat.press("Skip")  # ages
+    await chat.press("Done")
+    for _ in range(3):  # start, contact, voice
+        await chat.press("Skip")
+    await chat.press("Submit for review")
+    async with session_factory() as session:
+        jobs = (await session.scalars(select(Job))).all()
+        assert len(jobs) == 1
+        job = jobs[0]
+        assert job.status is JobStatus.PENDING_REVIEW and job.title == "Sewing operators"
+        assert job.salary_amount == Decimal("230.00") and job.positions == 10
