@@ -35,8 +35,15 @@ async def count(uow: UnitOfWork, model: type) -> int:
 async def test_a_draft_keeps_every_field_typed_in_khmer_digits(build: Builder, uow: UnitOfWork) -> None:
     employer = await build.employer()
     job_id = await build.draft(
-        employer, salary_amount="២១០", positions="២០", min_age="១៨", max_age="៤៥", days_per_week="៦",
-        hours_start="០៧:០០", start_date="2026-04-01", district="Chbar Ampov",
+        employer,
+        salary_amount="២១០",
+        positions="២០",
+        min_age="១៨",
+        max_age="៤៥",
+        days_per_week="៦",
+        hours_start="០៧:០០",
+        start_date="2026-04-01",
+        district="Chbar Ampov",
     )
     async with uow:
         job = await uow.session.get(Job, job_id)

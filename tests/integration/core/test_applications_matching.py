@@ -1,0 +1,153 @@
+"""Applications, reports, matching and monthly stats on real PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from jobs_core.errors import IllegalTransition, NotAllowed, NotFound
+from jobs_core.matching import eligible_workers, matching_subscribers
+from jobs_core.model import (
+    ApplicationStatus,
+    Call,
+    CallPurpose,
+    CallStatus,
+    Consent,
+    Event,
+    Job,
+    JobPitch,
+    ReportPriority,
+)
+from jobs_core.services.applications import (
+    Apply,
+    SetApplicationStatus,
+    applications_for_job,
+    apply,
+    set_application_status,
+)
+from jobs_core.services.people import Subscribe, subscribe
+from jobs_core.services.reports import ReportProblem, close_report, open_reports, report_problem
+from jobs_core.stats import monthly_stats
+from tests.builders import Builder
+
+
+async def test_applying_twice_for_one_worker_keeps_one_application(build: Builder) -> None:
+    job = await build.published()
+    relative = await build.relative("r1")
+    worker = await build.worker(relative)
+    first, created = await apply(Apply(job, "telegram", worker_id=worker, relative_id=relative), build.uow())
+    again, created_again = await apply(Apply(job, "ivr", worker_id=worker, experience="yes"), build.uow())
+    assert created and not created_again and first == again
+
+
+async def test_a_relative_applies_only_for_their_own_family(build: Builder) -> None:
+    job = await build.published()
+    worker = await build.worker(await build.relative("mine"))
+    stranger = await build.relative("stranger")
+    with pytest.raises(NotAllowed):
+        await apply(Apply(job, "telegram", worker_id=worker, relative_id=stranger), build.uow())
+
+
+async def test_closed_jobs_take_no_applications(build: Builder, now: datetime) -> None:
+    job = await build.published()
+    worker = await build.worker()
+    with pytest.raises(NotAllowed):
+        await apply(Apply(job, "ivr", worker_id=worker), build.uow(now + timedelta(days=40)))
+
+
+async def test_employer_follows_an_application_to_a_hire(build: Builder) -> None:
+    employer = await build.employer()
+    job = await build.published(employer)
+    application, _ = await apply(Apply(job, "ivr", worker_id=await build.worker()), build.uow())
+    other = await build.employer("Other", external_id="x")
+    with pytest.raises(NotFound):
+        await applications_for_job(build.uow(), job, other)
+    [seen] = await applications_for_job(build.uow(), job, employer)
+    assert seen.status is ApplicationStatus.SEEN
+    with pytest.raises(IllegalTransition):
+        await set_application_status(
+            SetApplicationStatus(application, employer, ApplicationStatus.HIRED, "e"), build.uow()
+        )
+    for step in (ApplicationStatus.CONTACTED, ApplicationStatus.HIRED):
+        await set_application_status(SetApplicationStatus(application, employer, step, "e"), build.uow())
+    async with build.uow() as uow:
+        hired = (await uow.session.scalars(select(Event).where(Event.kind == "application.hired"))).all()
+    assert [e.payload["application_id"] for e in hired] == [application]
+
+
+async def test_reports_queue_high_priority_first(build: Builder) -> None:
+    job = await build.published()
+    normal = await report_problem(ReportProblem("fees", job_id=job, details="asked $50"), build.uow())
+    alarm = await report_problem(ReportProblem("unpaid", job_id=job, priority=ReportPriority.HIGH), build.uow())
+    assert [r.id for r in await open_reports(build.uow())] == [alarm, normal]
+    await close_report(build.uow(), alarm, "moderator:1", dismiss=False, resolution="called the employer")
+    assert [r.id for r in await open_reports(build.uow())] == [normal]
+
+
+async def test_matching_follows_every_rule(build: Builder, now: datetime) -> None:
+    job = await build.published(province="Kandal", sector="construction", gender="male", min_age=18, max_age=40)
+    fits = await build.worker(province="Kandal", sectors=("construction",), gender="male", birth_year=2000)
+    any_sector = await build.worker(province="Kandal", sectors=(), gender="male", birth_year=1995)
+    await build.worker(province="Takeo", sectors=("construction",), gender="male", birth_year=2000)
+    await build.worker(province="Kandal", sectors=("retail",), gender="male", birth_year=2000)
+    await build.worker(province="Kandal", sectors=("construction",), gender="female", birth_year=2000)
+    await build.worker(province="Kandal", sectors=("construction",), gender="male", birth_year=1970)
+    await build.worker(province="Kandal", sectors=("construction",), gender="male", consent=Consent.PENDING)
+    await build.worker(province="Kandal", sectors=("construction",), gender="male", consent=Consent.OPTED_OUT)
+    pitched = await build.worker(province="Kandal", sectors=("construction",), gender="male", birth_year=2001)
+    capped = await build.worker(province="Kandal", sectors=("construction",), gender="male", birth_year=2002)
+    async with build.uow() as uow:
+        uow.session.add(JobPitch(job_id=job, worker_id=pitched))
+        for minutes in (10, 20):
+            uow.session.add(
+                Call(
+                    worker_id=capped,
+                    purpose=CallPurpose.JOB_PITCH,
+                    status=CallStatus.COMPLETED,
+                    placed_at=now - timedelta(minutes=minutes),
+                )
+            )
+        await uow.commit()
+        assert await eligible_workers(uow.session, job, now) == sorted([fits, any_sector])
+        # Tomorrow the cap is fresh again; the pitched worker stays excluded for ever.
+        tomorrow = await eligible_workers(uow.session, job, now + timedelta(days=1))
+        assert tomorrow == sorted([fits, any_sector, capped])
+        assert await eligible_workers(uow.session, job, now, limit=1) == [min(fits, any_sector)]
+        assert await eligible_workers(uow.session, job, now, after_id=min(fits, any_sector)) == [max(fits, any_sector)]
+
+
+async def test_subscribers_match_by_province_and_sector(build: Builder) -> None:
+    job_id = await build.published(province="Siem Reap", sector="hospitality")
+    exact, province_only, anything, elsewhere = [await build.relative(str(n)) for n in range(4)]
+    await subscribe(Subscribe(exact, "Siem Reap", "hospitality"), build.uow())
+    await subscribe(Subscribe(province_only, "Siem Reap", None), build.uow())
+    await subscribe(Subscribe(anything, None, None), build.uow())
+    await subscribe(Subscribe(elsewhere, "Kampot", "hospitality"), build.uow())
+    async with build.uow() as uow:
+        job = await uow.session.get(Job, job_id)
+        assert job is not None
+        matched = [r.id for r in await matching_subscribers(uow.session, job)]
+    assert matched == sorted([exact, province_only, anything])
+
+
+async def test_monthly_stats_count_what_happened_in_each_month(build: Builder, now: datetime) -> None:
+    job = await build.published()
+    worker = await build.worker()
+    await apply(Apply(job, "ivr", worker_id=worker), build.uow())
+    next_month = now + timedelta(days=31)
+    await build.relative("later", channel="messenger")
+    async with build.uow(next_month) as uow:
+        uow.session.add(
+            Call(worker_id=worker, purpose=CallPurpose.CONSENT, placed_at=next_month, answered_at=next_month)
+        )
+        uow.session.add(Call(worker_id=worker, purpose=CallPurpose.JOB_PITCH, placed_at=next_month))
+        await uow.commit()
+    async with build.uow() as uow:
+        months = await monthly_stats(uow.session)
+    assert [m.month.month for m in months] == [3, 4]
+    march, april = months
+    assert march.jobs_published == 1 and march.applications == {"ivr": 1}
+    assert march.active_relatives["telegram"] >= 1
+    assert (april.calls_placed, april.calls_answered) == (2, 1)
