@@ -37,6 +37,7 @@ CAPTION_LIMIT = 1024
 CONTACT_LABEL = "📱 ផ្ញើលេខទូរស័ព្ទរបស់ខ្ញុំ / Send my number"
 MORE_CHOICES = "⬇️"
 VOICE_FORBIDDEN = "VOICE_MESSAGES_FORBIDDEN"
+MEMORY_FILE_IDS = 10_000
 T = TypeVar("T")
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
@@ -129,6 +130,8 @@ class TelegramRenderer:
         self.voice_forbidden: set[str] = set()
         # Chats showing the "send my number" keyboard, removed with the next plain message.
         self._contact_keyboard_shown: set[str] = set()
+        # audio_id → file_id, in front of the telegram_files table (a file_id never changes for a bot).
+        self._file_ids: dict[str, str] = {}
 
     async def deliver(
         self,
@@ -281,16 +284,26 @@ class TelegramRenderer:
     # ------------------------------------------------------------------ file_id cache and reachability
 
     async def _cached_file_id(self, session_factory: async_sessionmaker[AsyncSession], audio_id: str) -> str | None:
+        if audio_id in self._file_ids:
+            return self._file_ids[audio_id]
         async with session_factory() as session:
             found = await session.scalar(select(TelegramFile.file_id).where(TelegramFile.audio_id == audio_id))
             await session.commit()
-            return found
+        if found is not None:
+            self._remember_in_memory(audio_id, found)
+        return found
+
+    def _remember_in_memory(self, audio_id: str, file_id: str) -> None:
+        if len(self._file_ids) >= MEMORY_FILE_IDS:
+            self._file_ids.pop(next(iter(self._file_ids)))
+        self._file_ids[audio_id] = file_id
 
     async def _remember(
         self, session_factory: async_sessionmaker[AsyncSession], audio_id: str, message: Message, job_id: int | None
     ) -> None:
         if message.voice is None:
             return
+        self._remember_in_memory(audio_id, message.voice.file_id)
         async with session_factory() as session:
             await session.execute(
                 insert(TelegramFile)
@@ -305,6 +318,7 @@ class TelegramRenderer:
             await session.commit()
 
     async def _forget(self, session_factory: async_sessionmaker[AsyncSession], audio_id: str) -> None:
+        self._file_ids.pop(audio_id, None)
         async with session_factory() as session:
             await session.execute(delete(TelegramFile).where(TelegramFile.audio_id == audio_id))
             await session.commit()
