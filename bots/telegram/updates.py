@@ -13,10 +13,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, ChatMemberUpdated, ChosenInlineResult, Message, Update
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,6 +27,7 @@ from bots.telegram.inline import answer_inline_query
 from bots.telegram.models import TelegramUpdate
 from bots.telegram.render import TelegramRenderer
 from conversations.replies import Incoming
+from jobs_core.model.base import utcnow
 from jobs_core.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -182,6 +185,15 @@ class UpdateProcessor:
         """A private chat's member status 'kicked' means the person blocked the bot."""
         if change.chat.type == "private" and change.new_chat_member.status == "kicked":
             await self.renderer.mark_unreachable(str(change.chat.id), session_factory)
+
+
+async def prune_handled_updates(
+    session_factory: async_sessionmaker[AsyncSession], older_than: timedelta = timedelta(days=7)
+) -> int:
+    """Forget handled update_ids older than ``older_than`` (Telegram stops redelivering after about a day)."""
+    async with session_factory() as session, session.begin():
+        result = await session.execute(delete(TelegramUpdate).where(TelegramUpdate.received_at < utcnow() - older_than))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _with(incoming: Incoming, *, extra_own: bool | None = None, **changes: object) -> Incoming:

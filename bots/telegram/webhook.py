@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from bots.telegram.deps import TelegramDeps
 from bots.telegram.outbox import TelegramOutboxSender
-from bots.telegram.updates import ALLOWED_UPDATES, UpdateProcessor
+from bots.telegram.updates import ALLOWED_UPDATES, UpdateProcessor, prune_handled_updates
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ def setup_telegram(
     app.router.add_post(path, telegram_webhook)
 
     async def on_startup(app: web.Application) -> None:
+        await prune_handled_updates(deps.session_factory)
         if deps.webhook_url:
             await deps.bot.set_webhook(
                 deps.webhook_url, secret_token=deps.secret, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False

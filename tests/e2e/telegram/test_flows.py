@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -252,3 +254,21 @@ async def test_any_khmer_or_emoji_text_gets_an_answer_from_the_real_flows(
     photo = [{"file_id": "p1", "file_unique_id": "up1", "width": 9, "height": 9}]
     await dara.send(photo=photo)
     assert dara.last
+
+
+_chats = itertools.count(7_100_000)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    text=st.one_of(
+        st.text(min_size=1, max_size=200),
+        st.lists(st.sampled_from(["ការងារ", "ភ្នំពេញ", "១៩៩៨", "😀", "🇰🇭", "/start", "\u200b"]), min_size=1).map("".join),
+    )
+)
+async def test_the_real_flows_answer_any_text_and_never_fail_the_webhook(
+    flow_client: Client, fake_api: FakeTelegramAPI, text: str
+) -> None:
+    person = TelegramUser(flow_client, fake_api, next(_chats))
+    await person.send(text)
+    assert person.last and all(0 < len(str(c.params.get("text") or "x")) <= 4096 for c in person.last)

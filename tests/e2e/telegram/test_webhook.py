@@ -300,3 +300,17 @@ async def test_concurrent_updates_of_one_chat_are_handled_in_order_one_at_a_time
     texts = [c.params["text"] for c in fake_api.sent(CHAT)]
     assert sorted(texts) == sorted(f"You said: m{i}" for i in range(8))
     assert len(dialog.seen) == 12
+
+
+async def test_old_handled_updates_are_pruned(session_factory: async_sessionmaker[AsyncSession]) -> None:
+    from datetime import timedelta
+
+    from bots.telegram.models import TelegramUpdate
+    from bots.telegram.updates import prune_handled_updates
+    from jobs_core.model.base import utcnow
+
+    async with session_factory() as session, session.begin():
+        session.add(TelegramUpdate(update_id=1, received_at=utcnow() - timedelta(days=8)))
+        session.add(TelegramUpdate(update_id=2, received_at=utcnow()))
+    assert await prune_handled_updates(session_factory) == 1
+    assert await handled_updates(session_factory) == 1
