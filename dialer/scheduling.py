@@ -177,8 +177,8 @@ async def schedule_job(
 ) -> int:
     """Pitch a newly published job to every eligible consented worker, in three set-based statements.
 
-    A worker with a pitch call still pending (and room on it) gets the job added to that call; the others get
-    a new call. ``job_pitches`` keeps one row per job per worker, ever (ON CONFLICT DO NOTHING).
+    One call per worker for this job (jobs are grouped into one call when a worker consents or asks for a
+    callback). ``job_pitches`` keeps one row per job per worker, ever (ON CONFLICT DO NOTHING).
     """
     job = await session.get(Job, job_id)
     if job is None or not job.is_live(now):
@@ -190,7 +190,6 @@ async def schedule_job(
         "sector": job.sector_code,
         "now": now,
         "at": hours.next_open(now),
-        "room": settings.jobs_per_call,
     }
     if job.province_code is not None:
         where.append("w.province_code = :province")
@@ -204,53 +203,31 @@ async def schedule_job(
     if job.max_age is not None:
         where.append("w.birth_year >= :youngest_birth_year")
         params["youngest_birth_year"] = now.year - job.max_age
+    # One statement, linear in the workers: call ids are drawn first so each pitch row points at its call
+    # (the foreign key is checked at the end of the statement).
     statement = f"""
         WITH new_pitches AS (
-            INSERT INTO job_pitches (job_id, worker_id, created_at)
-            SELECT :job, w.id, :now FROM workers w
+            INSERT INTO job_pitches (job_id, worker_id, call_id, created_at)
+            SELECT :job, w.id, nextval(pg_get_serial_sequence('calls', 'id')), :now FROM workers w
             WHERE {" AND ".join(where)}
               AND NOT EXISTS (SELECT 1 FROM job_pitches p WHERE p.job_id = :job AND p.worker_id = w.id)
             ON CONFLICT (job_id, worker_id) DO NOTHING
-            RETURNING worker_id
-        ),
-        open_calls AS (
-            SELECT DISTINCT ON (c.worker_id) c.id, c.worker_id
-            FROM calls c JOIN new_pitches p ON p.worker_id = c.worker_id
-            WHERE c.purpose = 'job_pitch' AND c.status = 'pending' AND jsonb_array_length(c.job_ids) < :room
-            ORDER BY c.worker_id, c.id
-        ),
-        merged AS (
-            UPDATE calls c SET job_ids = c.job_ids || CAST(:job_json AS jsonb)
-            FROM open_calls o
-            WHERE c.id = o.id AND c.status = 'pending'
-            RETURNING c.id, c.worker_id
+            RETURNING worker_id, call_id
         ),
         created AS (
-            INSERT INTO calls (worker_id, purpose, job_ids, nomination_id, status, attempts, next_attempt_at,
+            INSERT INTO calls (id, worker_id, purpose, job_ids, nomination_id, status, attempts, next_attempt_at,
                                keys, flow_state, created_at)
-            SELECT p.worker_id, 'job_pitch', CAST(:job_json AS jsonb),
+            SELECT p.call_id, p.worker_id, 'job_pitch', CAST(:job_json AS jsonb),
                    (SELECT n.id FROM nominations n WHERE n.worker_id = p.worker_id
                     ORDER BY n.created_at DESC, n.id DESC LIMIT 1),
                    'pending', 0, :at, '[]'::jsonb, '{{}}'::jsonb, :now
             FROM new_pitches p
-            WHERE NOT EXISTS (SELECT 1 FROM merged m WHERE m.worker_id = p.worker_id)
             RETURNING id
         )
-        SELECT (SELECT count(*) FROM merged) + (SELECT count(*) FROM created)
+        SELECT count(*) FROM created
     """
     params["job_json"] = json.dumps(params["job_json"])
     scheduled = int((await session.execute(text(statement), params)).scalar_one())
-    await session.execute(
-        text(
-            """
-            UPDATE job_pitches p SET call_id = c.id
-            FROM calls c
-            WHERE p.job_id = :job AND p.call_id IS NULL AND c.worker_id = p.worker_id
-              AND c.status = 'pending' AND c.purpose = 'job_pitch' AND c.job_ids @> CAST(:job_json AS jsonb)
-            """
-        ),
-        {"job": job.id, "job_json": params["job_json"]},
-    )
     log.info("job %s: %s pitch calls scheduled", job.id, scheduled)
     return scheduled
 

@@ -114,8 +114,10 @@ async def _pitch_setup(stack: VoiceStack, n: int, keys: list[str | None], jobs: 
     job_ids = [await add_job(stack.sessions, employer) for _ in range(jobs)]
     worker, _ = await add_worker(stack.sessions, phone(n))
     stack.scripts[phone(n)] = Script(keys=keys)
-    for job in job_ids:
-        await _event(stack, "job.published", job_id=job)
+    if jobs == 1:
+        await _event(stack, "job.published", job_id=job_ids[0])
+    else:
+        await _event(stack, "worker.consented", worker_id=worker)
     await stack.dial()
     return worker, job_ids
 
