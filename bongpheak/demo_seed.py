@@ -19,6 +19,7 @@ from jobs_core.errors import DomainError
 from jobs_core.model import (
     ApplicationStatus,
     Call,
+    CallAttempt,
     CallPurpose,
     CallStatus,
     Consent,
@@ -463,6 +464,13 @@ def _months(now: datetime) -> Iterator[datetime]:
         yield now - timedelta(days=30 * back + 1)
 
 
+async def _attempt(uow: UnitOfWork, worker_id: int, placed: datetime) -> None:
+    """The placed try of the call just added (stats and the daily cap count tries)."""
+    call_id = await uow.session.scalar(select(func.max(Call.id)).where(Call.worker_id == worker_id))
+    assert call_id is not None
+    uow.session.add(CallAttempt(call_id=call_id, attempt=1, worker_id=worker_id, placed_at=placed, outcome="completed"))
+
+
 async def already_seeded(sessions: async_sessionmaker[AsyncSession]) -> bool:
     async with sessions() as session:
         return bool(await session.scalar(select(func.count()).select_from(Employer)))
@@ -633,6 +641,8 @@ async def seed_demo(
                     created_at=when,
                 )
             )
+            await uow.session.flush()
+            await _attempt(uow, result.worker_id, placed)
             await uow.commit()
         report.calls += 1
         if consent is not None:
@@ -667,6 +677,7 @@ async def seed_demo(
                 )
                 uow.session.add(call)
                 await uow.session.flush()
+                await _attempt(uow, worker_id, when)
                 uow.session.add(JobPitch(job_id=job_id, worker_id=worker_id, call_id=call.id, created_at=when))
                 await uow.commit()
             report.calls += 1

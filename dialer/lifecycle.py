@@ -11,8 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.hours import CallingHours
 from dialer.settings import DialerSettings
-from dialer.tables import CallAttempt
-from jobs_core.model import Call, CallPurpose, CallReason, CallStatus, Event
+from jobs_core.model import Call, CallAttempt, CallPurpose, CallReason, CallStatus, Event
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from dialer.hours import CallingHours
 from dialer.lifecycle import apply_status
 from dialer.provider import OutboundCall, ProviderRejected, VoiceProvider
 from dialer.settings import DialerSettings
-from dialer.tables import CallAttempt, DialerPacer
-from jobs_core.model import Call, CallPurpose, CallReason, CallStatus, Consent, Job, Worker
+from dialer.tables import DialerPacer
+from jobs_core.model import Call, CallAttempt, CallPurpose, CallReason, CallStatus, Consent, Job, Worker
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The dialer's own bookkeeping tables: its event cursor, the events it handled, the pacer, every attempt.
+"""The dialer's own bookkeeping tables: its event cursor, the events it handled, the pacer.
 
 They live on the domain's metadata so ``alembic check`` and the tests' truncation see them, but only the
 dialer reads or writes them.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jobs_core.model.base import Base, utcnow
@@ -39,17 +39,3 @@ class DialerPacer(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     next_slot_at: Mapped[datetime]
-
-
-class CallAttempt(Base):
-    """One placed call (a row of ``calls`` is retried; each try is an attempt): the daily cap counts these."""
-
-    __tablename__ = "call_attempts"
-    __table_args__ = (Index("ix_call_attempts_worker_placed", "worker_id", "placed_at"),)
-
-    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
-    attempt: Mapped[int] = mapped_column(primary_key=True)
-    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id", ondelete="CASCADE"))
-    placed_at: Mapped[datetime]
-    provider_sid: Mapped[str | None] = mapped_column(String(64))
-    outcome: Mapped[str | None] = mapped_column(String(24))

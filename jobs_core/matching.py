@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jobs_core.clock import start_of_local_day
 from jobs_core.errors import NotFound
 from jobs_core.model import (
-    Call,
+    CallAttempt,
     Consent,
     GenderPreference,
     Job,
@@ -57,8 +57,8 @@ def eligible_workers_query(
     # Checked per candidate with an index probe: cheaper than counting all of today's calls on every query.
     calls_today = (
         select(func.count())
-        .select_from(Call)
-        .where(Call.worker_id == Worker.id, Call.placed_at >= start_of_local_day(now))
+        .select_from(CallAttempt)
+        .where(CallAttempt.worker_id == Worker.id, CallAttempt.placed_at >= start_of_local_day(now))
         .scalar_subquery()
     )
     query = query.where(Worker.id.not_in(pitched), calls_today < daily_cap).order_by(Worker.id)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from jobs_core.clock import PHNOM_PENH
-from jobs_core.model import Application, ApplicationStatus, Call, Job, Relative, RelativeActivity
+from jobs_core.model import Application, ApplicationStatus, Call, CallAttempt, Job, Relative, RelativeActivity
 
 
 @dataclass
@@ -68,12 +68,15 @@ async def monthly_stats(session: AsyncSession) -> list[MonthStats]:
         select(created, Application.channel, func.count()).group_by(created, Application.channel)
     ):
         at(month).applications[channel.value] = count
-    placed = _month(Call.placed_at)
-    for month, placed_count, answered_count in await session.execute(
-        select(placed, func.count(), func.count(Call.answered_at)).where(Call.placed_at.is_not(None)).group_by(placed)
+    # Every try counts as a call placed (a retried call is several); answered is counted once per call.
+    placed = _month(CallAttempt.placed_at)
+    for month, count in await session.execute(select(placed, func.count()).group_by(placed)):
+        at(month).calls_placed = count
+    answered = _month(Call.answered_at)
+    for month, count in await session.execute(
+        select(answered, func.count()).where(Call.answered_at.is_not(None)).group_by(answered)
     ):
-        stats = at(month)
-        stats.calls_placed, stats.calls_answered = placed_count, answered_count
+        at(month).calls_answered = count
     hired = _month(Application.status_changed_at)
     for month, count in await session.execute(
         select(hired, func.count()).where(Application.status == ApplicationStatus.HIRED).group_by(hired)

@@ -3,7 +3,7 @@
 from jobs_core.model.application import Application, ApplicationStatus, Experience
 from jobs_core.model.audit import AuditEntry
 from jobs_core.model.base import Base, Channel, Language
-from jobs_core.model.call import Call, CallPurpose, CallReason, CallStatus, JobPitch
+from jobs_core.model.call import Call, CallAttempt, CallPurpose, CallReason, CallStatus, JobPitch
 from jobs_core.model.employer import Employer, EmployerIdentity, EmployerKind, Verification
 from jobs_core.model.event import Event
 from jobs_core.model.job import Benefit, Currency, GenderPreference, Job, JobStatus, SalaryPeriod, Sector
@@ -27,6 +27,7 @@ __all__ = [
     "Base",
     "Benefit",
     "Call",
+    "CallAttempt",
     "CallPurpose",
     "CallReason",
     "CallStatus",

@@ -106,3 +106,17 @@ class JobPitch(Base):
     worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CallAttempt(Base):
+    """One placed call (a row of ``calls`` is retried; each try is an attempt): the daily cap counts these."""
+
+    __tablename__ = "call_attempts"
+    __table_args__ = (Index("ix_call_attempts_worker_placed", "worker_id", "placed_at"),)
+
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    attempt: Mapped[int] = mapped_column(primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id", ondelete="CASCADE"))
+    placed_at: Mapped[datetime]
+    provider_sid: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(24))

@@ -12,6 +12,7 @@ from jobs_core.matching import eligible_workers, matching_subscribers
 from jobs_core.model import (
     ApplicationStatus,
     Call,
+    CallAttempt,
     CallPurpose,
     CallStatus,
     Consent,
@@ -100,15 +101,13 @@ async def test_matching_follows_every_rule(build: Builder, now: datetime) -> Non
     capped = await build.worker(province="Kandal", sectors=("construction",), gender="male", birth_year=2002)
     async with build.uow() as uow:
         uow.session.add(JobPitch(job_id=job, worker_id=pitched))
-        for minutes in (10, 20):
-            uow.session.add(
-                Call(
-                    worker_id=capped,
-                    purpose=CallPurpose.JOB_PITCH,
-                    status=CallStatus.COMPLETED,
-                    placed_at=now - timedelta(minutes=minutes),
-                )
-            )
+        call = Call(worker_id=capped, purpose=CallPurpose.JOB_PITCH, status=CallStatus.RETRY_WAIT)
+        uow.session.add(call)
+        await uow.session.flush()
+        # Two tries of one call today: each try counts towards the cap of two calls a day per number.
+        for attempt, minutes in ((1, 20), (2, 10)):
+            placed = now - timedelta(minutes=minutes)
+            uow.session.add(CallAttempt(call_id=call.id, attempt=attempt, worker_id=capped, placed_at=placed))
         await uow.commit()
         assert await eligible_workers(uow.session, job, now) == sorted([fits, any_sector])
         # Tomorrow the cap is fresh again; the pitched worker stays excluded for ever.
@@ -139,10 +138,12 @@ async def test_monthly_stats_count_what_happened_in_each_month(build: Builder, n
     next_month = now + timedelta(days=31)
     await build.relative("later", channel="messenger")
     async with build.uow(next_month) as uow:
-        uow.session.add(
-            Call(worker_id=worker, purpose=CallPurpose.CONSENT, placed_at=next_month, answered_at=next_month)
-        )
-        uow.session.add(Call(worker_id=worker, purpose=CallPurpose.JOB_PITCH, placed_at=next_month))
+        answered = Call(worker_id=worker, purpose=CallPurpose.CONSENT, placed_at=next_month, answered_at=next_month)
+        missed = Call(worker_id=worker, purpose=CallPurpose.JOB_PITCH, placed_at=next_month)
+        uow.session.add_all([answered, missed])
+        await uow.session.flush()
+        for call in (answered, missed):
+            uow.session.add(CallAttempt(call_id=call.id, attempt=1, worker_id=worker, placed_at=next_month))
         await uow.commit()
     async with build.uow() as uow:
         months = await monthly_stats(uow.session)
