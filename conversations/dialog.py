@@ -102,7 +102,7 @@ async def _handle(incoming: Incoming, deps: DialogDeps) -> list[Reply]:
         except Exception:
             await savepoint.rollback()
             log.exception("step %s failed for %s:%s", state.step, incoming.channel, incoming.chat_id)
-            return [Text(turn._("Sorry, something went wrong. Please try again."))]
+            return await _refuse(turn, state, BadInput(turn._("Sorry, something went wrong. Please try again.")))
         if next_step not in STEPS and next_step != IDLE:
             raise RuntimeError(f"flow went to an unknown step {next_step!r}")
         state.step = next_step
@@ -127,7 +127,11 @@ async def _refuse(turn: Turn, state: ConversationState, exc: Exception) -> list[
     turn.say(message)
     step = STEPS.get(state.step)
     if step is not None:
-        savepoint = await turn.session.begin_nested()
+        try:
+            savepoint = await turn.session.begin_nested()
+        except Exception:
+            log.exception("cannot ask %s again", state.step)
+            return turn.replies
         try:
             await step.ask(turn)
             await savepoint.commit()

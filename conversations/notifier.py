@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.common import job_card
-from conversations.events import claim_events, mark_handled
+from conversations.events import claim_events, mark_handled, raise_floor
 from conversations.i18n import N_, Gettext, gettext_for, language_or_default
 from conversations.moderator import employer_review_card, job_review_card, report_card
 from conversations.outbox import BULK, NORMAL, URGENT, enqueue
@@ -332,6 +332,9 @@ async def notify_once(deps: DialogDeps, batch: int = 100) -> int:
                     log.exception("notifier failed on event %s (%s)", event.id, event.kind)
                     error = f"{type(exc).__name__}: {exc}"
             mark_handled(session, CONSUMER, event, deps.clock(), error)
+        if len(events) < batch:  # caught up: a good moment to stop scanning what is long handled
+            await session.flush()
+            await raise_floor(session, CONSUMER, deps.clock())
         return len(events)
 
 

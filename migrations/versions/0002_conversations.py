@@ -1,4 +1,4 @@
-"""Conversations: per-chat dialog state, the outbox of pushed messages, events handled per consumer
+"""Conversations: per-chat dialog state, the outbox of pushed messages, events handled per consumer and floors
 
 Revision ID: 0002
 Revises: 0001
@@ -67,9 +67,16 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("consumer", "event_id", name=op.f("pk_handled_events")),
     )
+    op.create_table(
+        "event_floors",
+        sa.Column("consumer", sa.String(length=24), nullable=False),
+        sa.Column("below_id", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("consumer", name=op.f("pk_event_floors")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("event_floors")
     op.drop_table("handled_events")
     op.drop_index("ix_outbox_due", table_name="outbox", postgresql_where="sent_at IS NULL")
     op.drop_table("outbox")

@@ -160,3 +160,28 @@ async def test_outbox_enqueue_is_idempotent_and_claim_skips_locked_rows(
     async with session_factory() as session, session.begin():
         assert await claim(session, "telegram", now=now) == []
         assert [m.dedupe_key for m in await claim(session, "telegram", now=now + timedelta(hours=2))] == ["k1", "k3"]
+
+
+async def test_the_floor_rises_over_settled_handled_events_only(
+    deps: DialogDeps, session_factory: async_sessionmaker[AsyncSession], now: datetime
+) -> None:
+    from conversations.events import floor_of
+
+    async with session_factory() as session:
+        old = [Event(kind="something.old", payload={}, created_at=now - timedelta(hours=1)) for _ in range(3)]
+        recent = Event(kind="something.new", payload={}, created_at=now)
+        session.add_all([*old, recent])
+        await session.commit()
+        ids = [e.id for e in (*old, recent)]
+    assert await notify_once(deps) == 4
+    async with session_factory() as session:
+        assert await floor_of(session, CONSUMER) == ids[3]  # the recent one may still have company in flight
+    later = replace(deps, clock=lambda: now + timedelta(hours=1))
+    async with session_factory() as session:
+        session.add(Event(kind="something.newer", payload={}, created_at=now + timedelta(hours=1)))
+        await session.commit()
+    assert await notify_once(later) == 1
+    async with session_factory() as session:
+        assert await floor_of(session, CONSUMER) == ids[3] + 1
+        handled = await session.scalar(select(func.count()).select_from(HandledEvent))
+    assert handled == 5

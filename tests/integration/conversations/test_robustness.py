@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
@@ -83,6 +85,8 @@ INPUT = st.one_of(
     TEXT.map(lambda text: {"text": text}),
     st.text(max_size=80).map(lambda action: {"action": action}),
     st.builds(lambda: {"other_media": True}),
+    st.builds(lambda: {"voice": Path("/nonexistent/voice.ogg")}),
+    st.from_regex(r"\+?[0-9០-៩ ]{0,16}", fullmatch=True).map(lambda phone: {"contact_phone": phone}),
     st.from_regex(r"@[0-9]{1,3}:[a-z:0-9\-]{0,12}", fullmatch=True).map(lambda action: {"action": action}),
 )
 
@@ -192,3 +196,46 @@ async def test_random_input_at_every_step_never_breaks_anything(
     unchanged = (state.step, state.data, state.version) == (snapshot["step"], snapshot["data"], snapshot["version"])
     moved_on = state.version == snapshot["version"] + 1 and (state.step in STEPS or state.step == IDLE)
     assert unchanged or moved_on, (snapshot["step"], fields, state.step)
+
+
+async def test_a_failure_after_the_domain_change_undoes_it_and_keeps_the_state(
+    deps: DialogDeps, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sqlalchemy import func, select
+
+    from conversations import relative
+    from jobs_core.model import Event, Worker
+    from jobs_core.services import people
+
+    real = people.nominate_worker
+
+    async def nominate_then_fail(*args: Any, **kwargs: Any) -> Any:
+        await real(*args, **kwargs)
+        raise RuntimeError("the disk is full")
+
+    chat = Chat(deps, "7001")
+    await chat.start()
+    await chat.act("nom")
+    for answer in ("Sophea", "012 345 678"):
+        await chat.send(answer)
+    await chat.press("Friend")
+    await chat.press("Woman")
+    await chat.send("1990")
+    await chat.press("Kampot")
+    await chat.press("Done")
+    before = await chat.state()
+    monkeypatch.setattr(relative.people, "nominate_worker", nominate_then_fail)
+    await chat.press("Yes, they agreed")
+    assert "Sorry, something went wrong" in chat.text
+    assert "the disk is full" in caplog.text
+    after = await chat.state()
+    assert before is not None and after is not None
+    assert (after.step, after.data, after.version) == (before.step, before.data, before.version)
+    async with deps.session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Worker)) == 0
+        assert (
+            await session.scalar(select(func.count()).select_from(Event).where(Event.kind == "worker.nominated")) == 0
+        )
+    monkeypatch.setattr(relative.people, "nominate_worker", real)
+    await chat.press("Yes, they agreed")  # the same button works once the failure is gone
+    assert "We will call Sophea soon" in chat.text
