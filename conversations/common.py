@@ -171,9 +171,9 @@ async def sector_from(t: Turn, allow_any: bool = False) -> str | None:
 
 
 def toggles(t: Turn, options: dict[str, str], chosen: list[str], done_label: str) -> Keyboard:
-    """Multi-select buttons (✅ on chosen ones) and a Done button."""
+    """Multi-select buttons (✅ on chosen ones) for code → label (already in the person's words), and Done."""
     buttons = [
-        t.step_button(("✅ " if code in chosen else "▫️ ") + t._(label), f"t:{code}") for code, label in options.items()
+        t.step_button(("✅ " if code in chosen else "▫️ ") + label, f"t:{code}") for code, label in options.items()
     ]
     return (*rows(buttons, 2), (t.step_button(done_label, "done"),))
 

@@ -32,7 +32,7 @@ from conversations.common import error_message
 from conversations.i18n import gettext_for, language_or_default
 from conversations.replies import Button, Incoming, Reply, Text
 from conversations.state import IDLE, ConversationState
-from conversations.turn import Action, BadInput, DialogDeps, KeepState, Step, Turn, TurnUnitOfWork
+from conversations.turn import ASK_AGAIN, Action, BadInput, DialogDeps, KeepState, Step, Turn, TurnUnitOfWork
 from jobs_core.errors import DomainError
 
 __all__ = ["ACTIONS", "COMMANDS", "STEPS", "DialogDeps", "handle"]
@@ -92,6 +92,8 @@ async def _handle(incoming: Incoming, deps: DialogDeps) -> list[Reply]:
         savepoint = await session.begin_nested()
         try:
             next_step = await _route(turn)
+            if next_step == ASK_AGAIN:
+                next_step = await _ask_again(turn)
             await savepoint.commit()
         except KeepState:
             await savepoint.commit()
@@ -173,6 +175,12 @@ async def _route(t: Turn) -> str:
         t.say(_("Sorry, I did not understand. Please choose from the menu."))
         return await start.show_menu(t)
     return await step.take(t)
+
+
+async def _ask_again(t: Turn) -> str:
+    """The open question once more (in a newly chosen language); the menu when none is open."""
+    step = STEPS.get(t.step)
+    return await step.ask(t) if step is not None else await start.show_menu(t)
 
 
 async def _answer_button(t: Turn, action: str) -> str:

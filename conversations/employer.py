@@ -456,7 +456,8 @@ async def ask_benefits(t: Turn) -> str:
     """Which benefits? (toggles)"""
     chosen = list(t.data.get("benefits", []))
     t.say(
-        t._("Which benefits do workers get? Choose any, then press Done."), toggles(t, BENEFITS, chosen, t._("Done ✔️"))
+        t._("Which benefits do workers get? Choose any, then press Done."),
+        toggles(t, {code: t._(label) for code, label in BENEFITS.items()}, chosen, t._("Done ✔️")),
     )
     return "job.benefits"
 

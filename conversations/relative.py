@@ -17,6 +17,7 @@ from conversations.common import (
     sector_from,
     sector_label,
     toggle,
+    toggles,
 )
 from conversations.i18n import N_
 from conversations.replies import AskPhone, Button
@@ -394,13 +395,7 @@ async def ask_sectors(t: Turn) -> str:
     """Which kinds of work? (several; none means any)"""
     options = await _sector_options(t)
     chosen = list(t.data.get("sectors", []))
-    buttons = [
-        t.step_button(("✅ " if code in chosen else "▫️ ") + label, f"t:{code}") for code, label in options.items()
-    ]
-    keyboard = (
-        *tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)),
-        (t.step_button(t._("Done ✔️"), "done"),),
-    )
+    keyboard = toggles(t, options, chosen, t._("Done ✔️"))
     t.say(
         t._("What kind of work does {name} want? Choose one or more, then press Done.").format(name=t.data["name"]),
         keyboard,

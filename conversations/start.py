@@ -6,7 +6,7 @@ from conversations.common import safety_line
 from conversations.i18n import LANGUAGES
 from conversations.replies import Button
 from conversations.state import IDLE
-from conversations.turn import BadInput, KeepState, Step, Turn
+from conversations.turn import ASK_AGAIN, BadInput, KeepState, Step, Turn
 from jobs_core.model import Language
 
 LANGUAGE_NAMES = {"km": "ភាសាខ្មែរ", "en": "English"}
@@ -59,10 +59,8 @@ async def choose_language(t: Turn, args: list[str]) -> str:
         t.started = True
         t.say(t._("Welcome to Bong Pheak! We help your family members find safe jobs in Cambodia."))
         return await show_menu(t)
-    step = STEPS_ALL().get(t.step)
-    if step is not None:
-        t.button_version = t.version + 1
-        return await step.ask(t)
+    if t.step != IDLE:
+        return ASK_AGAIN
     return await show_menu(t)
 
 
@@ -106,12 +104,6 @@ async def stop(t: Turn, args: list[str]) -> str:
         t.uow.audit(t.actor, "relative.stopped", "relative", relative.id)
     t.say(t._("You will not get any more messages from us. Send /start if you want to come back."))
     return IDLE
-
-
-def STEPS_ALL() -> dict[str, Step]:
-    from conversations.dialog import STEPS
-
-    return STEPS
 
 
 STEPS: dict[str, Step] = {}

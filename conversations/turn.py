@@ -59,6 +59,10 @@ class BadInput(Exception):
         self.message = message
 
 
+# A step may return this instead of a step name: ask the open question again (after a language switch).
+ASK_AGAIN = "<ask again>"
+
+
 class KeepState(Exception):
     """Raised by a step to leave the stored state exactly as it was; the replies said so far are sent."""
 
