@@ -33,7 +33,7 @@ class TelegramDeps:
     session_factory: async_sessionmaker[AsyncSession]
     dialog: DialogHandler
     secret: str  # X-Telegram-Bot-Api-Secret-Token, given to setWebhook
-    moderators_chat_id: int | None = None
+    moderators_chat_id: int | None = None  # informational here; the dialog gets it through DialogDeps
     webhook_url: str | None = None  # public URL of POST /telegram/webhook; None: set it yourself, or poll
     download_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "bongpheak-telegram")
     pacer: BotPacer = field(default_factory=BotPacer)
