@@ -29,7 +29,9 @@ async def run_polling(
     stop = stop or asyncio.Event()
     processor = UpdateProcessor(deps)
     await deps.bot.delete_webhook(drop_pending_updates=False)
-    sender = asyncio.create_task(TelegramOutboxSender(deps).run(stop)) if send_outbox else None
+    # The sender has its own stop: leaving this loop (stopped or failing) ends it, without touching ``stop``.
+    sender_stop = asyncio.Event()
+    sender = asyncio.create_task(TelegramOutboxSender(deps).run(sender_stop)) if send_outbox else None
     offset: int | None = None
     tries = 0
     try:
@@ -66,5 +68,5 @@ async def run_polling(
                 offset = update.update_id + 1
     finally:
         if sender is not None:
-            stop.set()
+            sender_stop.set()
             await sender
