@@ -91,76 +91,97 @@ INPUT = st.one_of(
 )
 
 
-async def _at_steps(deps: DialogDeps, build: Builder) -> list[tuple[Chat, dict[str, Any]]]:
-    """Chats waiting at many different steps, with a snapshot of each state."""
-    await build.published()
-    employer_id = await build.employer(external_id="e-fuzz")
-    job_id = await build.draft(employer_id)
+async def _walk(chat: Chat, moves: list[dict[str, Any]], found: dict[str, tuple[Chat, dict[str, Any]]]) -> None:
+    """Make the moves, keeping a snapshot of the state at each step met for the first time."""
+    for move in moves:
+        if "press" in move:
+            await chat.press(move["press"])
+        else:
+            await chat.send(**move)
+        state = await chat.state()
+        assert state is not None and "went wrong" not in chat.text, (move, chat.text)
+        if state.step != IDLE and state.step not in found:
+            found[state.step] = (chat, {"step": state.step, "data": dict(state.data), "version": state.version})
+
+
+async def _at_every_step(deps: DialogDeps, build: Builder) -> list[tuple[Chat, dict[str, Any]]]:
+    """A snapshot of a real conversation waiting at each step of every flow."""
     from jobs_core.services.jobs import SubmitJob, submit_job
 
-    await submit_job(SubmitJob(job_id, employer_id, "employer"), build.uow())
-    scripts: list[list[dict[str, Any]]] = [
-        [{"action": "nom"}],
-        [{"action": "nom"}, {"text": "Sophea"}],
-        [{"action": "nom"}, {"text": "Sophea"}, {"text": "012 345 678"}],
-        [{"action": "nom"}, {"text": "Sophea"}, {"text": "012 345 678"}, {"press": "Friend"}, {"press": "Man"}],
+    live_job = await build.published()
+    employer_id = await build.employer(external_id="e-fuzz")
+    pending_job = await build.draft(employer_id)
+    await submit_job(SubmitJob(pending_job, employer_id, "employer"), build.uow())
+    found: dict[str, tuple[Chat, dict[str, Any]]] = {}
+
+    relative = Chat(deps, "f-relative")
+    await relative.start()
+    await _walk(
+        relative,
         [
             {"action": "nom"},
-            {"text": "A"},
+            {"text": "Sophea"},
             {"text": "012 345 678"},
             {"press": "Friend"},
             {"press": "Man"},
             {"text": "1990"},
-        ],
-        [{"action": "browse"}],
-        [{"action": "alert"}, {"press": "Kandal"}],
-        [{"action": "emp"}],
-        [{"action": "emp"}, {"text": "Co"}, {"text": "023 880 112"}, {"press": "Kandal"}, {"press": "agency"}],
-        [{"action": "post"}],
-        [{"action": "post"}, {"text": "Cooks"}, {"press": "Garment"}, {"press": "In Cambodia"}, {"press": "Kandal"}],
-        [
-            {"action": "post"},
-            {"text": "Cooks"},
+            {"press": "Kampot"},
             {"press": "Garment"},
+            {"press": "Done"},
+            {"press": "Yes"},
+            {"action": "browse"},
+            {"press": "Kandal"},
+            {"action": "alert"},
+            {"press": "Kandal"},
+            {"action": f"job:{live_job}:apply"},
+            {"action": f"job:{live_job}:report"},
+            {"press": "fee"},
+        ],
+        found,
+    )
+    company = Chat(deps, "f-employer")
+    await company.start()
+    post = [
+        {"action": "post"},
+        {"text": "Cooks"},
+        {"press": "Garment"},
+    ]
+    await _walk(
+        company,
+        [
+            {"action": "emp"},
+            {"text": "Co"},
+            {"text": "023 880 112"},
+            {"press": "Kandal"},
+            {"press": "agency"},
+            {"text": "MOL-1"},
+            *post,
             {"press": "Abroad"},
-            {"text": "Thailand"},
+            *post,
+            {"press": "In Cambodia"},
+            {"press": "Kandal"},
+            {"press": "Skip"},
             {"press": "Skip"},
             {"text": "100"},
             {"press": "US dollars"},
+            {"press": "per month"},
+            {"press": "Skip"},
+            {"press": "Skip"},
+            {"text": "3"},
+            {"press": "Men and women"},
+            {"press": "Skip"},
+            {"press": "Done"},
+            {"press": "Skip"},
+            {"press": "Skip"},
+            {"press": "Skip"},
         ],
-        [
-            {"action": "post"},
-            {"text": "Cooks"},
-            {"press": "Garment"},
-            {"press": "Abroad"},
-            {"text": "Thailand"},
-            {"press": "Skip"},
-            {"press": "Skip"},
-            {"press": "Skip"},
-            {"press": "Skip"},
-        ],
-        [{"action": f"mj:{job_id}:c"}],
-    ]
-    chats = []
-    for i, script in enumerate(scripts):
-        user = MODERATOR if script[0].get("action", "").startswith("mj:") else f"f{i}"
-        chat = Chat(deps, user)
-        await chat.start()
-        if script[0]["action"] == "post":
-            await chat.act("emp")
-            for answer in (f"Company {i}", "023 880 112"):
-                await chat.send(answer)
-            await chat.press("Kandal")
-            await chat.press("A company")
-        for move in script:
-            if "press" in move:
-                await chat.press(move["press"])
-            else:
-                await chat.send(**move)
-        state = await chat.state()
-        assert state is not None and state.step != IDLE, script
-        chats.append((chat, {"step": state.step, "data": dict(state.data), "version": state.version}))
-    return chats
+        found,
+    )
+    moderator = Chat(deps, MODERATOR)
+    await moderator.start()
+    await _walk(moderator, [{"action": f"mj:{pending_job}:c"}, {"action": f"me:{employer_id}:r"}], found)
+    assert sorted(found) == sorted(STEPS)  # every step of every flow
+    return [found[step] for step in sorted(found)]
 
 
 async def _restore(chat: Chat, snapshot: dict[str, Any]) -> None:
@@ -176,14 +197,14 @@ async def _restore(chat: Chat, snapshot: dict[str, Any]) -> None:
 _prepared: dict[int, list[tuple[Chat, dict[str, Any]]]] = {}
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(which=st.integers(min_value=0, max_value=13), fields=INPUT)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(which=st.integers(min_value=0, max_value=len(STEPS) - 1), fields=INPUT)
 async def test_random_input_at_every_step_never_breaks_anything(
     deps: DialogDeps, build: Builder, which: int, fields: dict[str, Any]
 ) -> None:
     if id(deps) not in _prepared:
         _prepared.clear()
-        _prepared[id(deps)] = await _at_steps(deps, build)
+        _prepared[id(deps)] = await _at_every_step(deps, build)
     chat, snapshot = _prepared[id(deps)][which]
     await _restore(chat, snapshot)
     replies = await chat.send(**fields)
