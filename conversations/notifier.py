@@ -10,7 +10,8 @@ send and the commit, two notifiers) never queues a message twice. The dialer rea
 own consumer. Kinds this module does not know are marked handled and otherwise ignored.
 
 Who hears what:
-  job.published            alerts to matching subscribers (a job card with its voice note); the employer
+  job.published            alerts to matching subscribers (a job card with its voice note; held back
+                           through the night, 21:00-07:00 Phnom Penh); the employer
   job.rejected / job.changes_requested / employer.verified / employer.rejected → the employer
   job.submitted, employer.registered, report.filed, checkin.alarm → the moderators (group or each id)
   application.created      the employer (with the applicant's phone: only them) and the applying relative
@@ -25,6 +26,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -38,6 +40,7 @@ from conversations.outbox import BULK, NORMAL, URGENT, enqueue
 from conversations.replies import Button, Reply, Text
 from conversations.state import ConversationState
 from conversations.turn import DialogDeps
+from jobs_core.clock import PHNOM_PENH, local
 from jobs_core.matching import matching_subscribers
 from jobs_core.model import Application, Employer, EmployerIdentity, Event, Job, Nomination, Relative, Report, Worker
 from jobs_core.phones import display_phone
@@ -64,9 +67,12 @@ class _Context:
         if await enqueue(self.session, to.channel, to.chat_id, reply, key, priority=priority, now=self.deps.clock()):
             self.queued += 1
 
-    async def send_reply(self, to: Recipient, reply: Reply, priority: int) -> None:
+    async def send_reply(self, to: Recipient, reply: Reply, priority: int, not_before: datetime | None = None) -> None:
         key = f"ev:{self.event.id}:{to.channel}:{to.chat_id}"
-        if await enqueue(self.session, to.channel, to.chat_id, reply, key, priority=priority, now=self.deps.clock()):
+        now = self.deps.clock()
+        if await enqueue(
+            self.session, to.channel, to.chat_id, reply, key, priority=priority, not_before=not_before, now=now
+        ):
             self.queued += 1
 
     # ------------------------------------------------------------------ recipients
@@ -108,6 +114,18 @@ class _Context:
 
 Handler = Callable[[_Context, dict[str, Any]], Awaitable[None]]
 
+# Alerts are not urgent: none arrives in Phnom Penh between 21:00 and 07:00.
+QUIET_FROM, QUIET_UNTIL = time(21), time(7)
+
+
+def outside_quiet_hours(now: datetime) -> datetime:
+    """``now``, or the end of the night's quiet hours when ``now`` falls inside them."""
+    here = local(now)
+    if QUIET_UNTIL <= here.time() < QUIET_FROM:
+        return now
+    day = here.date() if here.time() < QUIET_UNTIL else here.date() + timedelta(days=1)
+    return datetime.combine(day, QUIET_UNTIL, tzinfo=PHNOM_PENH).astimezone(UTC)
+
 
 # ------------------------------------------------------------------------------------------------ handlers
 
@@ -116,11 +134,12 @@ async def job_published(c: _Context, p: dict[str, Any]) -> None:
     job = await c.session.get(Job, p.get("job_id"))
     if job is None or not job.is_live(c.deps.clock()):
         return
+    not_before = outside_quiet_hours(c.deps.clock())
     for relative in await matching_subscribers(c.session, job):
         to = c.relative(relative)
         if to is not None:
             _ = gettext_for(to.language)
-            await c.send_reply(to, await job_card(job, c.deps, _, to.language), BULK)
+            await c.send_reply(to, await job_card(job, c.deps, _, to.language), BULK, not_before)
     for to in await c.employer(job.employer_id):
         await c.send(to, lambda _: Text(_('Your job "{title}" is published. 🎉').format(title=job.title)))
 

@@ -35,3 +35,16 @@ def test_unknown_payloads_are_refused() -> None:
         deserialize_reply({"type": "sticker"})
     with pytest.raises(TypeError):
         serialize_reply("text")  # type: ignore[arg-type]
+
+
+def test_alerts_wait_for_the_morning_in_phnom_penh() -> None:
+    from datetime import UTC, datetime
+
+    from conversations.notifier import outside_quiet_hours
+
+    day = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)  # 10:00 in Phnom Penh
+    assert outside_quiet_hours(day) == day
+    late = datetime(2026, 3, 10, 15, 30, tzinfo=UTC)  # 22:30
+    early = datetime(2026, 3, 10, 22, 0, tzinfo=UTC)  # 05:00 the next day
+    morning = datetime(2026, 3, 11, 0, 0, tzinfo=UTC)  # 07:00 on the 11th
+    assert outside_quiet_hours(late) == morning and outside_quiet_hours(early) == morning
