@@ -20,6 +20,7 @@ refused as stale once the state has moved on.
 
 from __future__ import annotations
 
+import copy
 import logging
 from datetime import datetime
 
@@ -83,7 +84,7 @@ async def _handle(incoming: Incoming, deps: DialogDeps) -> list[Reply]:
             deps=deps,
             uow=TurnUnitOfWork(session, deps.session_factory, now),
             step=state.step,
-            data=dict(state.data or {}),
+            data=copy.deepcopy(state.data or {}),  # a step's changes must not reach the loaded row
             language=language,
             version=state.version,
             started=state.started,
@@ -122,7 +123,7 @@ async def _refuse(turn: Turn, state: ConversationState, exc: Exception) -> list[
     """The input did not fit: say why and ask the same question again; the state stays as it was."""
     turn.replies.clear()
     turn.forget_loaded()
-    turn.data = dict(state.data or {})
+    turn.data = copy.deepcopy(state.data or {})
     turn.step, turn.choice, turn.button_version = state.step, None, state.version
     turn.set_language(state.language or turn.language)
     message = exc.message if isinstance(exc, BadInput) else error_message(exc, turn._)  # type: ignore[arg-type]
