@@ -161,7 +161,7 @@ async def _route(t: Turn) -> str:
         action = COMMANDS[command]
     if action is not None:
         verb = action.split(":", 1)[0]
-        if not t.started and verb not in BEFORE_START and not (t.is_moderator and verb.startswith("mod")):
+        if not t.started and verb not in BEFORE_START and not (t.is_moderator and verb in moderator.ACTIONS):
             return await _not_started(t)
         if action.startswith("@"):
             return await _answer_button(t, action)

@@ -123,3 +123,17 @@ async def test_verify_and_reports(
         assert report is not None and report.status is ReportStatus.RESOLVED
         employer = await session.get(Employer, employer_id)
         assert employer is not None and employer.verification is Verification.VERIFIED
+
+
+async def test_a_moderator_can_decide_from_a_review_card_without_starting_the_bot(
+    deps: DialogDeps, build: Builder, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """The review card arrives in the moderators' group; pressing Approve there needs no /start first."""
+    job_id = await pending(build)
+    moderator = Chat(deps, MODERATOR)
+    await moderator.act(f"mj:{job_id}:a")
+    # Answered in the default language (Khmer): "job number N was approved and published".
+    assert f"ការងារលេខ {job_id}" in moderator.text and "អនុម័ត" in moderator.text
+    async with session_factory() as session:
+        job = await session.get(Job, job_id)
+        assert job is not None and job.status is JobStatus.PUBLISHED
