@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -52,10 +53,10 @@ class Builder:
             self.uow(),
         )
 
-    async def draft(self, employer_id: int, fields: JobFields = GARMENT_JOB, **changes: object) -> int:
+    async def draft(self, employer_id: int, fields: JobFields = GARMENT_JOB, **changes: Any) -> int:
         return await create_job(CreateJob(employer_id, replace(fields, **changes), "employer"), self.uow())
 
-    async def published(self, employer_id: int | None = None, **changes: object) -> int:
+    async def published(self, employer_id: int | None = None, **changes: Any) -> int:
         employer_id = employer_id or await self.employer(external_id=f"e{self._phones}")
         job_id = await self.draft(employer_id, **changes)
         await submit_job(SubmitJob(job_id, employer_id, "employer"), self.uow())
