@@ -23,15 +23,29 @@ class RealClock:
 
 
 class ScaledClock:
-    """Time that runs ``speed`` times faster than the wall clock, from ``start``."""
+    """Time that runs ``speed`` times faster than the wall clock, from ``start``.
 
-    def __init__(self, speed: float = 1.0, start: datetime | None = None) -> None:
+    Sleeping is precise: the event loop's timers wake up to about a millisecond late, which a clock running
+    ``speed`` times faster would turn into ``speed`` milliseconds. So the last ``spin`` seconds (wall time) of a
+    sleep are spent yielding to the loop until the deadline. Other delays (database, HTTP) still scale up.
+    """
+
+    def __init__(
+        self, speed: float = 1.0, start: datetime | None = None, spin: float = 0.002, origin: float | None = None
+    ) -> None:
         self.speed = speed
-        self._start = start or datetime.now(UTC)
-        self._origin = time.monotonic()
+        self.spin = spin if speed > 1 else 0.0
+        self.start = start or datetime.now(UTC)
+        # time.monotonic() when the clock read ``start``; pass it on so another process keeps the same time.
+        self.origin = time.monotonic() if origin is None else origin
 
     def now(self) -> datetime:
-        return self._start + timedelta(seconds=(time.monotonic() - self._origin) * self.speed)
+        return self.start + timedelta(seconds=(time.monotonic() - self.origin) * self.speed)
 
     async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds) / self.speed)
+        wall = max(0.0, seconds) / self.speed
+        deadline = time.monotonic() + wall
+        if wall > self.spin:
+            await asyncio.sleep(wall - self.spin)
+        while time.monotonic() < deadline:  # noqa: ASYNC110  # a deadline, not an event
+            await asyncio.sleep(0)

@@ -166,11 +166,23 @@ def _may_place(call: Call, worker: Worker | None, live_jobs: set[int]) -> str | 
 
 
 class Pacer:
-    """Hands out send slots ``1/cps`` apart, shared by every dialer process through one database row."""
+    """Hands out send slots ``(1 + margin) / cps`` apart, shared by every dialer process through one database row.
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], calls_per_second: float, margin: float = 0.015):
+    The provider counts requests in any 1-second window. A send may start at most ``tolerance`` after its slot
+    (the sender takes a new slot when it wakes up later than that), so any ``cps`` consecutive sends span at
+    least ``1 + margin - tolerance`` seconds; the rest of the margin absorbs jitter on the way to the provider.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        calls_per_second: float,
+        margin: float = 0.015,
+        tolerance: float | None = None,
+    ):
         self.sessions = sessions
         self.interval = timedelta(seconds=(1.0 + margin) / calls_per_second)
+        self.tolerance = timedelta(seconds=margin / 2 if tolerance is None else tolerance)
 
     async def reserve(self, count: int, now: datetime) -> list[datetime]:
         if count <= 0:

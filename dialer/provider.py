@@ -90,6 +90,8 @@ class TwilioProvider:
         self.settings = settings
         self.http = RebasedAsyncHttpClient(settings.api_base, timeout=settings.request_timeout)
         self.client = Client(settings.account_sid, settings.auth_token, http_client=self.http)
+        # The client imports its API modules on first use (~0.1 s): do it now, not while the first call is sent.
+        _ = self.client.calls
 
     async def create_call(self, call: OutboundCall) -> str:
         options: dict[str, Any] = {}
