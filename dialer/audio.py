@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Protocol
 
 from media.catalog import load_catalog
-from media.composer import Utterance
+from media.composer import ClipDurations, Utterance
+from media.packs import PackError
 from media.renderer import Renderer
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,10 @@ class VoiceAudio(Protocol):
 
     def file(self, name: str) -> Path | None:
         """The MP3 file served under MEDIA_PREFIX + name, or None."""
+        ...
+
+    def durations(self, lang: str) -> ClipDurations | None:
+        """Clip lengths of the language's pack (pitches are cut to fit 45 s), or None when unknown."""
         ...
 
 
@@ -57,6 +62,13 @@ class MediaAudio:
         path = self.renderer.render_dir / name
         return path if path.is_file() else None
 
+    def durations(self, lang: str) -> ClipDurations | None:
+        try:
+            return self.renderer.pack(lang)
+        except PackError as exc:
+            log.error("no clip lengths for %s: %s", lang, exc)
+            return None
+
 
 class SilentAudio:
     """No audio at all: every prompt falls back to <Say> (tests of keys and state only)."""
@@ -65,6 +77,9 @@ class SilentAudio:
         raise LookupError("no audio configured")
 
     def file(self, name: str) -> Path | None:
+        return None
+
+    def durations(self, lang: str) -> ClipDurations | None:
         return None
 
 

@@ -34,7 +34,7 @@ from jobs_core.services.reports import ReportProblem, report_problem
 from jobs_core.uow import UnitOfWork
 from media import composer
 from media.catalog import BENEFITS, COUNTRIES, SECTORS
-from media.composer import PitchJob, Utterance
+from media.composer import ClipDurations, PitchJob, Utterance
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +205,8 @@ class CallFlows:
         job = await session.get(Job, jobs[index])
         speech = [opening] if opening is not None else []
         speech.append(composer.pitch_intro(self.lang))
-        speech.append(pitch_of(job, self.lang) + composer.safety_line(self.lang))
+        # compose_pitch ends with the safety line itself; the pack's clip lengths keep it within 45 s.
+        speech.append(pitch_of(job, self.lang, self.audio.durations(self.lang)))
         speech.append(composer.job_menu(self.lang))
         return ask("menu", *speech)
 
@@ -351,16 +352,26 @@ STEPS: dict[str, Callable[[CallFlows, AsyncSession, Call, dict[str, Any], str], 
 }
 
 
-def pitch_of(job: Job | None, lang: str) -> Utterance:
-    """The spoken pitch of a job; a closed or odd listing still gets its sector said."""
+def pitch_of(job: Job | None, lang: str, durations: ClipDurations | None = None) -> Utterance:
+    """The spoken pitch of a job, ending with the safety line; with clip durations it fits the 45 s limit.
+
+    A closed or odd listing still gets its sector said; clip lengths that cannot be read (a clip missing from
+    the pack) mean the pitch is composed without the limit rather than not at all.
+    """
     if job is None:
         return composer.pitch_intro(lang)
     try:
-        return composer.compose_pitch(pitch_job(job), lang)
+        facts = pitch_job(job)
     except Exception as exc:
         log.error("job %s: pitch could not be composed (%s); sector only", job.id, exc)
         sector = job.sector_code if job.sector_code in SECTORS else "other"
-        return composer.compose_pitch(PitchJob(sector=sector), lang)
+        return composer.compose_pitch(PitchJob(sector=sector), lang, durations)
+    if durations is not None:
+        try:
+            return composer.compose_pitch(facts, lang, durations)
+        except Exception as exc:
+            log.error("job %s: clip lengths unavailable (%s); pitch composed without the 45 s limit", job.id, exc)
+    return composer.compose_pitch(facts, lang)
 
 
 def pitch_job(job: Job) -> PitchJob:

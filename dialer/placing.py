@@ -329,3 +329,58 @@ async def recover_orphans(
 
 def _status_params(status: str, sid: str) -> dict[str, Any]:
     return {"CallStatus": status, "CallSid": sid}
+
+
+# What the provider's call resource says about a call that has ended.
+FINAL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
+
+
+async def settle_stale(
+    provider: VoiceProvider,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: DialerSettings,
+    now: datetime,
+    limit: int = 50,
+) -> int:
+    """Close placed calls whose final status callback never came, from the provider's own record of them.
+
+    A call still ``queued`` or ``in_progress`` ``stale_call_after`` after it was placed is asked about: an
+    ended one gets that status applied as if the callback had arrived (completed, or the retry ladder); one
+    the provider does not know is closed as failed; one still running is left alone.
+    """
+    settled = 0
+    async with sessions() as session, session.begin():
+        stale = list(
+            (
+                await session.scalars(
+                    select(Call)
+                    .options(lazyload(Call.worker))
+                    .where(
+                        Call.status.in_(ACTIVE),
+                        Call.provider_sid.is_not(None),
+                        Call.placed_at < now - settings.stale_call_after,
+                    )
+                    .order_by(Call.placed_at)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True, of=Call)
+                )
+            ).all()
+        )
+        for call in stale:
+            assert call.provider_sid is not None
+            try:
+                found = await provider.fetch(call.provider_sid)
+            except Exception as exc:
+                log.warning("stale call %s: cannot fetch %s: %s", call.id, call.provider_sid, exc)
+                continue
+            if found is None:
+                log.warning("stale call %s: the provider does not know %s; failed", call.id, call.provider_sid)
+                await apply_status(session, call, _status_params("failed", call.provider_sid), now, settings)
+            elif found.status in FINAL_STATUSES:
+                log.info("stale call %s: its final callback was lost; the provider says %s", call.id, found.status)
+                await apply_status(session, call, _status_params(found.status, call.provider_sid), now, settings)
+            else:
+                log.info("stale call %s is still %s at the provider", call.id, found.status)
+                continue
+            settled += 1
+    return settled

@@ -50,6 +50,10 @@ class VoiceProvider(Protocol):
         """Recent calls to a number, newest first (for recovering a placement whose SID was never stored)."""
         ...
 
+    async def fetch(self, sid: str) -> ProviderCall | None:
+        """The provider's call resource (its current status), or None when the provider does not know it."""
+        ...
+
     async def hang_up(self, sid: str) -> None: ...
 
     async def close(self) -> None: ...
@@ -123,6 +127,15 @@ class TwilioProvider:
     async def calls_to(self, number: str) -> list[ProviderCall]:
         found = await self.client.calls.list_async(to=number, limit=20)
         return [ProviderCall(str(c.sid), str(c.to), str(c.status), _as_datetime(c.date_created)) for c in found]
+
+    async def fetch(self, sid: str) -> ProviderCall | None:
+        try:
+            c = await self.client.calls(sid).fetch_async()
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return ProviderCall(str(c.sid), str(c.to), str(c.status), _as_datetime(c.date_created))
 
     async def hang_up(self, sid: str) -> None:
         try:

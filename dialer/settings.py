@@ -45,6 +45,9 @@ class DialerSettings:
     language: str = "km"
     # How long a claimed call may wait for its provider SID before the recovery sweep asks the provider.
     orphan_grace: timedelta = timedelta(seconds=30)
+    # A placed call still open this long after it was placed lost its final status callback: the sweep asks
+    # the provider how it ended. (Our calls last a few minutes: three pitches of at most 45 s and their menus.)
+    stale_call_after: timedelta = timedelta(minutes=20)
     request_timeout: float = 10.0
     poll_interval: float = 0.5
     ring_timeout: int = 30

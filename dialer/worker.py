@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import asyncio
-import collections
+import bisect
 import contextlib
 import gc
 import logging
@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from dialer.audio import SilentAudio
 from dialer.clock import Clock
-from dialer.placing import ClaimedCall, Pacer, claim_due, place, recover_orphans
+from dialer.placing import ClaimedCall, Pacer, claim_due, place, recover_orphans, settle_stale
 from dialer.provider import TwilioProvider
 from dialer.scheduling import consume_events
 from dialer.settings import DialerSettings
@@ -31,7 +31,7 @@ from dialer.webhooks import VoiceDeps
 
 log = logging.getLogger(__name__)
 
-RECOVERY_EVERY = 5.0  # seconds between orphan sweeps
+RECOVERY_EVERY = 5.0  # seconds between sweeps for orphans and for calls whose final callback was lost
 LOOKAHEAD = timedelta(seconds=1)  # claim the next batch when less than this is left to send
 
 
@@ -48,7 +48,7 @@ class PacedSender:
         self.pacer = pacer
         self.clock = clock
         self.send = send
-        self.queue: collections.deque[tuple[ClaimedCall, datetime]] = collections.deque()
+        self.queue: list[tuple[datetime, int, ClaimedCall]] = []  # sorted by slot
         self.in_flight: set[asyncio.Task[str | None]] = set()
         self.sent = 0
         self.resent = 0  # sends moved to a fresh slot because the sender woke up too late
@@ -56,13 +56,13 @@ class PacedSender:
         self._closing = False
 
     def push(self, calls: list[ClaimedCall], slots: list[datetime]) -> None:
-        # Slots from one pacer are handed out in increasing order, so appending keeps the queue sorted.
-        self.queue.extend(zip(calls, slots, strict=True))
+        for call, slot in zip(calls, slots, strict=True):
+            bisect.insort(self.queue, (slot, call.call_id, call))
         self._wake.set()
 
     def backlog(self, now: datetime) -> timedelta:
         """How long until the last queued call is sent."""
-        return max(timedelta(0), self.queue[-1][1] - now) if self.queue else timedelta(0)
+        return max(timedelta(0), self.queue[-1][0] - now) if self.queue else timedelta(0)
 
     async def run(self) -> None:
         while True:
@@ -72,24 +72,27 @@ class PacedSender:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            call, slot = self.queue[0]
-            await self.clock.sleep((slot - self.clock.now()).total_seconds())
-            self.queue.popleft()
-            now = self.clock.now()
-            if now - slot > self.pacer.tolerance:
-                self.resent += 1
-                try:
-                    [fresh] = await self.pacer.reserve(1, now)
-                except Exception:
-                    # Left queued without a SID: the recovery sweep makes it due again.
-                    log.exception("call %s: no fresh send slot; left for recovery", call.call_id)
-                    continue
-                self.queue.append((call, fresh))
-                continue
-            self.sent += 1
-            task = asyncio.create_task(self.send(call, now))
+            await self.clock.sleep((self.queue[0][0] - self.clock.now()).total_seconds())
+            slot, _, call = self.queue.pop(0)
+            task = asyncio.create_task(self._send_at(call, slot))
             self.in_flight.add(task)
             task.add_done_callback(self._done)
+
+    async def _send_at(self, call: ClaimedCall, slot: datetime) -> str | None:
+        # Checked when the task runs, not when it was created: the loop may have been busy in between.
+        now = self.clock.now()
+        if now - slot > self.pacer.tolerance:
+            self.resent += 1
+            try:
+                [fresh] = await self.pacer.reserve(1, now)
+            except Exception:
+                # Left queued without a SID: the recovery sweep makes it due again.
+                log.exception("call %s: no fresh send slot; left for recovery", call.call_id)
+                return None
+            self.push([call], [fresh])
+            return None
+        self.sent += 1
+        return await self.send(call, now)
 
     def _done(self, task: asyncio.Task[str | None]) -> None:
         self.in_flight.discard(task)
@@ -101,8 +104,10 @@ class PacedSender:
         self._closing = True
         self._wake.set()
         await runner
-        if self.in_flight:
+        while self.in_flight:
             await asyncio.gather(*self.in_flight, return_exceptions=True)
+            if self.queue:  # a late send took a fresh slot meanwhile
+                await self.run()
 
 
 async def _wait(stop_event: asyncio.Event, seconds: float) -> None:
@@ -141,6 +146,7 @@ async def run_dialer(deps: VoiceDeps, stop_event: asyncio.Event, stats: dict[str
                 if loop.time() - last_recovery >= RECOVERY_EVERY:
                     last_recovery = loop.time()
                     await recover_orphans(provider, deps.sessions, settings, now)
+                    await settle_stale(provider, deps.sessions, settings, now)
                 claimed = await claim_due(deps.sessions, settings, now, batch)
                 if not claimed:
                     await _wait(stop_event, settings.poll_interval)
