@@ -40,7 +40,9 @@ log = logging.getLogger(__name__)
 
 CONSUMER = "dialer"
 CURSOR_LAG = timedelta(hours=1)
-EVENT_KINDS = ("worker.nominated", "worker.consented", "job.published", "application.hired")
+EVENT_KINDS = ("worker.nominated", "worker.consented", "job.published", "application.hired", "job.call_requested")
+# How long a relative's "call my family member about this job" waits for the worker's consent.
+CALL_REQUEST_WINDOW = timedelta(days=30)
 OPEN_STATUSES = (CallStatus.PENDING, CallStatus.RETRY_WAIT, CallStatus.QUEUED, CallStatus.IN_PROGRESS)
 DUE_STATUSES = (CallStatus.PENDING, CallStatus.RETRY_WAIT)
 
@@ -123,17 +125,66 @@ async def schedule_pitches_for_worker(
     if worker is None or worker.consent is not Consent.CONSENTED:
         return []
     pitched = select(JobPitch.job_id).where(JobPitch.worker_id == worker_id)
+    # Jobs a relative asked us to call about come first, whether or not they match the worker's profile.
+    requested = await requested_jobs(session, worker_id, now)
+    live_requested = list(
+        (
+            await session.scalars(
+                select(Job.id).where(
+                    Job.id.in_(requested),
+                    Job.status == JobStatus.PUBLISHED,
+                    (Job.expires_at.is_(None)) | (Job.expires_at > now),
+                    Job.id.not_in(pitched),
+                )
+            )
+        ).all()
+    )
     job_ids = list(
         (
             await session.scalars(
                 select(Job.id)
-                .where(*_job_fits_worker(worker, now), Job.id.not_in(pitched))
+                .where(*_job_fits_worker(worker, now), Job.id.not_in(pitched), Job.id.not_in(live_requested or [0]))
                 .order_by(Job.published_at.desc(), Job.id.desc())
                 .limit(settings.jobs_per_call * 3)
             )
         ).all()
     )
-    return await _pitch_calls(session, worker_id, job_ids, now, settings, hours)
+    return await _pitch_calls(session, worker_id, live_requested + job_ids, now, settings, hours)
+
+
+async def requested_jobs(session: AsyncSession, worker_id: int, now: datetime) -> list[int]:
+    """Jobs relatives asked us to call this worker about (recently), newest request first."""
+    rows = await session.scalars(
+        select(Event.payload["job_id"].as_integer())
+        .where(
+            Event.kind == "job.call_requested",
+            Event.payload["worker_id"].as_integer() == worker_id,
+            Event.created_at >= now - CALL_REQUEST_WINDOW,
+        )
+        .order_by(Event.id.desc())
+    )
+    return [job_id for job_id in dict.fromkeys(rows.all()) if job_id is not None]
+
+
+async def schedule_requested_call(
+    session: AsyncSession, payload: dict[str, Any], now: datetime, settings: DialerSettings, hours: CallingHours
+) -> list[int]:
+    """A relative asked us to call a family member about one job: pitch it if they consented, else ask first.
+
+    Consent still comes first: a worker not yet asked gets the consent call, and the requested job is pitched
+    once they press 1 (``schedule_pitches_for_worker`` reads the request). Opted-out workers are never called.
+    """
+    worker_id, job_id = int(payload["worker_id"]), int(payload["job_id"])
+    worker = await session.get(Worker, worker_id)
+    if worker is None or worker.consent is Consent.OPTED_OUT:
+        return []
+    if worker.consent is not Consent.CONSENTED:
+        call_id = await schedule_consent_call(session, worker_id, payload.get("nomination_id"), now, hours)
+        return [call_id] if call_id is not None else []
+    job = await session.get(Job, job_id)
+    if job is None or not job.is_live(now):
+        return []
+    return await _pitch_calls(session, worker_id, [job_id], now, settings, hours)
 
 
 async def _pitch_calls(
@@ -170,11 +221,6 @@ async def _pitch_calls(
         )
         call_ids.append(call.id)
     return call_ids
-
-
-# The daily cap is the claim's business (a capped call waits for the next day); scheduling must not leave
-# out a worker who happens to be at today's cap, or they would never hear of the job.
-NO_CAP_AT_SCHEDULING = 2**31 - 1
 
 
 def _latest_nomination_of(worker_id: Any) -> Any:
@@ -214,7 +260,9 @@ async def schedule_job(
 
 def pitch_job_statement(job: Job, now: datetime, hours: CallingHours) -> Select[int]:
     """The single statement behind ``schedule_job``: inserts pitches and calls, selects how many calls."""
-    eligible = eligible_workers_query(job, now, daily_cap=NO_CAP_AT_SCHEDULING).subquery("eligible")
+    # The daily cap is the claim's business (a capped call waits for the next day); scheduling must not leave
+    # out a worker who happens to be at today's cap, or they would never hear of the job.
+    eligible = eligible_workers_query(job, now, daily_cap=None).subquery("eligible")
     call_id = func.nextval(func.pg_get_serial_sequence("calls", "id"))
     new_pitches = (
         insert(JobPitch)
@@ -332,6 +380,8 @@ async def handle_event(
         await schedule_pitches_for_worker(session, int(payload["worker_id"]), now, settings, hours)
     elif event.kind == "job.published":
         await schedule_job(session, int(payload["job_id"]), now, settings, hours)
+    elif event.kind == "job.call_requested":
+        await schedule_requested_call(session, payload, now, settings, hours)
     elif event.kind == "application.hired":
         await schedule_checkins(session, int(payload["application_id"]), event.created_at, now, settings, hours)
 

@@ -32,13 +32,14 @@ DEFAULT_DAILY_CALL_CAP = 2
 def eligible_workers_query(
     job: Job,
     now: datetime,
-    daily_cap: int = DEFAULT_DAILY_CALL_CAP,
+    daily_cap: int | None = DEFAULT_DAILY_CALL_CAP,
     limit: int | None = None,
     after_id: int = 0,
 ) -> Select[int]:
     """Ids of consented workers who fit the job, were never pitched it and are under today's call cap.
 
     In id order from ``after_id``, so callers page through a big province in batches (keyset paging).
+    ``daily_cap=None`` leaves today's calls out (scheduling, where the cap is applied when a call is placed).
     """
     query = select(Worker.id).where(Worker.consent == Consent.CONSENTED, Worker.id > after_id)
     if job.province_code is not None:
@@ -61,7 +62,10 @@ def eligible_workers_query(
         .where(CallAttempt.worker_id == Worker.id, CallAttempt.placed_at >= start_of_local_day(now))
         .scalar_subquery()
     )
-    query = query.where(Worker.id.not_in(pitched), calls_today < daily_cap).order_by(Worker.id)
+    query = query.where(Worker.id.not_in(pitched))
+    if daily_cap is not None:
+        query = query.where(calls_today < daily_cap)
+    query = query.order_by(Worker.id)
     return query.limit(limit) if limit is not None else query
 
 

@@ -250,3 +250,43 @@ async def test_checkin_all_well(stack: VoiceStack) -> None:
     calls = await _calls(stack, worker)
     assert calls[0].status is CallStatus.COMPLETED and calls[0].flow_state["decided"] == "well"
     assert await _events(stack, "checkin.alarm") == []
+
+
+async def test_a_relative_asks_us_to_call_about_one_job_consent_comes_first(stack: VoiceStack) -> None:
+    """ "Call my family member about this job": a worker not yet asked hears the consent call first; the
+    requested job (here in another province, so no profile match) is pitched right after they press 1."""
+    employer = await add_employer(stack.sessions)
+    elsewhere = await add_job(stack.sessions, employer, province="17", sector="hospitality")
+    worker, nomination = await add_worker(stack.sessions, phone(40), consent=Consent.PENDING)
+    stack.scripts[phone(40)] = Script(keys=["1"])
+    await _event(stack, "job.call_requested", job_id=elsewhere, worker_id=worker, nomination_id=nomination)
+    await stack.dial()
+    [consent_call] = await _calls(stack, worker)
+    assert consent_call.purpose is CallPurpose.CONSENT and consent_call.job_ids == []
+    assert await _consent(stack, worker) is Consent.CONSENTED
+    stack.clock.advance(seconds=1)
+    await stack.dial()
+    calls = await _calls(stack, worker)
+    assert [(c.purpose, c.job_ids) for c in calls[1:]] == [(CallPurpose.JOB_PITCH, [elsewhere])]
+
+
+async def test_a_requested_job_is_pitched_to_a_consented_worker_once(stack: VoiceStack) -> None:
+    employer = await add_employer(stack.sessions)
+    job = await add_job(stack.sessions, employer, province="17", sector="hospitality")
+    worker, nomination = await add_worker(stack.sessions, phone(41))
+    stack.scripts[phone(41)] = Script(keys=["0"])
+    for _ in range(2):  # two relatives (or one pressing twice) ask about the same job
+        await _event(stack, "job.call_requested", job_id=job, worker_id=worker, nomination_id=nomination)
+    await stack.dial()
+    calls = await _calls(stack, worker)
+    assert [(c.purpose, c.job_ids) for c in calls] == [(CallPurpose.JOB_PITCH, [job])]
+
+
+async def test_an_opted_out_worker_is_not_called_whoever_asks(stack: VoiceStack) -> None:
+    employer = await add_employer(stack.sessions)
+    job = await add_job(stack.sessions, employer)
+    worker, nomination = await add_worker(stack.sessions, phone(42), consent=Consent.OPTED_OUT)
+    await _event(stack, "job.call_requested", job_id=job, worker_id=worker, nomination_id=nomination)
+    await stack.dial()
+    assert await _calls(stack, worker) == []
+    assert stack.simulator.placed == []
