@@ -10,6 +10,12 @@ from bongpheak.commands.seed import seed
 from bongpheak.commands.stats import render_stats
 from bongpheak.settings import Settings
 
+NEXT_STEPS = """Next:
+  hear a listing:   .venv/bin/bongpheak voice render LISTING.json --lang km --format mp3 --out job.mp3
+  screen listings:  .venv/bin/bongpheak screen FILE.jsonl
+  talk to the bot:  put TELEGRAM_BOT_TOKEN in .env, then .venv/bin/bongpheak serve --polling
+                    (every setting is in .env.example; deploying is in docs/operations.md)"""
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser("demo", help="start the database, migrate, seed demo data, print stats")
@@ -25,4 +31,6 @@ def _demo(args: argparse.Namespace) -> int:
         print()
         print("Monthly figures (active relatives per channel, jobs published, applications by channel, calls, hires)")
         print(asyncio.run(render_stats(url)))
+    print()
+    print(NEXT_STEPS)
     return 0
