@@ -32,9 +32,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.common import job_card
+from conversations.common import job_card, job_voice
 from conversations.events import claim_events, mark_handled, raise_floor
-from conversations.i18n import N_, Gettext, gettext_for, language_or_default
+from conversations.i18n import LANGUAGES, N_, Gettext, gettext_for, language_or_default
 from conversations.moderator import employer_review_card, job_review_card, report_card
 from conversations.outbox import BULK, NORMAL, URGENT, enqueue
 from conversations.replies import Button, Reply, Text
@@ -134,6 +134,9 @@ async def job_published(c: _Context, p: dict[str, Any]) -> None:
     job = await c.session.get(Job, p.get("job_id"))
     if job is None or not job.is_live(c.deps.clock()):
         return
+    # Render the voice notes now, in both languages, so no later send (alert, browse, share) waits for ffmpeg.
+    for language in LANGUAGES:
+        await job_voice(job, c.deps, language)
     not_before = outside_quiet_hours(c.deps.clock())
     for relative in await matching_subscribers(c.session, job):
         to = c.relative(relative)

@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from conversations.events import HandledEvent
 from conversations.notifier import CONSUMER, notify_once
 from conversations.outbox import URGENT, OutboxMessage, claim, enqueue, mark_failed, mark_sent
-from conversations.replies import JobCard, Text
+from conversations.replies import JobCard, Text, Voice
 from conversations.turn import DialogDeps
 from jobs_core.model import Consent, Event, Nomination
 from jobs_core.services.applications import Apply, apply
 from jobs_core.services.people import RecordConsent, Subscribe, record_consent, subscribe
+from media.composer import PitchJob
 from tests.builders import Builder
 from tests.integration.conversations.conftest import MODERATOR, Chat
 
@@ -185,3 +186,18 @@ async def test_the_floor_rises_over_settled_handled_events_only(
         assert await floor_of(session, CONSUMER) == ids[3] + 1
         handled = await session.scalar(select(func.count()).select_from(HandledEvent))
     assert handled == 5
+
+
+async def test_publishing_renders_the_voice_notes_in_both_languages_even_without_subscribers(
+    deps: DialogDeps, build: Builder
+) -> None:
+    """Rendered at publication, so no alert, browse or share later waits for ffmpeg."""
+    rendered: list[tuple[str, str | None]] = []
+
+    async def recording_audio(job: PitchJob, language: str) -> Voice:
+        rendered.append((language, job.province_code))
+        return Voice(audio_id=f"{language}-{job.sector}", ogg=None, mp3=None)
+
+    await build.published(province="Kampot")
+    await drain(replace(deps, audio=recording_audio))
+    assert sorted(rendered) == [("en", "07"), ("km", "07")]
