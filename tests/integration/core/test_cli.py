@@ -69,3 +69,22 @@ def test_seed_without_a_kind_is_a_one_line_error(capsys: pytest.CaptureFixture[s
     assert main(["seed"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("bongpheak:") and "Traceback" not in err
+
+
+def test_demo_seeds_prints_stats_and_checks_every_pitch_fits_a_billed_minute(
+    session_factory: async_sessionmaker[AsyncSession],
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: object,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "seeded" in out and "calls placed/answered" in out
+    pitch_lines = [line for line in out.splitlines() if "pitches:" in line]
+    assert len(pitch_lines) == 2  # km and en
+    for line in pitch_lines:
+        assert "placeholder pack (English gloss), not Khmer" in line
+        assert ", 0 over 45.0 s" in line
