@@ -90,15 +90,21 @@ def wire(settings: Settings, db: Database) -> Wiring:
     return Wiring(settings, db, renderer, dialog, voice)
 
 
-def telegram_deps(wiring: Wiring, *, polling: bool) -> TelegramDeps:
-    """The Telegram adapter's dependencies; a missing required setting is named in one line."""
-    settings = wiring.settings
+def check_telegram_settings(settings: Settings, *, polling: bool) -> str:
+    """The bot token, or CommandError naming the missing setting in one line."""
     if not settings.telegram_bot_token:
         raise CommandError("TELEGRAM_BOT_TOKEN is not set (the token @BotFather gave you)")
     if not polling and not settings.telegram_webhook_secret:
         raise CommandError("TELEGRAM_WEBHOOK_SECRET is not set (any long random string; or run with --polling)")
+    return settings.telegram_bot_token
+
+
+def telegram_deps(wiring: Wiring, *, polling: bool) -> TelegramDeps:
+    """The Telegram adapter's dependencies."""
+    settings = wiring.settings
+    token = check_telegram_settings(settings, polling=polling)
     return TelegramDeps(
-        bot=make_bot(settings.telegram_bot_token, settings.telegram_api_base_url),
+        bot=make_bot(token, settings.telegram_api_base_url),
         session_factory=wiring.db.sessions,
         dialog=conversation_dialog(wiring.dialog),
         secret=settings.telegram_webhook_secret or "",

@@ -9,7 +9,7 @@ import signal
 
 from aiohttp import web
 
-from bongpheak.app import build_app, telegram_deps, wire
+from bongpheak.app import build_app, check_telegram_settings, telegram_deps, wire
 from bongpheak.bootstrap import connect, running_database
 from bongpheak.commands import CommandError
 from bongpheak.settings import Settings
@@ -32,10 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _serve(args: argparse.Namespace) -> int:
     settings = Settings()
-    if not settings.telegram_bot_token:
-        raise CommandError("TELEGRAM_BOT_TOKEN is not set (the token @BotFather gave you)")
-    if not args.polling and not settings.telegram_webhook_secret:
-        raise CommandError("TELEGRAM_WEBHOOK_SECRET is not set (any long random string; or run with --polling)")
+    check_telegram_settings(settings, polling=args.polling)  # before starting anything
     with running_database(settings) as url:
         asyncio.run(serve(settings, url, args.host, args.port, polling=args.polling, with_dialer=args.dialer))
     return 0

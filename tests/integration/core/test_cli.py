@@ -88,3 +88,29 @@ def test_demo_seeds_prints_stats_and_checks_every_pitch_fits_a_billed_minute(
     for line in pitch_lines:
         assert "placeholder pack (English gloss), not Khmer" in line
         assert ", 0 over 45.0 s" in line
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "named"),
+    [
+        ({}, ["serve"], "TELEGRAM_BOT_TOKEN"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x"}, ["serve"], "TELEGRAM_WEBHOOK_SECRET"),
+        ({}, ["dialer"], "VOICE_ACCOUNT_SID"),
+    ],
+)
+def test_a_missing_setting_is_named_in_one_line(
+    env: dict[str, str],
+    args: list[str],
+    named: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: object,
+) -> None:
+    monkeypatch.chdir(str(tmp_path))  # no .env here
+    for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "VOICE_ACCOUNT_SID", "VOICE_AUTH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("bongpheak:") and named in err and "\n" not in err
