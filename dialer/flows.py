@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 LIVE = (CallStatus.QUEUED, CallStatus.IN_PROGRESS)
 MAX_REPLAYS = 3
-ALARM_KEYS = ("9", "2")  # 9 as designed; the recorded check-in question says 2, so both raise the alarm
+ALARM_KEYS = ("9",)  # "not paid, cannot leave, documents taken": the check-in question says so
 
 
 @dataclass
