@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialer.hours import CallingHours
 from dialer.settings import DialerSettings
 from dialer.tables import DialerEventCursor, DialerHandledEvent
-from jobs_core.matching import eligible_workers_query
+from jobs_core.matching import eligible_workers_query, jobs_fitting_worker
 from jobs_core.model import (
     Application,
     Call,
@@ -102,21 +102,6 @@ async def schedule_consent_call(
     return call.id
 
 
-def _job_fits_worker(worker: Worker, now: datetime) -> list[Any]:
-    """SQL conditions on ``jobs`` for jobs this worker matches (the mirror of jobs_core.matching)."""
-    conditions: list[Any] = [
-        Job.status == JobStatus.PUBLISHED,
-        (Job.expires_at.is_(None)) | (Job.expires_at > now),
-        (Job.province_code.is_(None)) | (Job.province_code == worker.province_code),
-        (Job.gender == "any") | (Job.gender == worker.gender.value),
-        (Job.min_age.is_(None)) | (Job.min_age <= now.year - worker.birth_year),
-        (Job.max_age.is_(None)) | (Job.max_age >= now.year - worker.birth_year),
-    ]
-    if worker.sectors:
-        conditions.append(Job.sector_code.in_(worker.sectors))
-    return conditions
-
-
 async def schedule_pitches_for_worker(
     session: AsyncSession, worker_id: int, now: datetime, settings: DialerSettings, hours: CallingHours
 ) -> list[int]:
@@ -143,7 +128,7 @@ async def schedule_pitches_for_worker(
         (
             await session.scalars(
                 select(Job.id)
-                .where(*_job_fits_worker(worker, now), Job.id.not_in(pitched), Job.id.not_in(live_requested or [0]))
+                .where(*jobs_fitting_worker(worker, now), Job.id.not_in(pitched), Job.id.not_in(live_requested or [0]))
                 .order_by(Job.published_at.desc(), Job.id.desc())
                 .limit(settings.jobs_per_call * 3)
             )

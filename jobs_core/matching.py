@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs_core.clock import start_of_local_day
@@ -21,6 +21,7 @@ from jobs_core.model import (
     GenderPreference,
     Job,
     JobPitch,
+    JobStatus,
     Relative,
     Subscription,
     Worker,
@@ -84,6 +85,22 @@ async def eligible_workers(
     if not job.is_live(now):
         return []
     return list((await session.scalars(eligible_workers_query(job, now, daily_cap, limit, after_id))).all())
+
+
+def jobs_fitting_worker(worker: Worker, now: datetime) -> list[ColumnElement[bool]]:
+    """SQL conditions on ``jobs`` for the live jobs a worker fits: the same rules as ``eligible_workers_query``,
+    seen from the worker's side (kept here beside it so the two never drift apart)."""
+    conditions: list[ColumnElement[bool]] = [
+        Job.status == JobStatus.PUBLISHED,
+        or_(Job.expires_at.is_(None), Job.expires_at > now),
+        or_(Job.province_code.is_(None), Job.province_code == worker.province_code),
+        or_(Job.gender == GenderPreference.ANY, Job.gender == GenderPreference(worker.gender.value)),
+        or_(Job.min_age.is_(None), Job.min_age <= now.year - worker.birth_year),
+        or_(Job.max_age.is_(None), Job.max_age >= now.year - worker.birth_year),
+    ]
+    if worker.sectors:
+        conditions.append(Job.sector_code.in_(worker.sectors))
+    return conditions
 
 
 async def matching_subscribers(session: AsyncSession, job: Job) -> list[Relative]:
