@@ -141,7 +141,8 @@ class UpdateProcessor:
             extra={"message_id": str(message.message_id)},
         )
         if message.text is not None:
-            return _with(incoming, text=message.text)
+            # PostgreSQL text and jsonb cannot hold U+0000; no person means it, so it is dropped here.
+            return _with(incoming, text=message.text.replace("\x00", ""))
         if message.contact is not None:
             own = message.contact.user_id == sender.id
             return _with(incoming, contact_phone=message.contact.phone_number, extra_own=own)
@@ -161,7 +162,7 @@ class UpdateProcessor:
             user_id=str(query.from_user.id),
             user_name=query.from_user.full_name,
             language_hint=_language(query.from_user.language_code),
-            action=query.data or "",
+            action=(query.data or "").replace("\x00", ""),
             in_group=chat is not None and chat.type in GROUP_TYPES,
             extra={"message_id": str(query.message.message_id)} if query.message is not None else {},
         )
