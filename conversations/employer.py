@@ -32,6 +32,7 @@ from conversations.replies import AskPhone, AskVoice, Button, JobCard
 from conversations.state import IDLE
 from conversations.turn import BadInput, Step, Turn
 from jobs_core import geo
+from jobs_core.clock import local_date
 from jobs_core.errors import InvalidField, NotAllowed, NotFound
 from jobs_core.model import (
     Application,
@@ -488,7 +489,7 @@ async def take_start(t: Turn) -> str:
             start = date.fromisoformat(latin_digits(t.require_text()).strip())
         except ValueError as exc:
             raise InvalidField("start_date", "invalid_date", "date") from exc
-        if start < t.now.date():
+        if start < local_date(t.now):
             raise InvalidField("start_date", "invalid_date", "in the past")
         t.data["start_date"] = start.isoformat()
     return await ask_contact(t)

@@ -24,7 +24,7 @@ from conversations.replies import AskPhone, Button
 from conversations.state import IDLE
 from conversations.turn import BadInput, Step, Turn
 from jobs_core import geo
-from jobs_core.clock import local, start_of_local_day
+from jobs_core.clock import local, local_date, start_of_local_day
 from jobs_core.errors import InvalidField, LimitReached, NotAllowed, NotFound
 from jobs_core.model import Call, CallStatus, Consent, Job, Nomination, Sector, Subscription
 from jobs_core.numbers import parse_int
@@ -360,7 +360,7 @@ async def ask_birth_year(t: Turn) -> str:
 
 async def take_birth_year(t: Turn) -> str:
     """A plausible birth year (Latin or Khmer digits; at least 15 years old) → their province."""
-    this_year = t.now.year
+    this_year = local_date(t.now).year
     year = parse_int(
         "birth_year",
         t.require_text(t._("Please type the year, for example 1998.")),

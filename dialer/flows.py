@@ -31,7 +31,7 @@ from jobs_core.model import Call, CallPurpose, CallStatus, Consent, Event, Job, 
 from jobs_core.services.applications import Apply, apply
 from jobs_core.services.people import RecordConsent, record_consent
 from jobs_core.services.reports import ReportProblem, report_problem
-from jobs_core.uow import UnitOfWork
+from jobs_core.uow import SavepointUnitOfWork, UnitOfWork
 from media import composer
 from media.catalog import BENEFITS, COUNTRIES, SECTORS
 from media.composer import ClipDurations, PitchJob, Utterance
@@ -78,8 +78,9 @@ class CallFlows:
         self.lang = settings.language
         self.hours = CallingHours.of(settings)
 
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, now=self.now())
+    def uow(self, session: AsyncSession) -> UnitOfWork:
+        """A service's unit of work inside the webhook's transaction: its change commits with the call's state."""
+        return SavepointUnitOfWork(session, self.sessions, self.now())
 
     # --- webhooks -------------------------------------------------------------------------------------------
 
@@ -136,6 +137,10 @@ class CallFlows:
     async def _live_call(
         self, session: AsyncSession, call_id: int, attempt: int, params: dict[str, str]
     ) -> Call | None:
+        # The lock order of docs/ivr.md: the worker before its call (a key press may change the worker).
+        worker_id = await session.scalar(select(Call.worker_id).where(Call.id == call_id))
+        if worker_id is not None:
+            await session.execute(select(Worker.id).where(Worker.id == worker_id).with_for_update(key_share=True))
         call = await session.get(Call, call_id, with_for_update=True, options=[lazyload(Call.worker)])
         if call is None or call.attempts != attempt or call.status not in LIVE:
             log.info("webhook for call %s attempt %s that is not live: goodbye", call_id, attempt)
@@ -225,7 +230,7 @@ class CallFlows:
     async def consent_step(self, session: AsyncSession, call: Call, state: dict[str, Any], digits: str) -> Turn:
         lang = self.lang
         if digits == "1":
-            await record_consent(RecordConsent(call.worker_id, Consent.CONSENTED, f"ivr:{call.id}"), self.uow())
+            await record_consent(RecordConsent(call.worker_id, Consent.CONSENTED, f"ivr:{call.id}"), self.uow(session))
             state["decided"] = "consented"
             return hang_up(composer.consent_thanks(lang), composer.goodbye(lang))
         if digits == "9":
@@ -241,7 +246,7 @@ class CallFlows:
         return ask(step, *speech, prompt)
 
     async def _opt_out(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> Turn:
-        await record_consent(RecordConsent(call.worker_id, Consent.OPTED_OUT, f"ivr:{call.id}"), self.uow())
+        await record_consent(RecordConsent(call.worker_id, Consent.OPTED_OUT, f"ivr:{call.id}"), self.uow(session))
         await cancel_open_calls(session, call.worker_id, except_call=call.id)
         state["decided"] = "opted_out"
         return hang_up(composer.opt_out_confirmation(self.lang))
@@ -296,7 +301,7 @@ class CallFlows:
         thanks: list[Utterance] = []
         try:
             application_id, created = await apply(
-                Apply(job_id=job_id, channel="ivr", worker_id=call.worker_id, experience=experience), self.uow()
+                Apply(job_id=job_id, channel="ivr", worker_id=call.worker_id, experience=experience), self.uow(session)
             )
         except DomainError as exc:
             log.info("call %s: application to job %s refused: %s", call.id, job_id, exc)
@@ -330,7 +335,7 @@ class CallFlows:
                     reporter_worker_id=call.worker_id,
                     priority=ReportPriority.HIGH,
                 ),
-                self.uow(),
+                self.uow(session),
             )
             session.add(
                 Event(

@@ -73,29 +73,45 @@ async def claim_due(
         room = settings.max_concurrent_calls - await active_calls(session, now)
         if room <= 0:
             return []
+        # The lock order of docs/ivr.md: the workers first, then their calls; the claim waits for neither
+        # (SKIP LOCKED), so a worker busy elsewhere (a missed call, a key press) is claimed on a later pass.
+        # NO KEY UPDATE: rows being inserted for a worker (calls, pitches) do not make the claim skip them.
+        due = (Call.status.in_((CallStatus.PENDING, CallStatus.RETRY_WAIT)), Call.next_attempt_at <= now)
+        candidates = (
+            await session.execute(
+                select(Call.id, Call.worker_id)
+                .where(*due)
+                .order_by(Call.next_attempt_at, Call.id)
+                .limit(min(limit, room) * 2)
+            )
+        ).all()
+        if not candidates:
+            return []
+        workers = {
+            w.id: w
+            for w in (
+                await session.scalars(
+                    select(Worker)
+                    .where(Worker.id.in_(sorted({worker_id for _, worker_id in candidates})))
+                    .order_by(Worker.id)
+                    .with_for_update(skip_locked=True, key_share=True)
+                )
+            ).all()
+        }
+        worker_ids = sorted(workers)
         calls = list(
             (
                 await session.scalars(
                     select(Call)
                     .options(lazyload(Call.worker))
-                    .where(Call.status.in_((CallStatus.PENDING, CallStatus.RETRY_WAIT)), Call.next_attempt_at <= now)
+                    .where(Call.id.in_([call_id for call_id, _ in candidates]), Call.worker_id.in_(worker_ids), *due)
                     .order_by(Call.next_attempt_at, Call.id)
-                    .limit(min(limit, room) * 2)
                     .with_for_update(skip_locked=True, of=Call)
                 )
             ).all()
         )
         if not calls:
             return []
-        worker_ids = sorted({c.worker_id for c in calls})
-        workers = {
-            w.id: w
-            for w in (
-                await session.scalars(
-                    select(Worker).where(Worker.id.in_(worker_ids)).order_by(Worker.id).with_for_update()
-                )
-            ).all()
-        }
         busy = set(
             (
                 await session.scalars(

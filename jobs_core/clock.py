@@ -13,11 +13,19 @@ def local(at: datetime) -> datetime:
     return at.astimezone(PHNOM_PENH)
 
 
+def local_date(at: datetime) -> date:
+    """The Phnom Penh calendar day ``at`` falls on: "today" for start dates, the year for ages.
+
+    Never ``at.date()`` on a UTC time: from 00:00 to 07:00 in Phnom Penh that is still yesterday.
+    """
+    return local(at).date()
+
+
 def start_of_local_day(at: datetime) -> datetime:
     """Midnight in Phnom Penh of the day ``at`` falls on (caps like "per day" use this)."""
-    return datetime.combine(local(at).date(), time(0), tzinfo=PHNOM_PENH)
+    return datetime.combine(local_date(at), time(0), tzinfo=PHNOM_PENH)
 
 
 def month_of(at: datetime) -> date:
     """First day of the Phnom Penh month ``at`` falls in."""
-    return local(at).date().replace(day=1)
+    return local_date(at).replace(day=1)

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jobs_core.clock import start_of_local_day
+from jobs_core.clock import local_date, start_of_local_day
 from jobs_core.errors import NotFound
 from jobs_core.model import (
     CallAttempt,
@@ -50,11 +50,12 @@ def eligible_workers_query(
     query = query.where(or_(Worker.sectors.contains([job.sector_code]), Worker.sectors == []))
     if job.gender is not GenderPreference.ANY:
         query = query.where(Worker.gender == job.gender.value)
-    # Age in years this calendar year: birth year is all we ask relatives for.
+    # Age in years this calendar year (in Phnom Penh): birth year is all we ask relatives for.
+    this_year = local_date(now).year
     if job.min_age is not None:
-        query = query.where(Worker.birth_year <= now.year - job.min_age)
+        query = query.where(Worker.birth_year <= this_year - job.min_age)
     if job.max_age is not None:
-        query = query.where(Worker.birth_year >= now.year - job.max_age)
+        query = query.where(Worker.birth_year >= this_year - job.max_age)
     pitched = select(JobPitch.worker_id).where(JobPitch.job_id == job.id)
     # Checked per candidate with an index probe: cheaper than counting all of today's calls on every query.
     calls_today = (
@@ -95,8 +96,8 @@ def jobs_fitting_worker(worker: Worker, now: datetime) -> list[ColumnElement[boo
         or_(Job.expires_at.is_(None), Job.expires_at > now),
         or_(Job.province_code.is_(None), Job.province_code == worker.province_code),
         or_(Job.gender == GenderPreference.ANY, Job.gender == GenderPreference(worker.gender.value)),
-        or_(Job.min_age.is_(None), Job.min_age <= now.year - worker.birth_year),
-        or_(Job.max_age.is_(None), Job.max_age >= now.year - worker.birth_year),
+        or_(Job.min_age.is_(None), Job.min_age <= local_date(now).year - worker.birth_year),
+        or_(Job.max_age.is_(None), Job.max_age >= local_date(now).year - worker.birth_year),
     ]
     if worker.sectors:
         conditions.append(Job.sector_code.in_(worker.sectors))

@@ -73,8 +73,14 @@ async def monthly_stats(session: AsyncSession) -> list[MonthStats]:
     for month, count in await session.execute(select(placed, func.count()).group_by(placed)):
         at(month).calls_placed = count
     answered = _month(Call.answered_at)
+    # An answering machine picks up too (the provider says in-progress): the try it answered ends as "machine".
+    voicemail = (
+        select(CallAttempt.call_id)
+        .where(CallAttempt.call_id == Call.id, CallAttempt.attempt == Call.attempts, CallAttempt.outcome == "machine")
+        .exists()
+    )
     for month, count in await session.execute(
-        select(answered, func.count()).where(Call.answered_at.is_not(None)).group_by(answered)
+        select(answered, func.count()).where(Call.answered_at.is_not(None), ~voicemail).group_by(answered)
     ):
         at(month).calls_answered = count
     hired = _month(Application.status_changed_at)

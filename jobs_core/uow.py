@@ -6,7 +6,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
 
 from jobs_core.model import AuditEntry, Event
 from jobs_core.model.base import utcnow
@@ -68,3 +68,30 @@ class UnitOfWork:
     def emit(self, kind: str, **payload: Any) -> None:
         """Queue a domain event; it exists only if the transaction commits."""
         self.session.add(Event(kind=kind, payload=payload, created_at=self.now()))
+
+
+class SavepointUnitOfWork(UnitOfWork):
+    """A unit of work inside a transaction its caller holds: a service's commit releases a savepoint.
+
+    The caller keeps its row locks while the service runs, and the service's change is committed together
+    with the caller's own writes, or neither is (a webhook that fails halfway leaves nothing to replay twice).
+    """
+
+    def __init__(self, session: AsyncSession, session_factory: async_sessionmaker[AsyncSession], now: datetime):
+        super().__init__(session_factory, now=now)
+        self.session = session
+        self._savepoints: list[AsyncSessionTransaction] = []
+
+    async def __aenter__(self) -> SavepointUnitOfWork:
+        self._savepoints.append(await self.session.begin_nested())
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        savepoint = self._savepoints.pop()
+        if savepoint.is_active:
+            await savepoint.rollback()
+
+    async def commit(self) -> None:
+        await self._savepoints[-1].commit()

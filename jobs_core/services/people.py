@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from jobs_core import geo
-from jobs_core.clock import month_of, start_of_local_day
+from jobs_core.clock import local_date, month_of, start_of_local_day
 from jobs_core.errors import InvalidField, LimitReached, NotAllowed, NotFound
 from jobs_core.model import (
     Channel,
@@ -103,7 +103,7 @@ async def nominate_worker(
         gender = Gender(cmd.gender)
     except ValueError as exc:
         raise InvalidField("gender", "invalid_choice", "male or female") from exc
-    this_year = uow.now().year
+    this_year = local_date(uow.now()).year
     birth_year = parse_int("birth_year", cmd.birth_year, minimum=this_year - 80, maximum=this_year)
     if this_year - birth_year < MIN_WORKER_AGE:
         raise InvalidField("birth_year", "too_young", f"workers must be at least {MIN_WORKER_AGE}")
