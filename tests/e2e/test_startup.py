@@ -256,7 +256,10 @@ async def test_healthz_answers_while_telegram_is_unreachable_then_reports_it_hea
             await telegram.stop()
             await telegram.start(telegram_port)  # Telegram comes back on the address the bot was given
             async with asyncio.timeout(60):
-                while (answer := await _health(url)) is None or answer[0] != 200:
+                while True:
+                    answer = await _health(url)
+                    if answer is not None and answer[0] == 200:
+                        break
                     await asyncio.sleep(0.2)
             status, body = answer
             assert body["status"] == "ok" and body["parts"]["telegram"] == "ok"  # type: ignore[index]
