@@ -238,10 +238,13 @@ class Settings(BaseSettings):
         needed = ["voice_account_sid", "voice_auth_token"] + (["voice_from_number"] if placing_calls else [])
         missing = [name.upper() for name in needed if not getattr(self, name)]
         if missing:
-            what = "placing calls" if placing_calls else "the voice webhooks"
-            raise CommandError(
-                f"{', '.join(missing)} not set: {what} need(s) the voice provider's account (see .env.example)"
+            what = (
+                "placing calls needs the account SID, auth token and caller id"
+                if placing_calls
+                else ("the voice webhooks need the account SID and auth token (set both, or neither for no calls)")
             )
+            verb = "is" if len(missing) == 1 else "are"
+            raise CommandError(f"{' and '.join(missing)} {verb} not set: {what} (see .env.example)")
         self.check_public_address("the voice provider")
 
 
