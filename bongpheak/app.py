@@ -1,6 +1,6 @@
 """The app factory: one aiohttp application serving every webhook, wired from the settings.
 
-    GET  /healthz              the database answers
+    GET  /healthz              which parts are healthy: database, Telegram, dialer, background loops
     GET  /metrics              Prometheus metrics
     POST /telegram/webhook     Telegram updates (secret token checked)
     POST /voice/...            Twilio-compatible voice webhooks (signature checked), GET /voice/media/...
@@ -18,15 +18,24 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from bongpheak.bootstrap import Database
 from bongpheak.commands import CommandError
+from bongpheak.health import OFF, OK, Health
 from bongpheak.settings import Settings
 from bots.telegram.deps import TelegramDeps, make_bot
 from bots.telegram.dialog import conversation_dialog
+from bots.telegram.updates import ALLOWED_UPDATES
 from bots.telegram.webhook import setup_telegram
 from conversations.audio import employer_clip_normaliser, renderer_audio
 from conversations.notifier import run_notifier
@@ -36,8 +45,10 @@ from dialer.provider import TwilioProvider
 from dialer.settings import DialerSettings
 from dialer.webhooks import VoiceDeps, setup_voice
 from dialer.worker import run_dialer
+from jobs_core.backoff import Backoff, one_line
 from jobs_core.services.jobs import expire_jobs
-from media.packs import load_packs
+from media.ffmpeg import FfmpegError
+from media.packs import PackError, load_packs
 from media.renderer import Renderer
 
 log = logging.getLogger(__name__)
@@ -59,9 +70,13 @@ class Wiring:
 def wire(settings: Settings, db: Database) -> Wiring:
     """Build the adapters' dependencies; nothing connects to an outside service here."""
     cache = settings.audio_cache
-    renderer = Renderer(
-        load_packs(cache, settings.prompt_pack_dir, settings.ffmpeg_binary), cache, settings.ffmpeg_binary
-    )
+    try:
+        packs = load_packs(cache, settings.prompt_pack_dir, settings.ffmpeg_binary)
+    except (PackError, FfmpegError, OSError) as error:
+        raise CommandError(
+            f"the voice prompts cannot be used: {error} (check PROMPT_PACK_DIR, FFMPEG_BINARY)"
+        ) from None
+    renderer = Renderer(packs, cache, settings.ffmpeg_binary)
     dialog = DialogDeps(
         session_factory=db.sessions,
         moderator_ids=frozenset(str(i) for i in settings.moderator_ids),
@@ -80,7 +95,7 @@ def wire(settings: Settings, db: Database) -> Wiring:
             auth_token=settings.voice_auth_token,
             from_number=settings.voice_from_number or "",
             api_base_url=settings.voice_api_base_url,
-            public_base_url=settings.public_base_url,
+            public_base_url=settings.public_base_url or "",
             calls_per_second=settings.calls_per_second,
             max_concurrent_calls=settings.max_concurrent_calls,
             daily_calls_per_number=settings.daily_calls_per_number,
@@ -92,15 +107,12 @@ def wire(settings: Settings, db: Database) -> Wiring:
 
 def check_telegram_settings(settings: Settings, *, polling: bool) -> str:
     """The bot token, or CommandError naming the missing setting in one line."""
-    if not settings.telegram_bot_token:
-        raise CommandError("TELEGRAM_BOT_TOKEN is not set (the token @BotFather gave you)")
-    if not polling and not settings.telegram_webhook_secret:
-        raise CommandError("TELEGRAM_WEBHOOK_SECRET is not set (any long random string; or run with --polling)")
-    return settings.telegram_bot_token
+    return settings.check_telegram(polling=polling)
 
 
-def telegram_deps(wiring: Wiring, *, polling: bool) -> TelegramDeps:
-    """The Telegram adapter's dependencies."""
+def telegram_deps(wiring: Wiring, *, polling: bool, register_webhook: bool = True) -> TelegramDeps:
+    """The Telegram adapter's dependencies; ``register_webhook=False``: the caller tells Telegram the webhook
+    (``bongpheak serve`` does, once the app listens: see :func:`connect_telegram`)."""
     settings = wiring.settings
     token = check_telegram_settings(settings, polling=polling)
     return TelegramDeps(
@@ -109,20 +121,63 @@ def telegram_deps(wiring: Wiring, *, polling: bool) -> TelegramDeps:
         dialog=conversation_dialog(wiring.dialog),
         secret=settings.telegram_webhook_secret or "",
         moderators_chat_id=settings.moderators_chat_id,
-        webhook_url=None if polling else f"{settings.public_base_url.rstrip('/')}/telegram/webhook",
+        webhook_url=webhook_address(settings) if register_webhook and not polling else None,
         download_dir=settings.data_dir / "telegram-downloads",
     )
 
 
-async def healthz(request: web.Request) -> web.Response:
-    db: Database = request.app[DB]
-    try:
-        async with db.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-    except Exception:
-        log.exception("health check: database unreachable")
-        return web.json_response({"status": "database unreachable"}, status=503)
-    return web.json_response({"status": "ok"})
+def webhook_address(settings: Settings) -> str:
+    """The public URL of ``POST /telegram/webhook``."""
+    return f"{settings.check_public_address('the Telegram webhook')}/telegram/webhook"
+
+
+async def connect_telegram(
+    bot: Bot,
+    settings: Settings,
+    health: Health,
+    *,
+    webhook_url: str | None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Tell Telegram the webhook (or, when polling, check the token with getMe), retrying an unreachable
+    Telegram with back-off for up to STARTUP_TIMEOUT; CommandError in one line if it refuses or stays away."""
+    where = settings.telegram_api_base_url or "https://api.telegram.org"
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settings.startup_timeout
+    backoff = Backoff(f"Telegram at {where}", logger=log, cap=5.0)
+    token = settings.telegram_bot_token or ""
+    while True:
+        try:
+            async with asyncio.timeout(max(1.0, deadline - loop.time())):
+                if webhook_url is None:
+                    await bot.get_me()
+                else:
+                    await bot.set_webhook(
+                        webhook_url,
+                        secret_token=settings.telegram_webhook_secret,
+                        allowed_updates=ALLOWED_UPDATES,
+                        drop_pending_updates=False,
+                    )
+        except TelegramUnauthorizedError:
+            raise CommandError(f"Telegram at {where} refused TELEGRAM_BOT_TOKEN (Unauthorized)") from None
+        except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter, TimeoutError, OSError) as error:
+            reason = one_line(error).replace(token, "<token>") if token else one_line(error)
+            health.set("telegram", f"unreachable: {reason}")
+            wait = error.retry_after if isinstance(error, TelegramRetryAfter) else backoff.delay_after_next()
+            if loop.time() + wait > deadline or (stop is not None and stop.is_set()):
+                raise CommandError(f"Telegram unreachable at {where} ({reason}); check TELEGRAM_API_BASE_URL") from None
+            backoff.failed(error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for((stop or asyncio.Event()).wait(), wait)
+            continue
+        except TelegramAPIError as error:
+            # 400 "bad webhook: …" and the like: the same request would be refused again.
+            what = f"the webhook {webhook_url}" if webhook_url else "getMe"
+            raise CommandError(f"Telegram refused {what}: {error.message} (check PUBLIC_BASE_URL)") from None
+        if backoff.failures:
+            backoff.succeeded()
+        health.set("telegram", OK)
+        return
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -130,15 +185,30 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 DB = web.AppKey("db", Database)
+HEALTH = web.AppKey("health", Health)
 TASKS = web.AppKey("background_tasks", list)
 STOP = web.AppKey("stop", asyncio.Event)
 
 
-def build_app(wiring: Wiring, telegram: TelegramDeps | None, *, run_dialer_too: bool = False) -> web.Application:
-    """The aiohttp application with every route and background task the wiring allows."""
+def build_app(
+    wiring: Wiring,
+    telegram: TelegramDeps | None,
+    *,
+    run_dialer_too: bool = False,
+    health: Health | None = None,
+) -> web.Application:
+    """The aiohttp application with every route and background task the wiring allows.
+
+    ``health``: the parts start-up has reported so far (``bongpheak serve`` passes its own); each background
+    loop's back-off is added to it, and the database is asked live.
+    """
     app = web.Application(client_max_size=25 * 1024 * 1024)
     app[DB] = wiring.db
-    app.router.add_get("/healthz", healthz)
+    if health is None:
+        health = Health(telegram=OK if telegram is not None else OFF)
+    health.engine = wiring.db.engine
+    app[HEALTH] = health
+    app.router.add_get("/healthz", health.handler)
     app.router.add_get("/metrics", metrics)
     if telegram is not None:
         setup_telegram(app, telegram)
@@ -147,15 +217,22 @@ def build_app(wiring: Wiring, telegram: TelegramDeps | None, *, run_dialer_too: 
     else:
         log.warning("voice calls are off: set VOICE_ACCOUNT_SID and VOICE_AUTH_TOKEN to enable them")
 
+    notifier, expiry = Backoff("notifier", logger=log), Backoff("listing expiry", logger=log)
+    health.watch("notifier", notifier)
+    health.watch("listing expiry", expiry)
     jobs: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = [
-        lambda stop: run_notifier(wiring.dialog, stop),
-        lambda stop: _expire_listings(wiring.db, stop),
+        lambda stop: run_notifier(wiring.dialog, stop, backoff=notifier),
+        lambda stop: _expire_listings(wiring.db, stop, expiry),
     ]
     if run_dialer_too:
         if wiring.voice is None:
             raise CommandError("--dialer needs VOICE_ACCOUNT_SID and VOICE_AUTH_TOKEN")
         voice = wiring.voice
-        jobs.append(lambda stop: run_dialer(voice, stop))
+        dialer = Backoff("dialer", logger=log)
+        health.watch("dialer", dialer)
+        jobs.append(lambda stop: run_dialer(voice, stop, backoff=dialer))
+    else:
+        health.set("dialer", OFF)
 
     async def start(app: web.Application) -> None:
         app[STOP] = asyncio.Event()
@@ -174,14 +251,16 @@ def build_app(wiring: Wiring, telegram: TelegramDeps | None, *, run_dialer_too: 
     return app
 
 
-async def _expire_listings(db: Database, stop: asyncio.Event) -> None:
+async def _expire_listings(db: Database, stop: asyncio.Event, backoff: Backoff) -> None:
     """Listings expire by themselves: a sweep every few minutes (browsing already hides expired ones)."""
     while not stop.is_set():
         try:
             expired = await expire_jobs(db.uow())
-            if expired:
-                log.info("expired %d listings", expired)
-        except Exception:
-            log.exception("expiry sweep failed")
+        except Exception as error:
+            await backoff.pause(error, stop)
+            continue
+        backoff.succeeded()
+        if expired:
+            log.info("expired %d listings", expired)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), EXPIRY_SWEEP_SECONDS)

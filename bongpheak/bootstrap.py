@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bongpheak.database import create_engine, database_url, session_factory
+from bongpheak.database import create_engine, database_url, session_factory, wait_for_database
 from bongpheak.migrate import upgrade
 from bongpheak.settings import Settings
 from jobs_core.uow import UnitOfWork
@@ -16,8 +17,12 @@ from jobs_core.uow import UnitOfWork
 
 @contextmanager
 def running_database(settings: Settings, migrate: bool = True) -> Iterator[str]:
-    """The database URL for this process, migrated to the newest schema; an embedded server lives as long."""
+    """The database URL for this process, migrated to the newest schema; an embedded server lives as long.
+
+    An unreachable database (after STARTUP_TIMEOUT seconds) or one that refuses us is a one-line CommandError.
+    """
     with database_url(settings.database_url, settings.data_dir) as url:
+        asyncio.run(wait_for_database(url, settings.startup_timeout))
         if migrate:
             upgrade(url)
         yield url

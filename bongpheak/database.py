@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
@@ -13,12 +14,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bongpheak.commands import CommandError
+from jobs_core.backoff import Backoff, one_line
 
 log = logging.getLogger(__name__)
+
+# A connection attempt that hears nothing for this long fails (a dropped packet must not hang a loop for
+# asyncpg's default minute); the loops then back off and try again.
+CONNECT_TIMEOUT = 10.0
 
 HOW_TO_GET_POSTGRES = (
     "no PostgreSQL available: set DATABASE_URL=postgresql://user@host/db, or install the pgserver wheel "
@@ -43,8 +50,42 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         max_overflow=pool_size,
         pool_pre_ping=True,
         # Our queries are short; JIT compiling them costs more than running them (see docs/performance.md).
-        connect_args={"server_settings": {"jit": "off"}},
+        connect_args={"server_settings": {"jit": "off"}, "timeout": CONNECT_TIMEOUT},
     )
+
+
+def address(url: str) -> str:
+    """Where the database is, for an error line: host:port (or the socket folder), never the password."""
+    parsed = make_url(url)
+    host = parsed.host or str(parsed.query.get("host") or "localhost")
+    port = parsed.port or parsed.query.get("port") or 5432
+    return f"{host}:{port}/{parsed.database or ''}"
+
+
+async def wait_for_database(url: str, patience: float, stop: asyncio.Event | None = None) -> None:
+    """Return once the database accepts a connection; CommandError in one line if it refuses us, or stays
+    unreachable for ``patience`` seconds (or ``stop`` is set meanwhile)."""
+    where = address(url)
+    dsn = make_url(async_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience
+    backoff = Backoff(f"database at {where}", logger=log, cap=5.0)
+    while True:
+        try:
+            connection = await asyncpg.connect(dsn, timeout=max(1.0, min(CONNECT_TIMEOUT, deadline - loop.time())))
+        except (asyncpg.InvalidAuthorizationSpecificationError, asyncpg.InvalidCatalogNameError) as error:
+            # Wrong user, password or database name: waiting will not change the answer.
+            raise CommandError(f"the database at {where} refused us: {error} (check DATABASE_URL)") from None
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            wait = backoff.delay_after_next()
+            if loop.time() + wait > deadline or (stop is not None and stop.is_set()):
+                raise CommandError(f"database unreachable at {where} ({one_line(error)}); check DATABASE_URL") from None
+            await backoff.pause(error, stop)
+            continue
+        await connection.close()
+        if backoff.failures:
+            backoff.succeeded()
+        return
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

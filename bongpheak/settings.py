@@ -1,53 +1,283 @@
-"""Settings from the environment (and an optional .env file); each one is documented in .env.example."""
+"""Settings from the environment (and an optional .env file); each one is documented in .env.example.
+
+A value that cannot be used is refused when the settings are read, and :func:`settings_problem` turns the
+refusal into one line naming the setting and what it expects (the CLI prints it and exits with code 2).
+Which settings a command *needs* (a public address for webhooks, the voice account for the dialer) is checked
+by the command through :meth:`Settings.check_public_address` and :meth:`Settings.check_voice`.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import re
+import shutil
+from datetime import date
 from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from bongpheak.commands import CommandError
 
 ROOT = Path(__file__).resolve().parent.parent
 
+POSTGRES_DRIVERS = ("postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg2", "postgresql+psycopg")
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})")
+
+# Values echoed back in an error line; the others (tokens, URLs with passwords, ids) are only named.
+SHOWN = frozenset(
+    {
+        "nominations_per_day",
+        "calling_hours_start",
+        "calling_hours_end",
+        "calling_holidays",
+        "calls_per_second",
+        "max_concurrent_calls",
+        "daily_calls_per_number",
+        "answering_machine_detection",
+        "startup_timeout",
+        "prompt_pack_dir",
+        "public_base_url",
+    }
+)
+
 
 class Settings(BaseSettings):
-    """Everything an operator can set. Nothing here connects to anything."""
+    """Everything an operator can set. Nothing here connects to anything.
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    Each ``description`` says what the setting expects; it is the second half of the error line.
+    """
+
+    # An empty value (``NAME=`` in .env) means "not set", as it reads.
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_parse_none_str="")
 
     # Database: unset means "run an embedded PostgreSQL in DATA_DIR".
-    database_url: str | None = None
-    data_dir: Path = Field(default=ROOT / "var")
+    database_url: str | None = Field(
+        default=None, description="a PostgreSQL URL, e.g. postgresql://user:password@host:5432/dbname"
+    )
+    data_dir: Path = Field(default=ROOT / "var", description="a folder")
+    # How long start-up waits for the database and Telegram to answer before it gives up (exit code 2).
+    startup_timeout: float = Field(default=30.0, ge=0, allow_inf_nan=False, description="seconds (0 or more), e.g. 30")
 
     # Voice media.
-    prompt_pack_dir: Path | None = None  # None: the bundled placeholder packs
-    audio_cache_dir: Path | None = None  # None: DATA_DIR/audio
-    ffmpeg_binary: str | None = None  # None: the ffmpeg shipped in the imageio-ffmpeg wheel
+    prompt_pack_dir: Path | None = Field(  # None: the bundled placeholder packs
+        default=None, description="an existing folder of recorded prompt packs (unset: the bundled placeholder packs)"
+    )
+    audio_cache_dir: Path | None = Field(default=None, description="a folder")  # None: DATA_DIR/audio
+    ffmpeg_binary: str | None = Field(  # None: the ffmpeg shipped in the imageio-ffmpeg wheel
+        default=None, description="an ffmpeg program that exists (unset: the one shipped with the program)"
+    )
 
     # Telegram.
-    telegram_bot_token: str | None = None
-    telegram_webhook_secret: str | None = None
-    telegram_api_base_url: str | None = None  # None: api.telegram.org
-    moderator_ids: list[int] = Field(default_factory=list)
-    moderators_chat_id: int | None = None
-    nominations_per_day: int = 5
+    telegram_bot_token: str | None = Field(default=None, description="the token @BotFather gave you")
+    telegram_webhook_secret: str | None = Field(default=None, description="a long random string")
+    telegram_api_base_url: str | None = Field(  # None: api.telegram.org
+        default=None, description="an http(s):// address of a Bot API server (unset: api.telegram.org)"
+    )
+    moderator_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="a JSON list of Telegram user ids, e.g. [123456789, 987654321]"
+    )
+    moderators_chat_id: int | None = Field(default=None, description="a Telegram chat id, e.g. -1001234567890")
+    nominations_per_day: int = Field(default=5, ge=1, description="a whole number of nominations, 1 or more, e.g. 5")
 
-    # Public address of this server (webhooks, media URLs for Twilio).
-    public_base_url: str = "http://127.0.0.1:8080"
+    # Public address of this server (webhooks, media URLs for the voice provider). Required when Telegram
+    # webhooks or voice calls are used (see check_public_address).
+    public_base_url: str | None = Field(
+        default=None, description="the https:// address this server is reached at, e.g. https://jobs.example.org"
+    )
 
     # Voice calls (Twilio or any Twilio-compatible API).
-    voice_api_base_url: str | None = None  # None: api.twilio.com
-    voice_account_sid: str | None = None
-    voice_auth_token: str | None = None
-    voice_from_number: str | None = None
-    calling_hours_start: str = "08:00"
-    calling_hours_end: str = "20:00"
-    calling_holidays: list[str] = Field(default_factory=list)
-    calls_per_second: float = 1.0
-    max_concurrent_calls: int = 10
-    daily_calls_per_number: int = 2
-    answering_machine_detection: bool = True
+    voice_api_base_url: str | None = Field(  # None: api.twilio.com
+        default=None, description="an https:// address of a Twilio-compatible API (unset: api.twilio.com)"
+    )
+    voice_account_sid: str | None = Field(default=None, description="the voice provider's account SID")
+    voice_auth_token: str | None = Field(default=None, description="the voice provider's auth token")
+    voice_from_number: str | None = Field(default=None, description="the caller id in E.164, e.g. +85523000000")
+    calling_hours_start: str = Field(default="08:00", description="a time of day HH:MM from 00:00 to 23:59, e.g. 08:00")
+    calling_hours_end: str = Field(default="20:00", description="a time of day HH:MM from 00:00 to 23:59, e.g. 20:00")
+    calling_holidays: Annotated[list[date], NoDecode] = Field(
+        default_factory=list, description='a JSON list of dates YYYY-MM-DD, e.g. ["2026-04-14", "2026-04-15"]'
+    )
+    calls_per_second: float = Field(
+        default=1.0, gt=0, allow_inf_nan=False, description="a number above 0 (the provider's limit), e.g. 1"
+    )
+    max_concurrent_calls: int = Field(default=10, ge=1, description="a whole number of calls, 1 or more, e.g. 10")
+    daily_calls_per_number: int = Field(default=2, ge=1, description="a whole number of calls, 1 or more, e.g. 2")
+    answering_machine_detection: bool = Field(default=True, description="true or false")
 
     @property
     def audio_cache(self) -> Path:
         return self.audio_cache_dir or (self.data_dir / "audio")
+
+    # ------------------------------------------------------------------ value checks
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            url = make_url(value)
+        except (ArgumentError, ValueError):
+            raise ValueError("not a URL") from None
+        if url.drivername not in POSTGRES_DRIVERS:
+            raise ValueError(f"{url.drivername!r} is not PostgreSQL")
+        return value
+
+    @field_validator("public_base_url", "telegram_api_base_url", "voice_api_base_url")
+    @classmethod
+    def _http_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("not an http(s):// address")
+        if parts.query or parts.fragment:
+            raise ValueError("an address has no ?query or #fragment here")
+        return value.strip().rstrip("/")
+
+    @field_validator("moderator_ids", mode="before")
+    @classmethod
+    def _json_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                raise ValueError("not JSON") from None
+            if not isinstance(value, list):
+                raise ValueError("not a list")
+        return value
+
+    @field_validator("calling_holidays", mode="before")
+    @classmethod
+    def _json_dates(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                raise ValueError("not JSON") from None
+            if not isinstance(value, list):
+                raise ValueError("not a list")
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, str):
+                    try:
+                        date.fromisoformat(item.strip())
+                    except ValueError:
+                        raise ValueError(f"{item!r} is not a date") from None
+        return value
+
+    @field_validator("calling_hours_start", "calling_hours_end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        match = CLOCK.fullmatch(value.strip())
+        if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+            raise ValueError("not a time of day")
+        return f"{int(match[1]):02d}:{match[2]}"
+
+    @field_validator("voice_from_number")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        compact = re.sub(r"[\s\-()]", "", value)
+        if not E164.fullmatch(compact):
+            raise ValueError("not in E.164 (+ country code and number)")
+        return compact
+
+    @field_validator("prompt_pack_dir")
+    @classmethod
+    def _existing_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError("no such folder")
+        return value
+
+    @field_validator("ffmpeg_binary")
+    @classmethod
+    def _program(cls, value: str | None) -> str | None:
+        if value is not None and shutil.which(value) is None:
+            raise ValueError("no such program")
+        return value
+
+    # ------------------------------------------------------------------ what a command needs
+
+    def check_telegram(self, *, polling: bool) -> str:
+        """The bot token, or CommandError naming the missing setting in one line."""
+        if not self.telegram_bot_token:
+            raise CommandError("TELEGRAM_BOT_TOKEN is not set (the token @BotFather gave you)")
+        if not polling and not self.telegram_webhook_secret:
+            raise CommandError("TELEGRAM_WEBHOOK_SECRET is not set (any long random string; or run with --polling)")
+        return self.telegram_bot_token
+
+    def check_public_address(self, why: str) -> str:
+        """PUBLIC_BASE_URL, required for webhooks: https, or plain http on a loopback address only."""
+        if not self.public_base_url:
+            raise CommandError(
+                f"PUBLIC_BASE_URL is not set: {why} needs the https:// address this server is reached at"
+            )
+        parts = urlsplit(self.public_base_url)
+        if parts.scheme != "https" and not is_loopback(parts.hostname or ""):
+            raise CommandError(
+                "PUBLIC_BASE_URL must start with https:// (plain http only for 127.0.0.1, ::1 or localhost, "
+                "where tests and the carrier simulator run)"
+            )
+        return self.public_base_url
+
+    def voice_configured(self) -> bool:
+        """Whether any voice account setting is given (then all the webhooks need must be)."""
+        return bool(self.voice_account_sid or self.voice_auth_token)
+
+    def check_voice(self, *, placing_calls: bool) -> None:
+        """The voice account is complete: SID and token for the webhooks, the caller id too for placing calls."""
+        needed = ["voice_account_sid", "voice_auth_token"] + (["voice_from_number"] if placing_calls else [])
+        missing = [name.upper() for name in needed if not getattr(self, name)]
+        if missing:
+            what = (
+                "placing calls needs the account SID, auth token and caller id"
+                if placing_calls
+                else ("the voice webhooks need the account SID and auth token (set both, or neither for no calls)")
+            )
+            verb = "is" if len(missing) == 1 else "are"
+            raise CommandError(f"{' and '.join(missing)} {verb} not set: {what} (see .env.example)")
+        self.check_public_address("the voice provider")
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: addresses only this machine reaches."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def settings_problem(error: Exception) -> str | None:
+    """One line naming each setting that could not be read and what it expects; None if not about Settings."""
+    if isinstance(error, SettingsError):
+        # pydantic-settings could not decode a value before validation (a complex field from the env).
+        match = re.search(r'field "(\w+)"', str(error))
+        name = match[1] if match else ""
+        field = Settings.model_fields.get(name)
+        return f"{name.upper()}: expected {field.description}" if field else str(error).splitlines()[0]
+    if not isinstance(error, ValidationError) or error.title != Settings.__name__:
+        return None
+    lines = []
+    for problem in error.errors():
+        name = str(problem["loc"][0]) if problem["loc"] else ""
+        field = Settings.model_fields.get(name)
+        shown = ""
+        if name in SHOWN and isinstance(problem.get("input"), str | int | float):
+            shown = f"={str(problem['input'])[:60]}"
+        reason = ""
+        if problem["type"] == "value_error":
+            reason = str(problem["msg"]).removeprefix("Value error, ") + "; "
+        expected = field.description if field is not None and field.description else problem["msg"]
+        lines.append(f"{name.upper()}{shown}: {reason}expected {expected}")
+    return " ".join("; ".join(lines).split())  # one line, whatever a value held

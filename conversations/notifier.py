@@ -40,6 +40,7 @@ from conversations.outbox import BULK, NORMAL, URGENT, enqueue
 from conversations.replies import Button, Reply, Text
 from conversations.state import ConversationState
 from conversations.turn import DialogDeps
+from jobs_core.backoff import Backoff
 from jobs_core.clock import PHNOM_PENH, local
 from jobs_core.matching import matching_subscribers
 from jobs_core.model import Application, Employer, EmployerIdentity, Event, Job, Nomination, Relative, Report, Worker
@@ -360,14 +361,19 @@ async def notify_once(deps: DialogDeps, batch: int = 100) -> int:
         return len(events)
 
 
-async def run_notifier(deps: DialogDeps, stop: asyncio.Event, interval: float = 1.0, batch: int = 100) -> None:
-    """Handle events until ``stop`` is set; sleeps ``interval`` seconds when there is nothing to do."""
+async def run_notifier(
+    deps: DialogDeps, stop: asyncio.Event, interval: float = 1.0, batch: int = 100, backoff: Backoff | None = None
+) -> None:
+    """Handle events until ``stop`` is set; sleeps ``interval`` seconds when there is nothing to do, and backs
+    off (logging an outage once) while batches fail."""
+    backoff = backoff or Backoff("notifier", logger=log)
     while not stop.is_set():
         try:
             handled = await notify_once(deps, batch)
-        except Exception:
-            log.exception("notifier batch failed")
-            handled = 0
+        except Exception as error:
+            await backoff.pause(error, stop)
+            continue
+        backoff.succeeded()
         if handled < batch:
             try:
                 await asyncio.wait_for(stop.wait(), interval)

@@ -28,6 +28,7 @@ from dialer.provider import TwilioProvider
 from dialer.scheduling import consume_events
 from dialer.settings import DialerSettings
 from dialer.webhooks import VoiceDeps
+from jobs_core.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -115,11 +116,19 @@ async def _wait(stop_event: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop_event.wait(), seconds)
 
 
-async def run_dialer(deps: VoiceDeps, stop_event: asyncio.Event, stats: dict[str, int] | None = None) -> None:
+async def run_dialer(
+    deps: VoiceDeps,
+    stop_event: asyncio.Event,
+    stats: dict[str, int] | None = None,
+    *,
+    backoff: Backoff | None = None,
+) -> None:
     """Run until ``stop_event`` is set; several of these may run against one database.
 
     ``stats`` (optional) receives how many calls were sent and how many took a fresh slot (the benchmark).
+    ``backoff`` paces the retries while the loop fails (the app's health check reads it).
     """
+    backoff = backoff or Backoff("dialer", logger=log)
     settings, clock = deps.settings, deps.clock
     if deps.provider is None:
         raise ValueError("the dialer needs a voice provider")
@@ -148,13 +157,13 @@ async def run_dialer(deps: VoiceDeps, stop_event: asyncio.Event, stats: dict[str
                     await recover_orphans(provider, deps.sessions, settings, now)
                     await settle_stale(provider, deps.sessions, settings, now)
                 claimed = await claim_due(deps.sessions, settings, now, batch)
+                backoff.succeeded()
                 if not claimed:
                     await _wait(stop_event, settings.poll_interval)
                     continue
                 sender.push(claimed, await pacer.reserve(len(claimed), clock.now()))
-            except Exception:
-                log.exception("dialer loop failed; retrying shortly")
-                await _wait(stop_event, 2.0)
+            except Exception as error:
+                await backoff.pause(error, stop_event)
             if sending.done():
                 break  # the sender failed: its exception is raised by close() below
     finally:

@@ -1,20 +1,30 @@
-"""`bongpheak serve` (webhooks, background work) and `bongpheak dialer` (the IVR call placer)."""
+"""`bongpheak serve` (webhooks, background work) and `bongpheak dialer` (the IVR call placer).
+
+Start-up, in this order, each failure one line on stderr and exit code 2 (see docs/operations.md):
+the settings (values, then what this command needs), the port (bound before anything is registered anywhere),
+``/healthz`` answering on it, the database (reachable, migrated), the app, then Telegram (the webhook).
+The heavy imports (aiogram alone takes seconds) happen after ``/healthz`` answers, off the event loop.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import signal
+import socket
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager
 
 from aiohttp import web
 
-from bongpheak.app import build_app, check_telegram_settings, telegram_deps, wire
-from bongpheak.bootstrap import connect, running_database
+from bongpheak.bootstrap import Database, connect, running_database
 from bongpheak.commands import CommandError
+from bongpheak.database import database_url, wait_for_database
+from bongpheak.health import OFF, STARTING, Health, answer_while_starting
+from bongpheak.migrate import upgrade
 from bongpheak.settings import Settings
-from bots.telegram.polling import run_polling
-from dialer.worker import run_dialer
 
 log = logging.getLogger(__name__)
 
@@ -25,27 +35,49 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--polling", action="store_true", help="fetch Telegram updates instead of a webhook")
     serve.add_argument("--dialer", action="store_true", help="also place calls in this process")
-    serve.set_defaults(handler=_serve)
+    # A service's log goes to stdout; stderr carries only why it stopped.
+    serve.set_defaults(handler=_serve, log_to_stdout=True)
     dialer = sub.add_parser("dialer", help="place the due IVR calls (several may run at once)")
-    dialer.set_defaults(handler=_dialer)
+    dialer.set_defaults(handler=_dialer, log_to_stdout=True)
 
 
 def _serve(args: argparse.Namespace) -> int:
     settings = Settings()
-    check_telegram_settings(settings, polling=args.polling)  # before starting anything
-    with running_database(settings) as url:
-        asyncio.run(serve(settings, url, args.host, args.port, polling=args.polling, with_dialer=args.dialer))
+    check_serve_settings(settings, polling=args.polling, with_dialer=args.dialer)  # before starting anything
+    sock = listen(args.host, args.port)
+    try:
+        asyncio.run(serve(settings, sock, polling=args.polling, with_dialer=args.dialer))
+    finally:
+        sock.close()
     return 0
 
 
 def _dialer(args: argparse.Namespace) -> int:
     settings = Settings()
-    for name in ("voice_account_sid", "voice_auth_token", "voice_from_number"):
-        if not getattr(settings, name):
-            raise CommandError(f"{name.upper()} is not set (see .env.example)")
+    settings.check_voice(placing_calls=True)
     with running_database(settings) as url:
         asyncio.run(dial(settings, url))
     return 0
+
+
+def check_serve_settings(settings: Settings, *, polling: bool, with_dialer: bool) -> None:
+    """What `serve` needs: the bot token (and webhook secret and public https address, unless polling);
+    the voice account if any of it is set (with the caller id when this process places calls)."""
+    settings.check_telegram(polling=polling)
+    if not polling:
+        settings.check_public_address("the Telegram webhook")
+    if with_dialer or settings.voice_configured():
+        settings.check_voice(placing_calls=with_dialer)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The server's listening socket, bound now: a port in use stops start-up before Telegram hears of us."""
+    try:
+        return socket.create_server((host, port), backlog=512)
+    except OSError as error:
+        raise CommandError(
+            f"cannot listen on {host}:{port}: {error.strerror or error} (stop what uses it, or choose another --port)"
+        ) from None
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -54,30 +86,59 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
-async def serve(settings: Settings, url: str, host: str, port: int, *, polling: bool, with_dialer: bool) -> None:
-    """Run the web app (and the polling loop) until SIGINT/SIGTERM."""
+async def serve(settings: Settings, sock: socket.socket, *, polling: bool, with_dialer: bool) -> None:
+    """Run the web app (and the polling loop) on ``sock`` until SIGINT/SIGTERM."""
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    async with connect(url) as db:
+    health = Health(telegram=STARTING, dialer=STARTING if with_dialer else OFF)
+    async with AsyncExitStack() as stack:
+        starting = await answer_while_starting(sock, health)
+        stack.push_async_callback(starting.cleanup)
+        # aiogram's import takes seconds: in a thread, so /healthz keeps answering meanwhile.
+        await asyncio.to_thread(importlib.import_module, "bongpheak.app")
+        db = await stack.enter_async_context(_open_database(settings, stop))
+        from bongpheak.app import build_app, connect_telegram, telegram_deps, webhook_address, wire
+
         wiring = wire(settings, db)
-        telegram = telegram_deps(wiring, polling=polling)
-        app = build_app(wiring, None if polling else telegram, run_dialer_too=with_dialer)
+        telegram = telegram_deps(wiring, polling=polling, register_webhook=False)
+        stack.push_async_callback(telegram.bot.session.close)
+        app = build_app(wiring, None if polling else telegram, run_dialer_too=with_dialer, health=health)
         runner = web.AppRunner(app)
         await runner.setup()
-        await web.TCPSite(runner, host, port).start()
+        stack.push_async_callback(runner.cleanup)
+        await web.SockSite(runner, sock).start()
+        await starting.cleanup()  # the app answers on the socket now
+        host, port = sock.getsockname()[:2]
         log.info("serving on http://%s:%d (%s)", host, port, "polling Telegram" if polling else "webhooks")
-        try:
-            if polling:
-                await run_polling(telegram, stop)
-                await telegram.bot.session.close()
-            else:
-                await stop.wait()
-        finally:
-            await runner.cleanup()
+        # Only now that the app answers: Telegram may deliver updates as soon as it knows the webhook.
+        await connect_telegram(
+            telegram.bot, settings, health, webhook_url=None if polling else webhook_address(settings), stop=stop
+        )
+        if polling:
+            from bots.telegram.polling import run_polling
+
+            await run_polling(telegram, stop)
+        else:
+            await stop.wait()
+
+
+@asynccontextmanager
+async def _open_database(settings: Settings, stop: asyncio.Event) -> AsyncIterator[Database]:
+    """The database for `serve`: started (embedded) or reached, migrated, connected; /healthz keeps answering
+    meanwhile (starting an embedded PostgreSQL and migrating block, so they run in threads)."""
+    with ExitStack() as stack:
+        url = await asyncio.to_thread(stack.enter_context, database_url(settings.database_url, settings.data_dir))
+        await wait_for_database(url, settings.startup_timeout, stop)
+        await asyncio.to_thread(upgrade, url)
+        async with connect(url) as db:
+            yield db
 
 
 async def dial(settings: Settings, url: str) -> None:
     """Place due calls until SIGINT/SIGTERM."""
+    from bongpheak.app import wire
+    from dialer.worker import run_dialer
+
     stop = asyncio.Event()
     _stop_on_signals(stop)
     async with connect(url) as db:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from bots.telegram.deps import TelegramDeps
 from bots.telegram.render import RepliesDelayed, TelegramRenderer
 from conversations.outbox import OutboxMessage, mark_failed, mark_sent
+from jobs_core.backoff import Backoff
 from jobs_core.model.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class TelegramOutboxSender:
         workers: int = 8,
         idle_delay: float = 0.5,
         renderer: TelegramRenderer | None = None,
+        backoff: Backoff | None = None,
     ) -> None:
         self.deps = deps
         self.workers = workers
@@ -49,6 +51,8 @@ class TelegramOutboxSender:
         # A 429 met while sending an alert pauses the bot; waiting long is fine here (nobody is waiting).
         self.renderer = renderer or TelegramRenderer(deps.bot, deps.pacer, max_wait=120.0)
         self._in_flight: set[str] = set()
+        # Shared by the workers: an outage is logged once for the sender, and they all slow down together.
+        self.backoff = backoff or Backoff("telegram outbox", logger=log)
         self.sent = 0
         self.failed = 0
 
@@ -72,9 +76,10 @@ class TelegramOutboxSender:
         while not stop.is_set():
             try:
                 outcome = await self._send_one()
-            except Exception:
-                log.exception("telegram outbox: unexpected error")
-                outcome = "empty"
+            except Exception as error:
+                await self.backoff.pause(error, stop)
+                continue
+            self.backoff.succeeded()
             if outcome != "sent":
                 try:
                     await asyncio.wait_for(stop.wait(), self.idle_delay if outcome == "empty" else 0.05)

@@ -94,10 +94,11 @@ class FakeTelegramAPI:
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         return app
 
-    async def start(self) -> str:
+    async def start(self, port: int = 0) -> str:
+        """Listen on ``port`` (0: any free one); a fixed port lets a test start Telegram after the bot."""
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = self._runner.addresses[0][1]
         self.base_url = f"http://127.0.0.1:{port}"
