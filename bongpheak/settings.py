@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     telegram_api_base_url: str | None = None  # None: api.telegram.org
     moderator_ids: list[int] = Field(default_factory=list)
     moderators_chat_id: int | None = None
+    # Off: only MODERATOR_IDS decide, also in the moderators' group. On: every member of that group decides.
+    moderators_all_members: bool = False
     nominations_per_day: int = 5
 
     # Public address of this server (webhooks, media URLs for Twilio).
