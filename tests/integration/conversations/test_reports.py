@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -14,10 +15,10 @@ from conversations.outbox import OutboxMessage
 from conversations.turn import DialogDeps
 from dialer.scheduling import consume_events
 from dialer.settings import DialerSettings
-from jobs_core.errors import NotFound
+from jobs_core.errors import IllegalTransition, NotFound
 from jobs_core.matching import eligible_workers, jobs_fitting_worker
-from jobs_core.model import Call, Job, JobStatus, Language, Relative, Report, ReportPriority, Worker
-from jobs_core.services.jobs import live_jobs
+from jobs_core.model import Call, Decision, Job, JobStatus, Language, Relative, Report, ReportPriority, Worker
+from jobs_core.services.jobs import ModerateJob, live_jobs, moderate_job
 from jobs_core.services.people import Subscribe, subscribe
 from jobs_core.services.reports import DecideReport, ReportProblem, decide_report, open_reports, report_problem
 from tests.builders import Builder
@@ -157,3 +158,17 @@ async def test_a_relative_cannot_report_a_job_never_shown_to_them(
             raise AssertionError(f"job {job_id} was reportable")
     async with session_factory() as session:
         assert (await session.scalars(select(Report))).all() == []
+
+
+async def test_a_suspended_listing_cannot_be_approved_again_from_its_old_review_card(
+    deps: DialogDeps, build: Builder, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    job_id = await build.published()
+    await report_problem(ReportProblem("fees", job_id=job_id), build.uow())
+    with pytest.raises(IllegalTransition):
+        await moderate_job(ModerateJob(job_id, "moderator:1", Decision.APPROVE), build.uow())
+    moderator = Chat(deps, MODERATOR)
+    await moderator.start()
+    await moderator.act(f"mj:{job_id}:a")
+    assert "already decided: on hold while a report is checked" in moderator.text
+    assert await status(session_factory, job_id) is JobStatus.SUSPENDED
