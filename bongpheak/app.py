@@ -81,6 +81,7 @@ def wire(settings: Settings, db: Database) -> Wiring:
         session_factory=db.sessions,
         moderator_ids=frozenset(str(i) for i in settings.moderator_ids),
         moderators_chat_id=str(settings.moderators_chat_id) if settings.moderators_chat_id is not None else None,
+        moderators_all_members=settings.moderators_all_members,
         nominations_per_day=settings.nominations_per_day,
         audio=renderer_audio(renderer),
         clip_normaliser=employer_clip_normaliser(settings.data_dir / "employer-clips"),

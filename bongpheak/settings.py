@@ -84,6 +84,8 @@ class Settings(BaseSettings):
         default_factory=list, description="a JSON list of Telegram user ids, e.g. [123456789, 987654321]"
     )
     moderators_chat_id: int | None = Field(default=None, description="a Telegram chat id, e.g. -1001234567890")
+    # Off: only MODERATOR_IDS decide, also in the moderators' group. On: every member of that group decides.
+    moderators_all_members: bool = Field(default=False, description="true or false")
     nominations_per_day: int = Field(default=5, ge=1, description="a whole number of nominations, 1 or more, e.g. 5")
 
     # Public address of this server (webhooks, media URLs for the voice provider). Required when Telegram

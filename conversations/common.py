@@ -50,6 +50,7 @@ JOB_STATUS = {
     "withdrawn": N_("withdrawn"),
     "rejected": N_("rejected"),
     "changes_requested": N_("changes requested"),
+    "suspended": N_("on hold while a report is checked"),
 }
 FIELDS = {
     "name": N_("name"),

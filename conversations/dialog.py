@@ -161,7 +161,8 @@ async def _route(t: Turn) -> str:
         action = COMMANDS[command]
     if action is not None:
         verb = action.split(":", 1)[0]
-        if not t.started and verb not in BEFORE_START and not (t.is_moderator and verb in moderator.ACTIONS):
+        # Moderators' buttons need no /start: they check who pressed them, and refuse everyone else.
+        if not t.started and verb not in BEFORE_START and verb not in moderator.ACTIONS:
             return await _not_started(t)
         if action.startswith("@"):
             return await _answer_button(t, action)
@@ -169,7 +170,10 @@ async def _route(t: Turn) -> str:
         if handler is None:
             raise BadInput(_("This button is no longer valid."))
         return await handler(t, action.split(":")[1:])
-    if not t.started:
+    if t.incoming.in_group and t.step not in STEPS:
+        # Ordinary talk in a group (the moderators' chat) is not for the bot: it stays silent.
+        raise KeepState
+    if not t.started and not (t.is_moderator and t.step in moderator.STEPS):
         return await _not_started(t)
     step = STEPS.get(t.step)
     if step is None:

@@ -1,19 +1,28 @@
-"""Moderators (configured user ids, or anyone in the moderators' group): pending employers and listings with
-the screening's risk and reasons in words; approve, reject with a reason, request changes; abuse reports.
+"""Moderators (MODERATOR_IDS; every member of the moderators' group only when MODERATORS_ALL_MEMBERS is on):
+pending employers and listings with the screening's risk and reasons in words and the pitch callers will
+hear; approve (a high-risk listing only after a confirmation naming the reasons), reject or request changes
+with a typed reason; abuse reports, urgent first. A decided card is edited in place: who decided and when,
+and no buttons left to press.
+
+Typed answers are asked with ``force_reply``: in a Telegram group with privacy mode on, a reply to the bot's
+message is what reaches the bot, and the moderator's own conversation state takes it.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select
 
-from conversations.common import job_text, safety_line
+from conversations.common import JOB_STATUS, job_text, job_voice, safety_line
 from conversations.i18n import N_, Gettext
-from conversations.replies import Button
+from conversations.replies import Button, Edit, Keyboard, Text
 from conversations.state import IDLE
 from conversations.turn import BadInput, Step, Turn
 from jobs_core import geo
+from jobs_core.clock import local
 from jobs_core.errors import NotAllowed, NotFound
-from jobs_core.model import Decision, Employer, Job, JobStatus, Report, ReportPriority, Verification
+from jobs_core.model import Decision, Employer, Job, JobStatus, Report, ReportPriority, ReportStatus, Verification
 from jobs_core.numbers import parse_int
 from jobs_core.phones import display_phone
 from jobs_core.services import employers, jobs, reports
@@ -55,6 +64,11 @@ REPORT_REASONS = {
     "other": N_("Something else"),
     "checkin_alarm": N_("A worker asked for help in a check-in call"),
 }
+VERIFICATION = {
+    "unverified": N_("not verified yet"),
+    "verified": N_("verified"),
+    "rejected": N_("rejected"),
+}
 
 
 def reason_words(code: str, _: Gettext) -> str:
@@ -68,9 +82,48 @@ def risk_words(risk: str | None, reasons: list[str], _: Gettext) -> str:
     return text
 
 
+def status_words(status: str, _: Gettext) -> str:
+    """A job status in the moderator's words."""
+    return _(JOB_STATUS[status]) if status in JOB_STATUS else status
+
+
 def _require_moderator(t: Turn) -> None:
     if not t.is_moderator:
         raise NotAllowed("moderators only")
+
+
+def _offset(t: Turn, args: list[str]) -> int:
+    return parse_int("offset", args[0], minimum=0, maximum=100_000) if args else 0
+
+
+def _more(t: Turn, action: str, offset: int, found: int) -> None:
+    """A "more" button when a queue has more than one page (cards beyond the first ``SHOWN``)."""
+    if found > SHOWN:
+        t.say(
+            t._("Showing {first}–{last}.").format(first=offset + 1, last=offset + SHOWN),
+            ((Button(t._("More ▶️"), f"{action}:{offset + SHOWN}"),),),
+        )
+
+
+def _stamp(t: Turn, what: str) -> str:
+    """ "… by <name>, <date time>" under a decided card (Phnom Penh time)."""
+    when = local(t.now).strftime("%Y-%m-%d %H:%M")
+    return what.format(name=t.incoming.user_name or t.incoming.user_id, time=when)
+
+
+def _pressed_message(t: Turn) -> str | None:
+    """The message whose button was pressed (the card to edit once decided), if the channel says."""
+    if t.incoming.action is None:
+        return None
+    return t.incoming.extra.get("message_id") or None
+
+
+def _decided(t: Turn, card_message: str | None, card: str, stamp: str, fallback: str) -> None:
+    """Edit the decided card in place (no buttons, who and when), or just say so when there is no card."""
+    if card_message:
+        t.add(Edit(card_message, f"{card}\n\n{stamp}"))
+    else:
+        t.say(fallback)
 
 
 async def moderation_menu(t: Turn, args: list[str]) -> str:
@@ -89,14 +142,15 @@ async def moderation_menu(t: Turn, args: list[str]) -> str:
     return IDLE
 
 
-def job_review_card(job: Job, _: Gettext, language: str) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+def job_review_card(job: Job, _: Gettext, language: str) -> tuple[str, Keyboard]:
     """A pending listing for a moderator: the job, the employer, the screener's verdict; decision buttons."""
     employer = job.employer
+    verification = _(VERIFICATION.get(employer.verification.value, employer.verification.value))
     text = "\n".join(
         [
             _("Job #{id} for review").format(id=job.id),
             job_text(job, _, language, with_safety=False),
-            _("Employer: {name} ({status})").format(name=employer.name, status=employer.verification.value),
+            _("Employer: {name} ({status})").format(name=employer.name, status=verification),
             _("Screening: {risk}").format(risk=risk_words(job.risk, list(job.risk_reasons or []), _)),
         ]
     )
@@ -107,7 +161,21 @@ def job_review_card(job: Job, _: Gettext, language: str) -> tuple[str, tuple[tup
     return text, buttons
 
 
-def employer_review_card(employer: Employer, _: Gettext, language: str) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+def pitch_caption(job: Job, _: Gettext) -> str:
+    if job.voice_clip:
+        return _("Job #{id}: what callers will hear, with the employer's own recording.").format(id=job.id)
+    return _("Job #{id}: what callers will hear (no recording from the employer).").format(id=job.id)
+
+
+async def job_review(t: Turn, job: Job) -> None:
+    """The review card, then the pitch callers would hear (with the employer's recording in it)."""
+    t.say(*job_review_card(job, t._, t.language))
+    voice = await job_voice(job, t.deps, t.language, with_clip=True)
+    if voice is not None:
+        t.add(replace(voice, caption=pitch_caption(job, t._), buttons=()))
+
+
+def employer_review_card(employer: Employer, _: Gettext, language: str) -> tuple[str, Keyboard]:
     kind = _("recruitment agency") if employer.kind.value == "agency" else _("employer")
     lines = [
         _("Company #{id}: {name}").format(id=employer.id, name=employer.name),
@@ -120,39 +188,48 @@ def employer_review_card(employer: Employer, _: Gettext, language: str) -> tuple
 
 
 async def pending_jobs(t: Turn, args: list[str]) -> str:
-    """Listings waiting for review, oldest first."""
+    """modq[:<offset>] — listings waiting for review, oldest first, a page at a time."""
     _require_moderator(t)
+    offset = _offset(t, args)
     found = (
         await t.session.scalars(
-            select(Job).where(Job.status == JobStatus.PENDING_REVIEW).order_by(Job.submitted_at, Job.id).limit(SHOWN)
+            select(Job)
+            .where(Job.status == JobStatus.PENDING_REVIEW)
+            .order_by(Job.submitted_at, Job.id)
+            .offset(offset)
+            .limit(SHOWN + 1)
         )
     ).all()
     if not found:
         t.say(t._("No jobs are waiting for review."))
-    for job in found:
-        t.say(*job_review_card(job, t._, t.language))
+    for job in found[:SHOWN]:
+        await job_review(t, job)
+    _more(t, "modq", offset, len(found))
     return IDLE
 
 
 async def pending_employers(t: Turn, args: list[str]) -> str:
-    """Companies waiting for verification, oldest first."""
+    """mode[:<offset>] — companies waiting for verification, oldest first, a page at a time."""
     _require_moderator(t)
+    offset = _offset(t, args)
     found = (
         await t.session.scalars(
             select(Employer)
             .where(Employer.verification == Verification.UNVERIFIED)
             .order_by(Employer.created_at, Employer.id)
-            .limit(SHOWN)
+            .offset(offset)
+            .limit(SHOWN + 1)
         )
     ).all()
     if not found:
         t.say(t._("No companies are waiting for verification."))
-    for employer in found:
+    for employer in found[:SHOWN]:
         t.say(*employer_review_card(employer, t._, t.language))
+    _more(t, "mode", offset, len(found))
     return IDLE
 
 
-def report_card(report: Report, job: Job | None, _: Gettext) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+def report_card(report: Report, job: Job | None, _: Gettext) -> tuple[str, Keyboard]:
     urgent = "🚨 " if report.priority is ReportPriority.HIGH else ""
     lines = [
         urgent
@@ -162,107 +239,192 @@ def report_card(report: Report, job: Job | None, _: Gettext) -> tuple[str, tuple
         lines.append(
             _("Job #{id}: {title} ({employer})").format(id=job.id, title=job.title, employer=job.employer.name)
         )
+        if job.status is JobStatus.SUSPENDED:
+            lines.append(_("⏸ The job is hidden from browsing, alerts and calls until you decide."))
     if report.details:
         lines.append(report.details[:500])
-    buttons = ((Button(_("✅ Resolved"), f"mr:{report.id}:r"), Button(_("Dismiss"), f"mr:{report.id}:d")),)
+    if job is not None:
+        buttons: Keyboard = (
+            (Button(_("✅ Uphold: take the job down"), f"mr:{report.id}:u"),),
+            (Button(_("↩️ Dismiss: the job stays"), f"mr:{report.id}:d"),),
+        )
+    else:
+        buttons = ((Button(_("✅ Resolved"), f"mr:{report.id}:u"), Button(_("Dismiss"), f"mr:{report.id}:d")),)
     return "\n".join(lines), buttons
 
 
 async def open_reports(t: Turn, args: list[str]) -> str:
-    """Open abuse reports, urgent first."""
+    """modr[:<offset>] — open abuse reports, urgent first, a page at a time."""
     _require_moderator(t)
-    found = await reports.open_reports(t.uow, limit=SHOWN)
+    offset = _offset(t, args)
+    found = await reports.open_reports(t.uow, limit=SHOWN + 1, offset=offset)
     if not found:
         t.say(t._("There are no open reports."))
-    for report in found:
+    for report in found[:SHOWN]:
         job = await t.session.get(Job, report.job_id) if report.job_id else None
         t.say(*report_card(report, job, t._))
+    _more(t, "modr", offset, len(found))
     return IDLE
 
 
 async def decide_job(t: Turn, args: list[str]) -> str:
-    """mj:<job id>:a|r|c — approve now; reject or ask for changes after the reason is typed."""
+    """mj:<job id>:a|y|n|r|c[:<card>] — approve (high risk: confirm y/n first); reject or change after a reason."""
     _require_moderator(t)
-    if len(args) != 2 or args[1] not in ("a", "r", "c"):
+    if len(args) not in (2, 3) or args[1] not in ("a", "y", "n", "r", "c"):
         raise BadInput(t._("This button is no longer valid."))
+    _ = t._
     job_id = parse_int("job", args[0], minimum=1, maximum=2**31 - 1)
     job = await t.session.get(Job, job_id)
     if job is None:
         raise NotFound("job", job_id)
     if job.status is not JobStatus.PENDING_REVIEW:
-        t.say(t._("Job #{id} was already decided: {status}.").format(id=job_id, status=job.status.value))
+        t.say(_("Job #{id} was already decided: {status}.").format(id=job_id, status=status_words(job.status, _)))
         return IDLE
-    if args[1] == "a":
+    verb = args[1]
+    pressed = _pressed_message(t)
+    if verb == "a" and job.risk == "high":
+        return confirm_high_risk(t, job, pressed)
+    if verb == "n":
+        kept = _("Not published: job #{id} is still waiting for review.").format(id=job_id)
+        if pressed:
+            t.add(Edit(pressed, kept))
+        else:
+            t.say(kept)
+        return IDLE
+    if verb in ("a", "y"):
         await jobs.moderate_job(jobs.ModerateJob(job_id, t.actor, Decision.APPROVE), t.uow)
-        t.say(t._("Job #{id} approved and published.").format(id=job_id))
+        approved = _("Job #{id} approved and published.").format(id=job_id)
+        # From the confirmation, the card's own message id rides in the button (mj:<id>:y:<card>).
+        card_message = (args[2] if len(args) == 3 and args[2].isdigit() else None) if verb == "y" else pressed
+        if verb == "y" and pressed:
+            t.add(Edit(pressed, approved))
+            approved = ""
+        card = job_review_card(job, _, t.language)[0]
+        stamp = _stamp(t, _("✅ Approved by {name}, {time}"))
+        if card_message:
+            t.add(Edit(card_message, f"{card}\n\n{stamp}"))
+        elif approved:
+            t.say(approved)
         return IDLE
-    t.data = {"job_id": job_id, "decision": "reject" if args[1] == "r" else "request_changes"}
+    t.data = {"job_id": job_id, "decision": "reject" if verb == "r" else "request_changes", "card": pressed}
     return await ask_job_reason(t)
 
 
+def confirm_high_risk(t: Turn, job: Job, card_message: str | None) -> str:
+    """Publishing a high-risk listing takes a second, informed press: the reasons are named again."""
+    _ = t._
+    reasons = "\n".join(f"• {reason_words(code, _)}" for code in job.risk_reasons or [])
+    card = f":{card_message}" if card_message else ""
+    t.say(
+        _("⚠️ Job #{id} is high risk:").format(id=job.id)
+        + f"\n{reasons}\n"
+        + _("Publish it anyway? Workers will be called about it."),
+        (
+            (Button(_("⚠️ Yes, publish it"), f"mj:{job.id}:y{card}"),),
+            (Button(_("Cancel"), f"mj:{job.id}:n"),),
+        ),
+    )
+    return IDLE
+
+
 async def ask_job_reason(t: Turn) -> str:
-    """Why? (the employer reads it)"""
+    """Why? (the employer reads it) — asked as a reply, so a group with privacy mode delivers the answer."""
+    name = t.incoming.user_name or t.incoming.user_id
     if t.data.get("decision") == "reject":
-        t.say(t._("Why is job #{id} rejected? The employer will read your answer.").format(id=t.data["job_id"]))
+        text = t._("{name}: why is job #{id} rejected? Reply to this message; the employer will read your answer.")
     else:
-        t.say(t._("What should the employer change in job #{id}?").format(id=t.data["job_id"]))
+        text = t._("{name}: what should the employer change in job #{id}? Reply to this message.")
+    t.add(Text(text.format(name=name, id=t.data["job_id"]), force_reply=True))
     return "mod.job_reason"
 
 
 async def take_job_reason(t: Turn) -> str:
-    """The reason → the decision is recorded."""
+    """The reason → the decision is recorded; the card shows who decided, when and why."""
     _require_moderator(t)
+    _ = t._
     reason = clean_text("reason", t.require_text(), max_length=500, required=True)
     decision = Decision(t.data["decision"])
     job_id = int(t.data["job_id"])
     await jobs.moderate_job(jobs.ModerateJob(job_id, t.actor, decision, reason), t.uow)
+    job = await t.session.get(Job, job_id)
+    card = job_review_card(job, _, t.language)[0] if job is not None else ""
     if decision is Decision.REJECT:
-        t.say(t._("Job #{id} rejected.").format(id=job_id))
+        stamp, said = _("❌ Rejected by {name}, {time}"), _("Job #{id} rejected.")
     else:
-        t.say(t._("Job #{id} sent back for changes.").format(id=job_id))
+        stamp, said = _("✏️ Changes asked by {name}, {time}"), _("Job #{id} sent back for changes.")
+    _decided(t, t.data.get("card"), card, f"{_stamp(t, stamp)}: {reason}", said.format(id=job_id))
     return IDLE
 
 
 async def decide_employer(t: Turn, args: list[str]) -> str:
     """me:<employer id>:v|r — verify now; reject after the reason is typed."""
     _require_moderator(t)
+    _ = t._
     if len(args) != 2 or args[1] not in ("v", "r"):
-        raise BadInput(t._("This button is no longer valid."))
+        raise BadInput(_("This button is no longer valid."))
     employer_id = parse_int("employer", args[0], minimum=1, maximum=2**31 - 1)
+    employer = await t.session.get(Employer, employer_id)
+    if employer is None:
+        raise NotFound("employer", employer_id)
     if args[1] == "v":
         await employers.decide_employer(employers.DecideEmployer(employer_id, t.actor, verify=True), t.uow)
-        t.say(t._("Company #{id} verified.").format(id=employer_id))
+        card = employer_review_card(employer, _, t.language)[0]
+        _decided(
+            t,
+            _pressed_message(t),
+            card,
+            _stamp(t, _("✅ Verified by {name}, {time}")),
+            _("Company #{id} verified.").format(id=employer_id),
+        )
         return IDLE
-    if await t.session.get(Employer, employer_id) is None:
-        raise NotFound("employer", employer_id)
-    t.data = {"employer_id": employer_id}
+    t.data = {"employer_id": employer_id, "card": _pressed_message(t)}
     return await ask_employer_reason(t)
 
 
 async def ask_employer_reason(t: Turn) -> str:
-    """Why is the company rejected?"""
-    t.say(t._("Why is company #{id} rejected?").format(id=t.data["employer_id"]))
+    """Why is the company rejected? (asked as a reply)"""
+    name = t.incoming.user_name or t.incoming.user_id
+    text = t._("{name}: why is company #{id} rejected? Reply to this message.")
+    t.add(Text(text.format(name=name, id=t.data["employer_id"]), force_reply=True))
     return "mod.employer_reason"
 
 
 async def take_employer_reason(t: Turn) -> str:
-    """The reason → the company is rejected."""
+    """The reason → the company is rejected; the card shows who, when and why."""
     _require_moderator(t)
+    _ = t._
     reason = clean_text("reason", t.require_text(), max_length=500, required=True)
     employer_id = int(t.data["employer_id"])
     await employers.decide_employer(employers.DecideEmployer(employer_id, t.actor, verify=False, reason=reason), t.uow)
-    t.say(t._("Company #{id} rejected.").format(id=employer_id))
+    employer = await t.session.get(Employer, employer_id)
+    card = employer_review_card(employer, _, t.language)[0] if employer is not None else ""
+    _decided(
+        t,
+        t.data.get("card"),
+        card,
+        f"{_stamp(t, _('❌ Rejected by {name}, {time}'))}: {reason}",
+        _("Company #{id} rejected.").format(id=employer_id),
+    )
     return IDLE
 
 
 async def close_report(t: Turn, args: list[str]) -> str:
-    """mr:<report id>:r|d — resolve or dismiss a report."""
+    """mr:<report id>:u|d — uphold (the job comes down) or dismiss (a suspended job is live again)."""
     _require_moderator(t)
-    if len(args) != 2 or args[1] not in ("r", "d"):
-        raise BadInput(t._("This button is no longer valid."))
+    _ = t._
+    if len(args) != 2 or args[1] not in ("u", "r", "d"):  # "r": cards sent before "uphold" had its own letter
+        raise BadInput(_("This button is no longer valid."))
     report_id = parse_int("report", args[0], minimum=1, maximum=2**31 - 1)
-    await reports.close_report(t.uow, report_id, t.actor, dismiss=args[1] == "d")
-    t.say(t._("Report #{id} closed.").format(id=report_id))
+    uphold = args[1] != "d"
+    outcome = await reports.decide_report(reports.DecideReport(report_id, t.actor, uphold=uphold), t.uow)
+    report = await t.session.get(Report, report_id)
+    job = await t.session.get(Job, report.job_id) if report is not None and report.job_id else None
+    card = report_card(report, job, _)[0] if report is not None else ""
+    if outcome is ReportStatus.RESOLVED:
+        stamp = _("✅ Upheld by {name}, {time}: the job was taken down.") if job else _("✅ Resolved by {name}, {time}")
+    else:
+        stamp = _("↩️ Dismissed by {name}, {time}")
+    _decided(t, _pressed_message(t), card, _stamp(t, stamp), _("Report #{id} closed.").format(id=report_id))
     return IDLE
 
 

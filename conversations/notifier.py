@@ -13,7 +13,11 @@ Who hears what:
   job.published            alerts to matching subscribers (a job card with its voice note; held back
                            through the night, 21:00-07:00 Phnom Penh); the employer
   job.rejected / job.changes_requested / employer.verified / employer.rejected → the employer
-  job.submitted, employer.registered, report.filed, checkin.alarm → the moderators (group or each id)
+  job.submitted, employer.registered, report.filed, checkin.alarm → the moderators (group or each id);
+                           a submitted job's card is followed by the pitch callers would hear
+  report.decided           the relative who reported: the outcome
+  job.suspended            alerts for that job still waiting in the outbox are withheld
+  job.taken_down           the employer
   application.created      the employer (with the applicant's phone: only them) and the applying relative
   application.contacted / .hired / .not_hired → the relative who applied
   worker.consented / .declined / .opted_out, call.applied → every relative who nominated the worker
@@ -25,18 +29,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.common import job_card, job_voice
 from conversations.events import claim_events, mark_handled, raise_floor
 from conversations.i18n import LANGUAGES, N_, Gettext, gettext_for, language_or_default
-from conversations.moderator import employer_review_card, job_review_card, report_card
-from conversations.outbox import BULK, NORMAL, URGENT, enqueue
+from conversations.moderator import employer_review_card, job_review_card, pitch_caption, report_card
+from conversations.outbox import BULK, NORMAL, URGENT, OutboxMessage, enqueue
 from conversations.replies import Button, Reply, Text
 from conversations.state import ConversationState
 from conversations.turn import DialogDeps
@@ -68,8 +72,11 @@ class _Context:
         if await enqueue(self.session, to.channel, to.chat_id, reply, key, priority=priority, now=self.deps.clock()):
             self.queued += 1
 
-    async def send_reply(self, to: Recipient, reply: Reply, priority: int, not_before: datetime | None = None) -> None:
-        key = f"ev:{self.event.id}:{to.channel}:{to.chat_id}"
+    async def send_reply(
+        self, to: Recipient, reply: Reply, priority: int, not_before: datetime | None = None, part: str = ""
+    ) -> None:
+        """``part`` names a second message for the same event and chat (its own dedupe key)."""
+        key = f"ev:{self.event.id}:{to.channel}:{to.chat_id}{part}"
         now = self.deps.clock()
         if await enqueue(
             self.session, to.channel, to.chat_id, reply, key, priority=priority, not_before=not_before, now=now
@@ -191,6 +198,11 @@ async def job_submitted(c: _Context, p: dict[str, Any]) -> None:
         priority = URGENT if job.risk == "high" else NORMAL
         _ = gettext_for(to.language)
         await c.send_reply(to, Text(*job_review_card(job, _, to.language)), priority)
+        # Right after the card: the pitch callers would hear, the employer's own recording spliced in.
+        voice = await job_voice(job, c.deps, to.language, with_clip=True)
+        if voice is not None:
+            caption = pitch_caption(job, _)
+            await c.send_reply(to, replace(voice, caption=caption, buttons=()), priority, part=":voice")
 
 
 async def employer_registered(c: _Context, p: dict[str, Any]) -> None:
@@ -315,6 +327,56 @@ async def checkin_alarm(c: _Context, p: dict[str, Any]) -> None:
         )
 
 
+REPORT_OUTCOMES = {
+    "resolved": N_('Thank you for your report about "{title}". Our team checked it and took the job down.'),
+    "dismissed": N_(
+        'Thank you for your report about "{title}". Our team checked it and could not confirm the problem, '
+        "so the job stays. If something happens, please report again."
+    ),
+}
+
+
+async def report_decided(c: _Context, p: dict[str, Any]) -> None:
+    """The relative who reported hears what the moderators decided, in their language."""
+    report = await c.session.get(Report, p.get("report_id"))
+    if report is None or report.reporter_relative_id is None:
+        return
+    to = c.relative(await c.session.get(Relative, report.reporter_relative_id))
+    template = REPORT_OUTCOMES.get(str(p.get("outcome")))
+    if to is None or template is None:
+        return
+    job = await c.session.get(Job, report.job_id) if report.job_id else None
+    title = job.title if job else ""
+    await c.send(to, lambda _: Text(_(template).format(title=title)))
+
+
+async def job_suspended(c: _Context, p: dict[str, Any]) -> None:
+    """Alerts about a suspended job that are still waiting (quiet hours) are withheld, never sent."""
+    await c.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.failed.is_(False),
+            OutboxMessage.payload["type"].astext == "job_card",
+            OutboxMessage.payload["job_id"].as_integer() == int(p.get("job_id", 0)),
+        )
+        .values(failed=True, error="withheld: the job was suspended after a report")
+    )
+
+
+async def job_taken_down(c: _Context, p: dict[str, Any]) -> None:
+    job = await c.session.get(Job, p.get("job_id"))
+    if job is None:
+        return
+    for to in await c.employer(job.employer_id):
+        await c.send(
+            to,
+            lambda _: Text(
+                _('Your job "{title}" was taken down by our moderators after a check.').format(title=job.title)
+            ),
+        )
+
+
 HANDLERS: dict[str, Handler] = {
     "job.published": job_published,
     "job.rejected": job_decided,
@@ -334,6 +396,9 @@ HANDLERS: dict[str, Handler] = {
     "call.missed": call_missed,
     "call.applied": call_applied,
     "checkin.alarm": checkin_alarm,
+    "report.decided": report_decided,
+    "job.suspended": job_suspended,
+    "job.taken_down": job_taken_down,
 }
 
 

@@ -143,6 +143,12 @@ async def job_action(t: Turn, args: list[str]) -> str:
         raise BadInput(t._("This button is no longer valid."))
     job_id = parse_int("job", args[0], minimum=1, maximum=2**31 - 1)
     verb = args[1] if len(args) > 1 else "show"
+    if verb == "report":
+        # Only a job shown to this person can be reported; any other id gets the answer a missing one gets.
+        await reports.reportable_by(t.uow, job_id, (await t.relative()).id)
+        t.started = True
+        t.data = {"job_id": job_id}
+        return await ask_report_reason(t)
     job = await t.session.get(Job, job_id)
     if job is None:
         raise NotFound("job", job_id)
@@ -152,9 +158,6 @@ async def job_action(t: Turn, args: list[str]) -> str:
             raise NotAllowed("this job is no longer open")
         t.add(await job_card(job, t.deps, t._, t.language))
         return IDLE
-    if verb == "report":
-        t.data = {"job_id": job_id}
-        return await ask_report_reason(t)
     if verb not in ("call", "apply"):
         raise BadInput(t._("This button is no longer valid."))
     if not job.is_live(t.now):
@@ -274,7 +277,13 @@ async def take_report_details(t: Turn) -> str:
         ),
         t.uow,
     )
-    t.say(t._("Thank you. Our team will look at this job."), ((back_button(t, "rel"),),))
+    if t.data["reason"] in reports.PROTECT_FIRST:
+        t.say(
+            t._("Thank you. We have hidden this job until our team has checked it. We will tell you what they decide."),
+            ((back_button(t, "rel"),),),
+        )
+    else:
+        t.say(t._("Thank you. Our team will look at this job."), ((back_button(t, "rel"),),))
     return IDLE
 
 

@@ -33,8 +33,23 @@ Keyboard = tuple[tuple[Button, ...], ...]  # rows of buttons
 
 @dataclass(frozen=True)
 class Text:
-    """A message, optionally with buttons under it."""
+    """A message, optionally with buttons under it.
 
+    ``force_reply``: the question wants a typed answer; the channel opens a reply to this message (in a
+    Telegram group with privacy mode on, a reply to the bot's message is what reaches the bot).
+    """
+
+    text: str
+    buttons: Keyboard = ()
+    force_reply: bool = False
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace an earlier message of the bot in this chat (a decided review card): new words, these buttons
+    (none: the old ones are removed). ``message_id`` is the channel's id, as Incoming.extra["message_id"]."""
+
+    message_id: str
     text: str
     buttons: Keyboard = ()
 
@@ -76,7 +91,7 @@ class AskVoice:
     buttons: Keyboard = ()
 
 
-Reply = Text | Voice | JobCard | AskPhone | AskVoice
+Reply = Text | Voice | JobCard | AskPhone | AskVoice | Edit
 
 
 @dataclass(frozen=True)
@@ -94,4 +109,6 @@ class Incoming:
     voice: Path | None = None  # a downloaded voice recording
     other_media: bool = False  # a photo, document, sticker… where the flow may not expect one
     in_group: bool = False  # sent in a group chat (e.g. the moderators' group)
+    # Channel details: "message_id" (the message sent, or the one whose button was pressed), "reply_to" (the
+    # bot's message this one answers)…
     extra: dict[str, str] = field(default_factory=dict)

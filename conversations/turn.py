@@ -42,7 +42,9 @@ class DialogDeps:
     session_factory: async_sessionmaker[AsyncSession]
     clock: Callable[[], datetime] = utcnow
     moderator_ids: frozenset[str] = frozenset()  # chat user ids (as strings) of the moderators
-    moderators_chat_id: str | None = None  # the moderators' group chat; its members act as moderators
+    moderators_chat_id: str | None = None  # the moderators' group chat, where review cards are posted
+    # Off: only moderator_ids decide, even in the moderators' group. On: every member of that group decides.
+    moderators_all_members: bool = False
     moderators_channel: str = "telegram"
     moderators_language: str = "km"
     nominations_per_day: int = DEFAULT_NOMINATIONS_PER_DAY
@@ -144,7 +146,12 @@ class Turn:
         deps, incoming = self.deps, self.incoming
         if incoming.user_id in deps.moderator_ids:
             return True
-        return bool(incoming.in_group and deps.moderators_chat_id and incoming.chat_id == deps.moderators_chat_id)
+        return bool(
+            deps.moderators_all_members
+            and incoming.in_group
+            and deps.moderators_chat_id
+            and incoming.chat_id == deps.moderators_chat_id
+        )
 
     def set_language(self, language: str) -> None:
         self.language = language

@@ -11,6 +11,7 @@ from typing import TypeVar
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.types import (
+    ForceReply,
     FSInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.telegram.models import TelegramFile
 from bots.telegram.pacing import BotPacer
-from conversations.replies import AskPhone, AskVoice, Button, JobCard, Keyboard, Reply, Text, Voice
+from conversations.replies import AskPhone, AskVoice, Button, Edit, JobCard, Keyboard, Reply, Text, Voice
 from jobs_core.model import Channel, Relative
 from jobs_core.services import people
 from jobs_core.uow import UnitOfWork
@@ -38,8 +39,10 @@ CONTACT_LABEL = "📱 ផ្ញើលេខទូរស័ព្ទរបស់�
 MORE_CHOICES = "⬇️"
 VOICE_FORBIDDEN = "VOICE_MESSAGES_FORBIDDEN"
 MEMORY_FILE_IDS = 10_000
+# Bad Requests of editMessageText meaning "this message cannot be edited": the new words are sent instead.
+NOT_EDITABLE = ("message to edit not found", "there is no text in the message to edit", "message can't be edited")
 T = TypeVar("T")
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply | None
 
 
 class ChatUnreachable(Exception):
@@ -183,13 +186,38 @@ class TelegramRenderer:
                 ),
             )
 
+    async def _edit_text(self, chat_id: str, reply: Edit, per_chat: bool) -> None:
+        """editMessageText on the bot's earlier message; a message that cannot be edited gets the words anew."""
+        markup = inline_keyboard(reply.buttons)
+        text = split_text(reply.text)[0]
+        try:
+            await self._call(
+                chat_id,
+                per_chat,
+                lambda: self.bot.edit_message_text(
+                    text=text, chat_id=chat_id, message_id=int(reply.message_id), reply_markup=markup
+                ),
+            )
+        except TelegramBadRequest as error:
+            if "message is not modified" in error.message:
+                return  # the same words and buttons already: someone decided it twice
+            if not any(reason in error.message for reason in NOT_EDITABLE):
+                raise
+            log.info("message %s cannot be edited (%s); sending the words anew", reply.message_id, error.message)
+            await self._send_text(chat_id, reply.text, markup, per_chat)
+
     # ------------------------------------------------------------------ replies
 
     async def _render(
         self, chat_id: str, reply: Reply, session_factory: async_sessionmaker[AsyncSession], per_chat: bool
     ) -> None:
-        if isinstance(reply, Text | AskVoice):
+        if isinstance(reply, Text) and reply.force_reply and not reply.buttons:
+            # A typed answer is wanted: in a group with privacy mode on, only a reply to the bot reaches it.
+            await self._send_text(chat_id, reply.text, ForceReply(force_reply=True), per_chat)
+        elif isinstance(reply, Text | AskVoice):
             await self._send_text(chat_id, reply.text, inline_keyboard(reply.buttons), per_chat)
+        elif isinstance(reply, Edit):
+            await self._edit_text(chat_id, reply, per_chat)
         elif isinstance(reply, AskPhone):
             await self._send_text(chat_id, reply.text, contact_keyboard(), per_chat)
             if reply.buttons:

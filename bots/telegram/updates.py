@@ -51,6 +51,8 @@ class UpdateProcessor:
         self.renderer = TelegramRenderer(deps.bot, deps.pacer, max_wait=deps.max_reply_wait)
         self._chat_locks: dict[str, asyncio.Lock] = {}
         self._chat_users: dict[str, int] = {}
+        # The bot's @username, learnt (getMe) the first time a group command names an addressee.
+        self._username: str | None = None
 
     @asynccontextmanager
     async def _one_at_a_time(self, chat_id: str | None) -> AsyncIterator[None]:
@@ -73,6 +75,8 @@ class UpdateProcessor:
         """Handle ``update`` unless it was handled before; True if it was handled now."""
         if update.callback_query is not None:
             await self._answer_callback(update.callback_query)
+        if self._username is None and _names_an_addressee(update):
+            await self._learn_username()  # a network call: before the transaction, never inside it
         async with (
             self._one_at_a_time(_chat_of(update)),
             self.deps.session_factory() as session,
@@ -93,6 +97,12 @@ class UpdateProcessor:
             )
             await self._dispatch(update, in_transaction)
         return True
+
+    async def _learn_username(self) -> None:
+        try:
+            self._username = (await self.deps.bot.me()).username
+        except TelegramAPIError as error:  # unknown for now: commands to any addressee are taken
+            log.info("getMe failed: %s", error)
 
     async def _answer_callback(self, query: CallbackQuery) -> None:
         """Always answered, first: the button's spinner stops even when the flow has nothing to say."""
@@ -131,6 +141,8 @@ class UpdateProcessor:
         sender = message.from_user
         if sender is None or sender.is_bot:
             return None
+        if message.chat.type in GROUP_TYPES and not self._for_the_bot(message):
+            return None
         incoming = Incoming(
             channel=CHANNEL,
             chat_id=str(message.chat.id),
@@ -140,6 +152,8 @@ class UpdateProcessor:
             in_group=message.chat.type in GROUP_TYPES,
             extra={"message_id": str(message.message_id)},
         )
+        if message.reply_to_message is not None:
+            incoming.extra["reply_to"] = str(message.reply_to_message.message_id)
         if message.text is not None:
             # PostgreSQL text and jsonb cannot hold U+0000; no person means it, so it is dropped here.
             return _with(incoming, text=message.text.replace("\x00", ""))
@@ -152,6 +166,19 @@ class UpdateProcessor:
             await self._download(recording.file_id, path)
             return _with(incoming, voice=path, text=message.caption)
         return _with(incoming, other_media=True, text=message.caption)
+
+    def _for_the_bot(self, message: Message) -> bool:
+        """In a group, only a command (not addressed to another bot) or a reply to the bot's own message is
+        for the bot: what privacy mode delivers. A bot that is a group admin gets every message, and must
+        still stay out of the people's own conversation."""
+        replied = message.reply_to_message
+        if replied is not None and replied.from_user is not None and replied.from_user.id == self.deps.bot.id:
+            return True
+        text = message.text or ""
+        if not text.startswith("/"):
+            return False
+        _command, _at, addressee = text.split(maxsplit=1)[0].partition("@")
+        return not addressee or self._username is None or addressee.lower() == self._username.lower()
 
     def _from_callback(self, query: CallbackQuery) -> Incoming:
         chat = query.message.chat if query.message is not None else None
@@ -210,3 +237,11 @@ def _chat_of(update: Update) -> str | None:
         query = update.callback_query
         return str(query.message.chat.id) if query.message is not None else str(query.from_user.id)
     return None
+
+
+def _names_an_addressee(update: Update) -> bool:
+    """A group command like ``/mod@SomeBot``: whether it is for this bot depends on the bot's username."""
+    message = update.message
+    if message is None or message.chat.type not in GROUP_TYPES or not message.text:
+        return False
+    return message.text.startswith("/") and "@" in message.text.split(maxsplit=1)[0]

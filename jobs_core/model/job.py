@@ -51,6 +51,8 @@ class JobStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
     REJECTED = "rejected"
     CHANGES_REQUESTED = "changes_requested"
+    # Off browsing, alerts and calls while a report of fees, kept documents or abuse waits for a moderator.
+    SUSPENDED = "suspended"
 
 
 JOB_STEPS = {
@@ -59,7 +61,13 @@ JOB_STEPS = {
         {JobStatus.PUBLISHED, JobStatus.REJECTED, JobStatus.CHANGES_REQUESTED, JobStatus.WITHDRAWN}
     ),
     JobStatus.CHANGES_REQUESTED: frozenset({JobStatus.PENDING_REVIEW, JobStatus.WITHDRAWN}),
-    JobStatus.PUBLISHED: frozenset({JobStatus.FILLED, JobStatus.EXPIRED, JobStatus.WITHDRAWN}),
+    JobStatus.PUBLISHED: frozenset(
+        {JobStatus.FILLED, JobStatus.EXPIRED, JobStatus.WITHDRAWN, JobStatus.SUSPENDED, JobStatus.REJECTED}
+    ),
+    # A report upheld takes the listing down (rejected); dismissed, it is live again.
+    JobStatus.SUSPENDED: frozenset(
+        {JobStatus.PUBLISHED, JobStatus.REJECTED, JobStatus.WITHDRAWN, JobStatus.FILLED, JobStatus.EXPIRED}
+    ),
 }
 
 
@@ -148,8 +156,9 @@ class Job(Base):
         if target is JobStatus.PENDING_REVIEW:
             self.submitted_at = at
         elif target is JobStatus.PUBLISHED:
-            self.published_at = at
-        elif target in (JobStatus.FILLED, JobStatus.EXPIRED, JobStatus.WITHDRAWN):
+            # Back from a suspension it keeps its place: it is not a new listing.
+            self.published_at = self.published_at or at
+        elif target in (JobStatus.FILLED, JobStatus.EXPIRED, JobStatus.WITHDRAWN, JobStatus.REJECTED):
             self.closed_at = at
 
     def is_live(self, now: datetime) -> bool:

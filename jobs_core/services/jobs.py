@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from jobs_core import geo
-from jobs_core.errors import InvalidField, NotAllowed, NotFound
+from jobs_core.errors import IllegalTransition, InvalidField, NotAllowed, NotFound
 from jobs_core.model import (
     Benefit,
     Currency,
@@ -278,6 +278,9 @@ async def moderate_job(cmd: ModerateJob, uow: UnitOfWork) -> JobStatus:
         job = await uow.session.get(Job, cmd.job_id, with_for_update=True)
         if job is None:
             raise NotFound("job", cmd.job_id)
+        if job.status is not JobStatus.PENDING_REVIEW:
+            # Only a listing waiting for review is decided here; a suspended one waits for its report's decision.
+            raise IllegalTransition("job", job.status.value, cmd.decision.value)
         now = uow.now()
         if cmd.decision is Decision.APPROVE:
             job.move_to(JobStatus.PUBLISHED, now)

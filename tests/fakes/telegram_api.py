@@ -5,6 +5,12 @@ as ``POST /bot<token>/<method>`` with a JSON, urlencoded or multipart body (aiog
 multipart parts); answers are ``{"ok": true, "result": ...}`` or Telegram's error objects. Switches inject
 the errors a bot must survive: 429 with ``retry_after``, 403 for a blocked chat, 400
 ``VOICE_MESSAGES_FORBIDDEN``; ``max_per_second`` makes it answer 429 beyond a global rate, as Telegram does.
+
+Messages the bot sent are kept, so edits (``editMessageText``, ``editMessageReplyMarkup``) change them and
+answer Telegram's errors ("message is not modified", "message to edit not found"), and a test can build a
+user's reply to one of them. :meth:`FakeTelegramAPI.delivers` tells which group messages Telegram would
+deliver to the bot at all: with privacy mode on (BotFather's default) and the bot not an admin, only
+commands, replies to the bot's own messages and messages mentioning it.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ class ApiCall:
     files: dict[str, bytes] = field(default_factory=dict)
     at: float = 0.0  # time.monotonic() when it arrived
     status: int = 200
+    result: Any = None  # what Telegram answered (the sent Message for sends)
 
     @property
     def chat_id(self) -> str | None:
@@ -79,6 +86,11 @@ class FakeTelegramAPI:
         self._voice_forbidden: set[str] = set()
         self._files: dict[str, _StoredFile] = {}
         self._message_ids = itertools.count(1)
+        # (chat id, message id) → the bot's message as Telegram holds it (edits change it).
+        self.messages: dict[tuple[str, int], dict[str, Any]] = {}
+        self.privacy_mode = True  # BotFather's default for a new bot
+        self.bot_is_admin = False  # an admin bot gets every group message, whatever the privacy mode
+        self._token_bot_id: int | None = None
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(100_000)
         self._new_update = asyncio.Event()
@@ -151,6 +163,31 @@ class FakeTelegramAPI:
             if (not methods or c.method in methods) and (chat_id is None or c.chat_id == str(chat_id))
         ]
 
+    def message(self, chat_id: int | str, message_id: int) -> dict[str, Any]:
+        """The bot's message as it is now (after any edits)."""
+        return self.messages[(str(chat_id), int(message_id))]
+
+    def delivers(self, update: dict[str, Any]) -> bool:
+        """Whether Telegram would deliver ``update`` to the bot (privacy mode applies to group messages only)."""
+        message = update.get("message")
+        if message is None or message["chat"]["type"] not in ("group", "supergroup"):
+            return True
+        if not self.privacy_mode or self.bot_is_admin:
+            return True
+        replied = message.get("reply_to_message")
+        if replied is not None and replied.get("from", {}).get("id") == self._bot_user()["id"]:
+            return True
+        text = str(message.get("text") or message.get("caption") or "")
+        for entity in message.get("entities", []):
+            piece = text[entity["offset"] : entity["offset"] + entity["length"]]
+            if entity["type"] == "bot_command" and entity["offset"] == 0:
+                _command, _at, addressee = piece.partition("@")
+                if not addressee or addressee.lower() == self.username.lower():
+                    return True
+            if entity["type"] == "mention" and piece.lower() == f"@{self.username}".lower():
+                return True
+        return False
+
     def sent(self, chat_id: int | str | None = None) -> list[ApiCall]:
         """Successful message sends, optionally to one chat."""
         return [c for c in self.calls_of(*MESSAGE_METHODS, chat_id=chat_id) if c.ok]
@@ -199,6 +236,9 @@ class FakeTelegramAPI:
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        bot_id = request.match_info["token"].split(":")[0]
+        if bot_id.isdigit():
+            self._token_bot_id = int(bot_id)  # Telegram's bot id is the token's first part
         params, files = await self._params(request)
         # multipart "attach://" placeholders: aiogram names the part after the field
         for key, value in list(params.items()):
@@ -222,6 +262,7 @@ class FakeTelegramAPI:
             return web.json_response(
                 {"ok": False, "error_code": error.status, "description": error.description}, status=error.status
             )
+        call.result = result
         return web.json_response({"ok": True, "result": result})
 
     def _failure_for(self, method: str, call: ApiCall) -> _Failure | None:
@@ -252,20 +293,23 @@ class FakeTelegramAPI:
     # ------------------------------------------------------------------ results
 
     def _bot_user(self) -> dict[str, Any]:
-        return {"id": self.bot_id, "is_bot": True, "first_name": "Bong Pheak", "username": self.username}
+        bot_id = self._token_bot_id or self.bot_id
+        return {"id": bot_id, "is_bot": True, "first_name": "Bong Pheak", "username": self.username}
 
     def _message(self, chat_id: str, **content: Any) -> dict[str, Any]:
         chat_number = int(chat_id) if chat_id.lstrip("-").isdigit() else 0
         chat: dict[str, Any] = {"id": chat_number, "type": "private" if chat_number > 0 else "supergroup"}
         if chat_number <= 0:
             chat["title"] = "Group"
-        return {
+        message = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": chat,
             "from": self._bot_user(),
             **content,
         }
+        self.messages[(chat_id, message["message_id"])] = message
+        return message
 
     def _store_upload(self, call: ApiCall, key: str, suffix: str) -> _StoredFile:
         value = call.params.get(key)
@@ -290,7 +334,7 @@ class FakeTelegramAPI:
                 raise _ApiError(400, "Bad Request: message text is empty")
             if len(text) > 4096:
                 raise _ApiError(400, "Bad Request: message is too long")
-            return self._message(chat, text=text)
+            return self._message(chat, text=text, **self._markup(p))
         if method in ("sendVoice", "sendAudio", "sendDocument"):
             key = {"sendVoice": "voice", "sendAudio": "audio", "sendDocument": "document"}[method]
             stored = self._store_upload(call, key, "ogg" if key == "voice" else "mp3")
@@ -306,7 +350,7 @@ class FakeTelegramAPI:
             if caption is not None and len(str(caption)) > 1024:
                 raise _ApiError(400, "Bad Request: message caption is too long")
             extra = {"caption": caption} if caption else {}
-            return self._message(chat, **{key: media}, **extra)
+            return self._message(chat, **{key: media}, **extra, **self._markup(p))
         if method == "sendChatAction":
             return True
         if method == "getFile":
@@ -322,10 +366,50 @@ class FakeTelegramAPI:
         if method in ("answerCallbackQuery", "answerInlineQuery", "setWebhook", "deleteWebhook", "setMyCommands"):
             return True
         if method in ("editMessageReplyMarkup", "editMessageText"):
-            return True
+            return self._edit(method, p)
         if method == "getUpdates":
             return await self._get_updates(p)
         raise _ApiError(404, "Not Found: method not found")
+
+    @staticmethod
+    def _markup(p: dict[str, Any]) -> dict[str, Any]:
+        """A sent message shows only an inline keyboard; other keyboards belong to the chat, not the message."""
+        markup = p.get("reply_markup")
+        return {"reply_markup": markup} if isinstance(markup, dict) and "inline_keyboard" in markup else {}
+
+    def _edit(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+        if p.get("inline_message_id"):
+            raise _ApiError(400, "Bad Request: inline messages are not kept by this fake")
+        try:
+            message = self.messages[(str(p.get("chat_id", "")), int(p.get("message_id") or 0))]
+        except (KeyError, ValueError):
+            raise _ApiError(400, "Bad Request: message to edit not found") from None
+        markup = self._markup(p).get("reply_markup")
+        if method == "editMessageText":
+            text = str(p.get("text") or "")
+            if not text:
+                raise _ApiError(400, "Bad Request: message text is empty")
+            if "text" not in message:
+                raise _ApiError(400, "Bad Request: there is no text in the message to edit")
+            if len(text) > 4096:
+                raise _ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+            changed = {"text": text}
+        else:
+            changed = {}
+        if all(message.get(k) == v for k, v in changed.items()) and message.get("reply_markup") == markup:
+            raise _ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply markup are "
+                "exactly the same as a current content and reply markup of the message",
+            )
+        message.update(changed)
+        # No reply_markup in an edit removes the inline keyboard, as Telegram does.
+        if markup is None:
+            message.pop("reply_markup", None)
+        else:
+            message["reply_markup"] = markup
+        message["edit_date"] = int(time.time())
+        return message
 
     async def _get_updates(self, p: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(p.get("offset") or 0)
@@ -382,8 +466,16 @@ def message_update(update_id: int, chat_id: int, text: str | None = None, **cont
     return {"update_id": update_id, "message": message}
 
 
-def callback_update(update_id: int, chat_id: int, data: str, from_id: int | None = None) -> dict[str, Any]:
-    sender = user(from_id or abs(chat_id))
+def callback_update(
+    update_id: int,
+    chat_id: int,
+    data: str,
+    from_id: int | None = None,
+    message: dict[str, Any] | None = None,
+    from_user: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A button press; ``message`` is the bot's message carrying the button (the fake's own record of it)."""
+    sender = from_user or user(from_id or abs(chat_id))
     chat = private_chat(chat_id) if chat_id > 0 else {"id": chat_id, "type": "supergroup", "title": "Moderators"}
     return {
         "update_id": update_id,
@@ -392,7 +484,8 @@ def callback_update(update_id: int, chat_id: int, data: str, from_id: int | None
             "from": sender,
             "chat_instance": "ci1",
             "data": data,
-            "message": {
+            "message": message
+            or {
                 "message_id": next(_fake_message_ids),
                 "date": int(time.time()),
                 "chat": chat,

@@ -48,6 +48,12 @@ async def test_approve_with_the_screening_reasons_shown(
     assert "asks workers to pay a fee or deposit" in moderator.text
     assert "keeps workers' ID cards or passports" in moderator.text
     await moderator.press("Approve")
+    # High risk: a second, informed press, the reasons named again; nothing is published yet.
+    assert f"Job #{job_id} is high risk" in moderator.text and "keeps workers' ID cards" in moderator.text
+    async with session_factory() as session:
+        job = await session.get(Job, job_id)
+        assert job is not None and job.status is JobStatus.PENDING_REVIEW
+    await moderator.press("Yes, publish it")
     assert f"Job #{job_id} approved" in moderator.text
     await moderator.act(f"mj:{job_id}:a")
     assert "already decided" in moderator.text
@@ -75,7 +81,7 @@ async def test_reject_and_request_changes_need_a_reason(
         assert b is not None and b.status is JobStatus.CHANGES_REQUESTED and b.change_note == "Please give the salary"
 
 
-async def test_moderators_group_members_can_moderate(
+async def test_only_moderator_ids_decide_in_the_group_unless_every_member_is_allowed(
     deps: DialogDeps, build: Builder, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     from dataclasses import replace
@@ -83,19 +89,26 @@ async def test_moderators_group_members_can_moderate(
     group_deps = replace(deps, moderators_chat_id=MODERATORS_GROUP)
     member = Chat(group_deps, "4242", chat_id=MODERATORS_GROUP, in_group=True)
     employer_id = await build.employer()
+    await member.act(f"me:{employer_id}:v")
+    assert "មិនអនុញ្ញាត" in member.text  # "not allowed", in Khmer until they choose
     await member.send("/mod")
-    assert "ក្រុមហ៊ុនរង់ចាំការផ្ទៀងផ្ទាត់" in member.text or member.labels()  # Khmer until they choose
-    await member.act("lang:en")
-    await member.send("/mod")
-    await member.press("Companies waiting")
-    assert "Golden Thread Apparel" in member.text and "023 880 112" in member.text
-    await member.press("Reject")
-    await member.send("No such company at this address")
+    assert "មិនអនុញ្ញាត" in member.text
+    async with session_factory() as session:
+        employer = await session.get(Employer, employer_id)
+        assert employer is not None and employer.verification is Verification.UNVERIFIED
+
+    widened = Chat(replace(group_deps, moderators_all_members=True), "4242", chat_id=MODERATORS_GROUP, in_group=True)
+    await widened.act("lang:en")
+    await widened.send("/mod")
+    await widened.press("Companies waiting")
+    assert "Golden Thread Apparel" in widened.text and "023 880 112" in widened.text
+    await widened.press("Reject")
+    await widened.send("No such company at this address")
     async with session_factory() as session:
         employer = await session.get(Employer, employer_id)
         assert employer is not None and employer.verification is Verification.REJECTED
     # The same person outside the group is no moderator.
-    outside = Chat(group_deps, "4242")
+    outside = Chat(replace(group_deps, moderators_all_members=True), "4242")
     await outside.start()
     await outside.act("mode")
     assert "not allowed" in outside.text
@@ -114,7 +127,8 @@ async def test_verify_and_reports(
     assert f"Company #{employer_id} verified" in moderator.text
     await moderator.act("modr")
     assert "Workers cannot leave" in moderator.text and "locked in" in moderator.text
-    await moderator.press("Resolved")
+    assert "hidden from browsing, alerts and calls" in moderator.text  # "cannot leave" suspends the job
+    await moderator.press("Uphold")
     assert f"Report #{report_id} closed" in moderator.text
     await moderator.act("modr")
     assert "no open reports" in moderator.text
@@ -123,6 +137,8 @@ async def test_verify_and_reports(
         assert report is not None and report.status is ReportStatus.RESOLVED
         employer = await session.get(Employer, employer_id)
         assert employer is not None and employer.verification is Verification.VERIFIED
+        job = await session.get(Job, job_id)
+        assert job is not None and job.status is JobStatus.REJECTED  # upheld: taken down
 
 
 async def test_a_moderator_can_decide_from_a_review_card_without_starting_the_bot(

@@ -280,7 +280,7 @@ async def test_report_a_job(chat: Chat, build: Builder, session_factory: async_s
     await chat.act(f"job:{job_id}:report")
     await chat.press("fee")
     await chat.send("They asked my sister for $300 before starting")
-    assert "Our team will look" in chat.text
+    assert "We have hidden this job until our team has checked it" in chat.text
     async with session_factory() as session:
         report = await session.scalar(select(Report))
         assert report is not None and report.reason == "fees" and report.job_id == job_id

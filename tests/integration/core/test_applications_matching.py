@@ -80,7 +80,7 @@ async def test_employer_follows_an_application_to_a_hire(build: Builder) -> None
 
 async def test_reports_queue_high_priority_first(build: Builder) -> None:
     job = await build.published()
-    normal = await report_problem(ReportProblem("fees", job_id=job, details="asked $50"), build.uow())
+    normal = await report_problem(ReportProblem("fake_job", job_id=job, details="no such factory"), build.uow())
     alarm = await report_problem(ReportProblem("unpaid", job_id=job, priority=ReportPriority.HIGH), build.uow())
     assert [r.id for r in await open_reports(build.uow())] == [alarm, normal]
     await close_report(build.uow(), alarm, "moderator:1", dismiss=False, resolution="called the employer")

@@ -35,6 +35,14 @@ JOB_ALLOWED = {
     (JobStatus.PUBLISHED, JobStatus.FILLED),
     (JobStatus.PUBLISHED, JobStatus.EXPIRED),
     (JobStatus.PUBLISHED, JobStatus.WITHDRAWN),
+    # A report of fees, kept documents or abuse suspends; upheld, the listing comes down (rejected).
+    (JobStatus.PUBLISHED, JobStatus.SUSPENDED),
+    (JobStatus.PUBLISHED, JobStatus.REJECTED),
+    (JobStatus.SUSPENDED, JobStatus.PUBLISHED),
+    (JobStatus.SUSPENDED, JobStatus.REJECTED),
+    (JobStatus.SUSPENDED, JobStatus.WITHDRAWN),
+    (JobStatus.SUSPENDED, JobStatus.FILLED),
+    (JobStatus.SUSPENDED, JobStatus.EXPIRED),
 }
 
 
@@ -57,6 +65,14 @@ def test_publishing_and_closing_stamp_the_time() -> None:
     assert job.published_at == AT
     job.move_to(JobStatus.FILLED, AT)
     assert job.closed_at == AT
+
+
+def test_a_listing_back_from_a_suspension_keeps_its_publication_date() -> None:
+    job = Job(status=JobStatus.PENDING_REVIEW)
+    job.move_to(JobStatus.PUBLISHED, AT)
+    job.move_to(JobStatus.SUSPENDED, datetime(2026, 3, 11, tzinfo=UTC))
+    job.move_to(JobStatus.PUBLISHED, datetime(2026, 3, 12, tzinfo=UTC))
+    assert job.published_at == AT
 
 
 CONSENT_ALLOWED = {
