@@ -10,6 +10,7 @@ from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, Telegra
 from bots.telegram.deps import TelegramDeps
 from bots.telegram.outbox import TelegramOutboxSender
 from bots.telegram.updates import ALLOWED_UPDATES, UpdateProcessor
+from jobs_core.backoff import Backoff, is_outage
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ async def run_polling(
     sender = asyncio.create_task(TelegramOutboxSender(deps).run(sender_stop)) if send_outbox else None
     offset: int | None = None
     tries = 0
+    polling = Backoff("telegram getUpdates", logger=log, first=retry_delay)
+    processing = Backoff("telegram updates", logger=log, first=retry_delay)
     try:
         while not stop.is_set():
             try:
@@ -51,13 +54,18 @@ async def run_polling(
                 await asyncio.sleep(error.retry_after)
                 continue
             except (TelegramNetworkError, TelegramServerError) as error:
-                log.warning("getUpdates failed: %s", error)
-                await asyncio.sleep(retry_delay)
+                await polling.pause(error, stop)
                 continue
+            polling.succeeded()
             for update in updates:
                 try:
                     await processor.process(update)
-                except Exception:
+                    processing.succeeded()
+                except Exception as error:
+                    if is_outage(error):
+                        # The database is away, not the update at fault: retried (uncounted) once it is back.
+                        await processing.pause(error, stop)
+                        break
                     tries += 1
                     if tries < MAX_TRIES:
                         log.exception("telegram update %s failed (try %s); retrying", update.update_id, tries)
