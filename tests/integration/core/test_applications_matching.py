@@ -71,9 +71,7 @@ async def test_a_worker_who_never_agreed_to_calls_cannot_be_applied_or_hired(bui
     assert await applications_for_job(build.uow(), job, employer) == []
     for step in (ApplicationStatus.CONTACTED, ApplicationStatus.HIRED):
         with pytest.raises(NotFound):
-            await set_application_status(
-                SetApplicationStatus(asked.application_id, employer, step, "e"), build.uow()
-            )
+            await set_application_status(SetApplicationStatus(asked.application_id, employer, step, "e"), build.uow())
 
 
 async def test_closed_jobs_take_no_applications(build: Builder, now: datetime) -> None:
