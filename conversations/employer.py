@@ -651,7 +651,13 @@ async def listings(t: Turn, args: list[str]) -> str:
     employer = await t.employer()
     if employer is None:
         return await employer_menu(t, [])
-    counts = select(Application.job_id, func.count().label("n")).group_by(Application.job_id).subquery()
+    # Only what the workers confirmed: a relative's application waiting for the worker is nobody's business yet.
+    counts = (
+        select(Application.job_id, func.count().label("n"))
+        .where(Application.confirmed_at.is_not(None))
+        .group_by(Application.job_id)
+        .subquery()
+    )
     rows = (
         await t.session.execute(
             select(Job, func.coalesce(counts.c.n, 0))
@@ -713,19 +719,23 @@ async def _applications(t: Turn, employer: Employer, job: Job) -> str:
         t.say(_("No applications yet."))
         return IDLE
     t.say(_("Applications for {title}:").format(title=job.title))
+    if employer.verification is not Verification.VERIFIED:
+        t.say(_("You will see the phone numbers once our moderators have verified your company."))
     for application in found:
-        t.say(*_application_card(t, application))
+        t.say(*await _application_card(t, employer, application))
     return IDLE
 
 
-def _application_card(t: Turn, application: Application) -> tuple[str, tuple[tuple[Button, ...], ...]]:
-    """An applicant with their phone: shown only to the employer of the job, after they applied."""
+async def _application_card(
+    t: Turn, employer: Employer, application: Application
+) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+    """An applicant, with their phone only for the verified employer of the job, after the worker said yes."""
     _ = t._
     worker, relative = application.worker, application.relative
-    name = worker.name if worker else (relative.name if relative else "")
+    name = await applications.applicant_name(t.session, application)
     phone = worker.phone if worker else (relative.phone if relative else None)
     lines = [f"👤 {name}"]
-    if phone:
+    if phone and application.confirmed_at is not None and employer.verification is Verification.VERIFIED:
         lines.append(f"📞 {display_phone(phone)}")
     if worker:
         lines.append(f"{worker.birth_year} · {geo.province(worker.province_code).name(t.language)}")
@@ -756,7 +766,7 @@ async def application_status(t: Turn, args: list[str]) -> str:
     application = await t.session.get(Application, application_id, populate_existing=True)
     assert application is not None
     t.say(t._("Saved."))
-    t.say(*_application_card(t, application))
+    t.say(*await _application_card(t, employer, application))
     return IDLE
 
 

@@ -18,10 +18,15 @@ Who hears what:
   report.decided           the relative who reported: the outcome
   job.suspended            alerts for that job still waiting in the outbox are withheld
   job.taken_down           the employer
-  application.created      the employer (with the applicant's phone: only them) and the applying relative
-  application.contacted / .hired / .not_hired → the relative who applied
-  worker.consented / .declined / .opted_out, call.applied → every relative who nominated the worker
-  call.missed              the relative of that nomination
+  application.created      (a worker applied, or confirmed a relative's application with 1) the employer,
+                           with the worker's phone only once the employer is verified; the applying relative
+  application.contacted / .hired / .not_hired / .withdrawn / .expired → the relative who applied
+  worker.consented / .declined / .opted_out → every relative who had nominated the worker by then
+  call.applied             the relatives whose nominations were there when the worker agreed to calls
+  call.missed              the relative of that nomination, if the call was theirs to hear of
+
+Privacy by relationship: a relative is told only about their own nominations and applications, under the
+name they typed; never about a decision taken before they nominated (it answered another family).
 """
 
 from __future__ import annotations
@@ -47,8 +52,22 @@ from conversations.turn import DialogDeps
 from jobs_core.backoff import Backoff
 from jobs_core.clock import PHNOM_PENH, local
 from jobs_core.matching import matching_subscribers
-from jobs_core.model import Application, Employer, EmployerIdentity, Event, Job, Nomination, Relative, Report, Worker
+from jobs_core.model import (
+    Application,
+    Call,
+    CallPurpose,
+    Employer,
+    EmployerIdentity,
+    Event,
+    Job,
+    Nomination,
+    Relative,
+    Report,
+    Verification,
+    Worker,
+)
 from jobs_core.phones import display_phone
+from jobs_core.services.applications import applicant_name
 
 CONSUMER = "conversations"
 log = logging.getLogger(__name__)
@@ -115,9 +134,14 @@ class _Context:
             return [Recipient(deps.moderators_channel, deps.moderators_chat_id, language)]
         return [Recipient(deps.moderators_channel, user, language) for user in sorted(deps.moderator_ids)]
 
-    async def nominating_relatives(self, worker_id: int) -> list[tuple[Recipient, Worker]]:
-        rows = (await self.session.scalars(select(Nomination).where(Nomination.worker_id == worker_id))).all()
-        return [(to, n.worker) for n in rows if (to := self.relative(n.relative)) is not None]
+    async def nominating_relatives(self, worker_id: int, by: datetime) -> list[tuple[Recipient, Nomination]]:
+        """Relatives whose nomination of the worker existed at ``by``, with their own nomination."""
+        rows = (
+            await self.session.scalars(
+                select(Nomination).where(Nomination.worker_id == worker_id, Nomination.created_at <= by)
+            )
+        ).all()
+        return [(to, n) for n in rows if (to := self.relative(n.relative)) is not None]
 
 
 Handler = Callable[[_Context, dict[str, Any]], Awaitable[None]]
@@ -226,17 +250,22 @@ async def report_filed(c: _Context, p: dict[str, Any]) -> None:
 
 async def application_created(c: _Context, p: dict[str, Any]) -> None:
     application = await c.session.get(Application, p.get("application_id"))
-    if application is None:
-        return
-    job, worker, relative = application.job, application.worker, application.relative
-    name = worker.name if worker else (relative.name if relative else "")
+    if application is None or application.confirmed_at is None:
+        return  # never before the worker said yes
+    job, relative = application.job, application.relative
+    name = await applicant_name(c.session, application)
+    worker = application.worker
     phone = worker.phone if worker else (relative.phone if relative else None)
+    employer = await c.session.get(Employer, job.employer_id)
+    verified = employer is not None and employer.verification is Verification.VERIFIED
     for to in await c.employer(job.employer_id):
-        # The applicant's phone goes to the employer of this job only.
+        # The worker's phone goes to the employer of this job only, and only once the employer is verified.
         def make(_: Gettext) -> Reply:
             lines = [_('New application for "{title}"').format(title=job.title), f"👤 {name}"]
-            if phone:
+            if phone and verified:
                 lines.append(f"📞 {display_phone(phone)}")
+            elif phone:
+                lines.append(_("You will see the phone number once our moderators have verified your company."))
             return Text("\n".join(lines), ((Button(_("👥 Applications"), f"lst:{job.id}:apps"),),))
 
         await c.send(to, make)
@@ -245,7 +274,9 @@ async def application_created(c: _Context, p: dict[str, Any]) -> None:
         await c.send(
             to_relative,
             lambda _: Text(
-                _('{name}\'s application for "{title}" was sent to the employer.').format(name=name, title=job.title)
+                _('{name} said yes on the phone: the application for "{title}" was sent to the employer.').format(
+                    name=name, title=job.title
+                )
             ),
         )
 
@@ -257,7 +288,7 @@ async def application_progress(c: _Context, p: dict[str, Any]) -> None:
     to = c.relative(application.relative)
     if to is None:
         return
-    name = application.worker.name if application.worker else ""
+    name = await applicant_name(c.session, application)
     title = application.job.title
     template = PROGRESS_TEXTS[c.event.kind]
     await c.send(to, lambda _: Text(_(template).format(name=name, title=title)))
@@ -267,6 +298,8 @@ PROGRESS_TEXTS = {
     "application.contacted": N_('The employer of "{title}" says they contacted {name}.'),
     "application.hired": N_('Good news: {name} was hired for "{title}". 🎉'),
     "application.not_hired": N_('{name} was not chosen for "{title}". Keep looking, there are more jobs.'),
+    "application.withdrawn": N_('{name} did not confirm the application for "{title}". The employer did not get it.'),
+    "application.expired": N_('"{title}" closed before {name} confirmed. The employer did not get the application.'),
 }
 CONSENT_TEXTS = {
     "worker.consented": N_("{name} agreed to receive job calls. We will call when a job fits."),
@@ -277,17 +310,29 @@ CONSENT_TEXTS = {
 
 async def worker_consent(c: _Context, p: dict[str, Any]) -> None:
     template = CONSENT_TEXTS[c.event.kind]
-    for to, worker in await c.nominating_relatives(int(p.get("worker_id", 0))):
-        await c.send(to, lambda _, w=worker: Text(_(template).format(name=w.name)))  # type: ignore[misc]
+    for to, nomination in await c.nominating_relatives(int(p.get("worker_id", 0)), c.event.created_at):
+        await c.send(to, lambda _, n=nomination.name: Text(_(template).format(name=n)))  # type: ignore[misc]
+
+
+def _there_at_consent(nomination: Nomination) -> bool:
+    """The nomination existed when the worker agreed to calls: the calls since are its outcome."""
+    changed = nomination.worker.consent_changed_at
+    return changed is not None and nomination.created_at <= changed
 
 
 async def call_missed(c: _Context, p: dict[str, Any]) -> None:
     nomination = await c.session.get(Nomination, p.get("nomination_id"))
     if nomination is None:
         return
+    call = await c.session.get(Call, p.get("call_id")) if p.get("call_id") else None
+    own_application = False
+    if call is not None and call.application_id is not None:
+        application = await c.session.get(Application, call.application_id)
+        own_application = application is not None and application.relative_id == nomination.relative_id
+    theirs = call is None or call.purpose is CallPurpose.CONSENT or own_application or _there_at_consent(nomination)
     to = c.relative(nomination.relative)
-    if to is not None:
-        name = nomination.worker.name
+    if to is not None and theirs:
+        name = nomination.name
         await c.send(
             to,
             lambda _: Text(
@@ -299,13 +344,13 @@ async def call_missed(c: _Context, p: dict[str, Any]) -> None:
 async def call_applied(c: _Context, p: dict[str, Any]) -> None:
     job = await c.session.get(Job, p.get("job_id"))
     title = job.title if job else ""
-    for to, worker in await c.nominating_relatives(int(p.get("worker_id", 0))):
+    for to, nomination in await c.nominating_relatives(int(p.get("worker_id", 0)), c.event.created_at):
+        if not _there_at_consent(nomination):
+            continue
         await c.send(
             to,
-            lambda _, w=worker: Text(  # type: ignore[misc]
-                _('{name} applied by phone for "{title}". The employer will contact them.').format(
-                    name=w.name, title=title
-                )
+            lambda _, n=nomination.name: Text(  # type: ignore[misc]
+                _('{name} applied by phone for "{title}". The employer will contact them.').format(name=n, title=title)
             ),
         )
 
@@ -390,6 +435,8 @@ HANDLERS: dict[str, Handler] = {
     "application.contacted": application_progress,
     "application.hired": application_progress,
     "application.not_hired": application_progress,
+    "application.withdrawn": application_progress,
+    "application.expired": application_progress,
     "worker.consented": worker_consent,
     "worker.declined": worker_consent,
     "worker.opted_out": worker_consent,

@@ -6,7 +6,6 @@ from sqlalchemy import func, select
 
 from conversations.common import (
     ANY,
-    CONSENT,
     GENDERS,
     RELATIONSHIPS,
     back_button,
@@ -26,7 +25,7 @@ from conversations.turn import BadInput, Step, Turn
 from jobs_core import geo
 from jobs_core.clock import local, local_date, start_of_local_day
 from jobs_core.errors import InvalidField, LimitReached, NotAllowed, NotFound
-from jobs_core.model import Call, CallStatus, Consent, Job, Nomination, Sector, Subscription
+from jobs_core.model import Consent, Job, Nomination, Sector, Subscription
 from jobs_core.numbers import parse_int
 from jobs_core.phones import display_phone, normalize_phone
 from jobs_core.services import applications, jobs, people, reports
@@ -166,7 +165,7 @@ async def job_action(t: Turn, args: list[str]) -> str:
     return await ask_member(t)
 
 
-async def _members(t: Turn) -> list[Nomination]:
+async def _members(t: Turn) -> list[people.FamilyMember]:
     relative = await t.relative()
     return await people.family_members(t.uow, relative.id)
 
@@ -174,7 +173,8 @@ async def _members(t: Turn) -> list[Nomination]:
 async def ask_member(t: Turn) -> str:
     """Which family member is this for?"""
     _ = t._
-    members = [n for n in await _members(t) if n.worker.consent is not Consent.OPTED_OUT]
+    # Only an opt-out this relative was told about hides a member: any other would give another family away.
+    members = [m for m in await _members(t) if m.consent is not Consent.OPTED_OUT]
     if not members:
         t.say(
             _("First add a family member, then you can do this for them."),
@@ -186,12 +186,12 @@ async def ask_member(t: Turn) -> str:
         if t.data.get("purpose") == "call"
         else _("Which family member are you applying for?")
     )
-    t.say(question, t.choices([(n.worker.name, str(n.worker_id)) for n in members], per_row=1))
+    t.say(question, t.choices([(m.name, str(m.worker_id)) for m in members], per_row=1))
     return "pick.member"
 
 
 async def take_member(t: Turn) -> str:
-    """The family member → apply for them, or ask the dialer to call them about the job."""
+    """The family member → apply for them (they confirm on the phone), or ask the dialer to call them."""
     _ = t._
     if t.choice is None:
         raise BadInput(_("Please choose a family member from the buttons."))
@@ -203,38 +203,41 @@ async def take_member(t: Turn) -> str:
     if nomination is None:
         raise NotFound("worker", worker_id)
     job_id = int(t.data["job_id"])
-    worker = nomination.worker
+    name = nomination.name
+    if nomination.known_consent is Consent.OPTED_OUT:
+        raise NotAllowed("this person asked not to be contacted")
     if t.data.get("purpose") == "apply":
-        _id, created = await applications.apply(
-            applications.Apply(job_id=job_id, channel=t.incoming.channel, worker_id=worker_id, relative_id=relative.id),
+        result = await applications.apply_for_family(
+            applications.ApplyForFamily(
+                job_id=job_id, worker_id=worker_id, relative_id=relative.id, channel=t.incoming.channel
+            ),
             t.uow,
         )
         t.say(
-            _("Done! We sent {name}'s application to the employer. They will contact {name} by phone.").format(
-                name=worker.name
-            )
-            if created
-            else _("{name} has already applied for this job.").format(name=worker.name),
+            _("You already applied for {name} for this job.").format(name=name)
+            if result.already_yours
+            else _(
+                "Done! We will call {name} to confirm. The employer gets {name}'s number only after {name} says yes."
+            ).format(name=name),
             ((back_button(t, "rel"),),),
         )
         return IDLE
-    if worker.consent is Consent.OPTED_OUT:
-        raise NotAllowed("this person asked not to be contacted")
     job = await t.session.get(Job, job_id)
     if job is None or not job.is_live(t.now):
         raise NotAllowed("this job is no longer open")
-    # The dialer consumes this event: a consent call first if the worker has not agreed yet, then the pitch.
+    # The dialer consumes this event: a consent call first if the worker has not agreed yet, then the pitch;
+    # never a call to a worker who asked never to be called. The reply is the same in every case.
     t.uow.emit(
         "job.call_requested", job_id=job_id, worker_id=worker_id, nomination_id=nomination.id, relative_id=relative.id
     )
     t.uow.audit(t.actor, "job.call_requested", "job", job_id, worker_id=worker_id)
-    if worker.consent is Consent.CONSENTED:
-        t.say(_("We will call {name} about this job soon.").format(name=worker.name), ((back_button(t, "rel"),),))
+    if nomination.known_consent is Consent.CONSENTED:
+        t.say(_("We will call {name} about this job soon.").format(name=name), ((back_button(t, "rel"),),))
     else:
         t.say(
-            _("We will first call {name} to ask if they want job calls, then tell them about this job.").format(
-                name=worker.name
-            ),
+            _(
+                "We will call {name} about this job. If they have not agreed to job calls yet, we ask them first."
+            ).format(name=name),
             ((back_button(t, "rel"),),),
         )
     return IDLE
@@ -460,7 +463,7 @@ async def take_confirm(t: Turn) -> str:
         raise BadInput(_("Please press one of the buttons."))
     relative = await t.relative()
     d = t.data
-    result = await people.nominate_worker(
+    await people.nominate_worker(
         people.NominateWorker(
             relative_id=relative.id,
             name=d["name"],
@@ -475,16 +478,12 @@ async def take_confirm(t: Turn) -> str:
         t.uow,
         per_day=t.deps.nominations_per_day,
     )
-    if result.consent is Consent.OPTED_OUT:
-        t.say(_("{name} asked us never to call them, so we will not call.").format(name=d["name"]))
-    elif result.consent is Consent.CONSENTED:
-        t.say(
-            _("Thank you! {name} already agreed to job calls. We will call them when a job fits.").format(
-                name=d["name"]
-            )
+    # One answer whatever the phone's past: a known number, an agreed or an opted-out one must not show.
+    t.say(
+        _("Thank you! We added {name}. Nobody gets job calls without saying yes on the phone first.").format(
+            name=d["name"]
         )
-    else:
-        t.say(_("Thank you! We will call {name} soon to ask if they want job calls.").format(name=d["name"]))
+    )
     t.say(_("Anything else?"), ((Button(_("👪 My family members"), "family"),), (back_button(t, "rel"),)))
     return IDLE
 
@@ -492,29 +491,26 @@ async def take_confirm(t: Turn) -> str:
 # ------------------------------------------------------------------------------------------------ family
 
 
-CALL_OUTCOMES = {
-    "completed": N_("answered"),
-    "busy": N_("did not answer (busy)"),
-    "no_answer": N_("did not answer"),
-    "machine": N_("did not answer (voicemail)"),
-    "failed": N_("the call failed"),
-    "rejected": N_("the call was refused"),
-    "planned": N_("a call is planned"),
+FAMILY_CONSENT = {
+    None: N_("added: nobody gets job calls without saying yes on the phone"),
+    "consented": N_("agreed to job calls"),
+    "declined": N_("did not agree to job calls"),
+    "opted_out": N_("asked never to be called"),
+}
+OWN_APPLICATION = {
+    "awaiting_worker": N_("waiting for them to confirm on the phone"),
+    "new": N_("sent to the employer"),
+    "seen": N_("sent to the employer"),
+    "contacted": N_("the employer contacted them"),
+    "hired": N_("hired 🎉"),
+    "not_hired": N_("not chosen"),
+    "withdrawn": N_("they did not confirm"),
+    "expired": N_("the job closed before they confirmed"),
 }
 
 
-def _outcome(call: Call) -> str:
-    if call.status is CallStatus.COMPLETED:
-        return "completed"
-    if call.reason is not None:
-        return call.reason.value
-    if call.status in (CallStatus.PENDING, CallStatus.QUEUED, CallStatus.IN_PROGRESS, CallStatus.RETRY_WAIT):
-        return "planned"
-    return "failed"
-
-
 async def family(t: Turn, args: list[str]) -> str:
-    """My family members: each one's consent and last call."""
+    """My family members: what this relative entered and the outcomes of their own nomination and applications."""
     _ = t._
     t.started = True
     members = await _members(t)
@@ -525,20 +521,22 @@ async def family(t: Turn, args: list[str]) -> str:
         )
         return IDLE
     lines = [_("Your family members:")]
-    for n in members:
-        worker = n.worker
-        last = await t.session.scalar(
-            select(Call).where(Call.worker_id == worker.id).order_by(Call.created_at.desc(), Call.id.desc()).limit(1)
-        )
-        lines.append(f"\n👤 {worker.name} · {display_phone(worker.phone)}")
-        lines.append("   " + _(CONSENT[worker.consent.value]))
-        if last is not None:
-            when = local(last.ended_at or last.placed_at or last.created_at).date().isoformat()
+    for m in members:
+        lines.append(f"\n👤 {m.name} · {display_phone(m.phone)}")
+        lines.append("   " + _(FAMILY_CONSENT[m.consent.value if m.consent else None]))
+        if m.missed_call_at is not None:
             lines.append(
-                "   " + _("Last call: {outcome} ({date})").format(outcome=_(CALL_OUTCOMES[_outcome(last)]), date=when)
+                "   " + _("We could not reach them by phone ({date}).").format(date=local(m.missed_call_at).date())
             )
-        else:
-            lines.append("   " + _("No call yet."))
+        elif m.call_planned:
+            lines.append("   " + _("A call to ask them is planned."))
+        for own in m.applications:
+            lines.append(
+                "   "
+                + _("Application for {title}: {status}").format(
+                    title=own.job_title, status=_(OWN_APPLICATION[own.status.value])
+                )
+            )
     t.say("\n".join(lines), ((Button(_("➕ Add a family member for job calls"), "nom"),), (back_button(t, "rel"),)))
     return IDLE
 

@@ -27,8 +27,20 @@ from dialer.lifecycle import MACHINE_ANSWERS
 from dialer.scheduling import cancel_open_calls, schedule_callback
 from dialer.settings import DialerSettings
 from jobs_core.errors import DomainError
-from jobs_core.model import Call, CallPurpose, CallStatus, Consent, Event, Job, Nomination, ReportPriority, Worker
-from jobs_core.services.applications import Apply, apply
+from jobs_core.model import (
+    Application,
+    ApplicationStatus,
+    Call,
+    CallPurpose,
+    CallStatus,
+    Consent,
+    Event,
+    Job,
+    Nomination,
+    ReportPriority,
+    Worker,
+)
+from jobs_core.services.applications import Apply, apply, decline_application
 from jobs_core.services.people import RecordConsent, record_consent
 from jobs_core.services.reports import ReportProblem, report_problem
 from jobs_core.uow import SavepointUnitOfWork, UnitOfWork
@@ -200,9 +212,31 @@ class CallFlows:
             return ask("checkin", composer.checkin_question(lang))
         state.update(job=0, tries=0, replays=0)
         opening = composer.intro(lang) + composer.recommended_by(await self._relationship(session, call), lang)
-        return await self._pitch(session, state, opening)
+        return await self._pitch(session, call, state, opening)
 
-    async def _pitch(self, session: AsyncSession, state: dict[str, Any], opening: Utterance | None = None) -> Turn:
+    async def _awaiting(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> bool:
+        """A relative applied to the current job for this worker: the menu asks them to confirm or decline."""
+        jobs: list[int] = state.get("jobs", [])
+        index = int(state.get("job", 0))
+        if index >= len(jobs):
+            return False
+        found = await session.scalar(
+            select(Application.id).where(
+                Application.job_id == jobs[index],
+                Application.worker_id == call.worker_id,
+                Application.status == ApplicationStatus.AWAITING_WORKER,
+            )
+        )
+        return found is not None
+
+    async def _menu(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> Utterance:
+        if await self._awaiting(session, call, state):
+            return composer.confirm_menu(self.lang)
+        return composer.job_menu(self.lang)
+
+    async def _pitch(
+        self, session: AsyncSession, call: Call, state: dict[str, Any], opening: Utterance | None = None
+    ) -> Turn:
         jobs: list[int] = state.get("jobs", [])
         index = int(state.get("job", 0))
         if index >= len(jobs):
@@ -212,7 +246,7 @@ class CallFlows:
         speech.append(composer.pitch_intro(self.lang))
         # compose_pitch ends with the safety line itself; the pack's clip lengths keep it within 45 s.
         speech.append(pitch_of(job, self.lang, self.audio.durations(self.lang)))
-        speech.append(composer.job_menu(self.lang))
+        speech.append(await self._menu(session, call, state))
         return ask("menu", *speech)
 
     async def _current(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> Turn:
@@ -224,7 +258,7 @@ class CallFlows:
         if step == "experience":
             return ask("experience", composer.experience_question(self.lang))
         if step == "menu":
-            return ask("menu", composer.job_menu(self.lang))
+            return ask("menu", await self._menu(session, call, state))
         return hang_up(composer.goodbye(self.lang))
 
     async def consent_step(self, session: AsyncSession, call: Call, state: dict[str, Any], digits: str) -> Turn:
@@ -269,22 +303,28 @@ class CallFlows:
         if digits == "4":
             state["replays"] = int(state.get("replays", 0)) + 1
             if state["replays"] <= MAX_REPLAYS:
-                return await self._pitch(session, state)
+                return await self._pitch(session, call, state)
         if digits == "9":
             return await self._opt_out(session, call, state)
+        if digits == "0" and await self._awaiting(session, call, state):
+            # "I do not want this job": the relative's application is withdrawn; the employer never hears of it.
+            await decline_application(self.uow(), jobs[index], call.worker_id, f"ivr:{call.id}")
+            state.setdefault("declined", []).append(jobs[index])
+            state["decided"] = "declined"
+            return await self._next_job(session, call, state)
         if digits == "0":
             state["decided"] = "goodbye"
             return hang_up(composer.goodbye(lang))
         state["tries"] = int(state.get("tries", 0)) + 1
         if state["tries"] <= 1:
             speech = [composer.invalid_key(lang)] if digits else []
-            return ask("menu", *speech, composer.job_menu(lang))
-        return await self._next_job(session, state)
+            return ask("menu", *speech, await self._menu(session, call, state))
+        return await self._next_job(session, call, state)
 
-    async def _next_job(self, session: AsyncSession, state: dict[str, Any], *before: Utterance) -> Turn:
+    async def _next_job(self, session: AsyncSession, call: Call, state: dict[str, Any], *before: Utterance) -> Turn:
         state["job"] = int(state.get("job", 0)) + 1
         state["tries"] = 0
-        turn = await self._pitch(session, state)
+        turn = await self._pitch(session, call, state)
         turn.speech[:0] = list(before)
         if turn.gather_step is None:
             state.setdefault("decided", "heard")
@@ -307,7 +347,9 @@ class CallFlows:
             log.info("call %s: application to job %s refused: %s", call.id, job_id, exc)
         else:
             state.setdefault("applied", []).append(job_id)
-            if created:
+            # A relative's application the worker just confirmed is told to that relative by the notifier.
+            own = await session.scalar(select(Application.relative_id).where(Application.id == application_id)) is None
+            if created and own:
                 session.add(
                     Event(
                         kind="call.applied",
@@ -317,7 +359,7 @@ class CallFlows:
                 )
             thanks.append(composer.company_will_contact(self.lang))
         state["decided"] = "applied"
-        return await self._next_job(session, state, *thanks)
+        return await self._next_job(session, call, state, *thanks)
 
     async def checkin_step(self, session: AsyncSession, call: Call, state: dict[str, Any], digits: str) -> Turn:
         lang = self.lang

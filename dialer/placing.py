@@ -173,6 +173,8 @@ def _may_place(call: Call, worker: Worker | None, live_jobs: set[int]) -> str | 
         return "opted_out"
     if call.purpose is CallPurpose.CONSENT and worker.consent is Consent.CONSENTED:
         return "already_consented"
+    if call.purpose is CallPurpose.CHECKIN and worker.consent is not Consent.CONSENTED:
+        return "no_consent"
     if call.purpose in PITCHES:
         if worker.consent is not Consent.CONSENTED:
             return "no_consent"

@@ -24,6 +24,7 @@ from dialer.tables import DialerEventCursor, DialerHandledEvent
 from jobs_core.matching import eligible_workers_query, jobs_fitting_worker
 from jobs_core.model import (
     Application,
+    ApplicationStatus,
     Call,
     CallPurpose,
     CallStatus,
@@ -110,6 +111,8 @@ async def schedule_pitches_for_worker(
     if worker is None or worker.consent is not Consent.CONSENTED:
         return []
     pitched = select(JobPitch.job_id).where(JobPitch.worker_id == worker_id)
+    # Applications relatives made for this worker wait for their 1: those jobs are pitched even if heard before.
+    awaiting = await awaiting_jobs(session, worker_id)
     # Jobs a relative asked us to call about come first, whether or not they match the worker's profile.
     requested = await requested_jobs(session, worker_id, now)
     live_requested = list(
@@ -119,7 +122,7 @@ async def schedule_pitches_for_worker(
                     Job.id.in_(requested),
                     Job.status == JobStatus.PUBLISHED,
                     (Job.expires_at.is_(None)) | (Job.expires_at > now),
-                    Job.id.not_in(pitched),
+                    Job.id.not_in(pitched) | Job.id.in_(awaiting or [0]),
                 )
             )
         ).all()
@@ -134,7 +137,25 @@ async def schedule_pitches_for_worker(
             )
         ).all()
     )
-    return await _pitch_calls(session, worker_id, live_requested + job_ids, now, settings, hours)
+    return await _pitch_calls(
+        session,
+        worker_id,
+        live_requested + job_ids,
+        now,
+        settings,
+        hours,
+        again=[j for j in live_requested if j in awaiting],
+    )
+
+
+async def awaiting_jobs(session: AsyncSession, worker_id: int) -> list[int]:
+    """Jobs with an application a relative made for this worker, still waiting for the worker's 1."""
+    rows = await session.scalars(
+        select(Application.job_id).where(
+            Application.worker_id == worker_id, Application.status == ApplicationStatus.AWAITING_WORKER
+        )
+    )
+    return list(rows.all())
 
 
 async def requested_jobs(session: AsyncSession, worker_id: int, now: datetime) -> list[int]:
@@ -158,18 +179,43 @@ async def schedule_requested_call(
 
     Consent still comes first: a worker not yet asked gets the consent call, and the requested job is pitched
     once they press 1 (``schedule_pitches_for_worker`` reads the request). Opted-out workers are never called.
+    When the relative applied for them (``application_id``), the pitch asks the worker to confirm with 1; it is
+    made even if the job was pitched before, unless a call carrying it is already on its way.
     """
     worker_id, job_id = int(payload["worker_id"]), int(payload["job_id"])
+    nomination_id = payload.get("nomination_id")
     worker = await session.get(Worker, worker_id)
     if worker is None or worker.consent is Consent.OPTED_OUT:
         return []
     if worker.consent is not Consent.CONSENTED:
-        call_id = await schedule_consent_call(session, worker_id, payload.get("nomination_id"), now, hours)
+        call_id = await schedule_consent_call(session, worker_id, nomination_id, now, hours)
         return [call_id] if call_id is not None else []
     job = await session.get(Job, job_id)
     if job is None or not job.is_live(now):
         return []
-    return await _pitch_calls(session, worker_id, [job_id], now, settings, hours)
+    again = [job_id] if job_id in await awaiting_jobs(session, worker_id) else []
+    if again:
+        on_its_way = await session.scalar(
+            select(Call.id).where(
+                Call.worker_id == worker_id,
+                Call.status.in_(OPEN_STATUSES),
+                Call.purpose.in_((CallPurpose.JOB_PITCH, CallPurpose.CALLBACK)),
+                Call.job_ids.contains([job_id]),
+            )
+        )
+        if on_its_way is not None:
+            return []
+    return await _pitch_calls(
+        session,
+        worker_id,
+        [job_id],
+        now,
+        settings,
+        hours,
+        again=again,
+        nomination_id=nomination_id,
+        application_id=payload.get("application_id") if again else None,
+    )
 
 
 async def _pitch_calls(
@@ -181,8 +227,14 @@ async def _pitch_calls(
     hours: CallingHours,
     purpose: CallPurpose = CallPurpose.JOB_PITCH,
     at: datetime | None = None,
+    again: Sequence[int] = (),
+    nomination_id: int | None = None,
+    application_id: int | None = None,
 ) -> list[int]:
-    """Record one pitch per job (ever) and group the new ones into calls of ``jobs_per_call`` jobs."""
+    """Record one pitch per job (ever) and group the new ones into calls of ``jobs_per_call`` jobs.
+
+    Jobs in ``again`` (an application awaiting the worker's 1) are called about even if pitched before.
+    """
     fresh: list[int] = []
     for job_id in job_ids:
         inserted = await session.scalar(
@@ -191,14 +243,23 @@ async def _pitch_calls(
             .on_conflict_do_nothing(index_elements=["job_id", "worker_id"])
             .returning(JobPitch.id)
         )
-        if inserted is not None:
+        if inserted is not None or (job_id in again and job_id not in fresh):
             fresh.append(job_id)
-    nomination_id = await latest_nomination(session, worker_id)
+    if nomination_id is None:
+        nomination_id = await latest_nomination(session, worker_id)
     call_ids = []
     step = max(1, settings.jobs_per_call)
     for start in range(0, len(fresh), step):
         chunk = fresh[start : start + step]
-        call = new_call(worker_id, purpose, hours.next_open(at or now), now, job_ids=chunk, nomination_id=nomination_id)
+        call = new_call(
+            worker_id,
+            purpose,
+            hours.next_open(at or now),
+            now,
+            job_ids=chunk,
+            nomination_id=nomination_id,
+            application_id=application_id,
+        )
         session.add(call)
         await session.flush()
         await session.execute(
@@ -303,9 +364,13 @@ async def schedule_checkins(
     settings: DialerSettings,
     hours: CallingHours,
 ) -> list[int]:
-    """Post-hire check-in calls some days after the hire (7 and 30 by default)."""
+    """Post-hire check-in calls some days after the hire (7 and 30 by default), only to a worker who agreed to
+    calls (and, through the application, said yes to this job)."""
     application = await session.get(Application, application_id)
-    if application is None or application.worker_id is None:
+    if application is None or application.worker_id is None or application.confirmed_at is None:
+        return []
+    worker = await session.get(Worker, application.worker_id)
+    if worker is None or worker.consent is not Consent.CONSENTED:
         return []
     nomination_id = await latest_nomination(session, application.worker_id)
     ids = []

@@ -63,9 +63,12 @@ async def monthly_stats(session: AsyncSession) -> list[MonthStats]:
         select(published, func.count()).where(Job.published_at.is_not(None)).group_by(published)
     ):
         at(month).jobs_published = count
-    created = _month(Application.created_at)
+    # An application counts when the worker said yes; one still awaiting them (or never confirmed) does not.
+    confirmed = _month(Application.confirmed_at)
     for month, channel, count in await session.execute(
-        select(created, Application.channel, func.count()).group_by(created, Application.channel)
+        select(confirmed, Application.channel, func.count())
+        .where(Application.confirmed_at.is_not(None))
+        .group_by(confirmed, Application.channel)
     ):
         at(month).applications[channel.value] = count
     # Every try counts as a call placed (a retried call is several); answered is counted once per call.

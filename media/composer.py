@@ -444,6 +444,18 @@ def job_menu(lang: str = "km") -> Utterance:
     )
 
 
+def confirm_menu(lang: str = "km") -> Utterance:
+    """After the pitch of a job a relative applied to for the worker: 1 confirms, 0 declines it; then 2, 3, 4, 9."""
+    return _say(
+        lang,
+        "ivr.menu.confirm",
+        "ivr.menu.callback_hour",
+        "ivr.menu.callback_tomorrow",
+        "ivr.menu.repeat",
+        "ivr.menu.stop",
+    )
+
+
 def experience_question(lang: str = "km") -> Utterance:
     """ "Do you have experience? 1 yes, 2 no." """
     return _say(lang, "ivr.experience.question")

@@ -20,15 +20,22 @@ class Experience(enum.StrEnum):
 
 
 class ApplicationStatus(enum.StrEnum):
+    # A relative applied for a family member: nothing reaches the employer until the worker presses 1.
+    AWAITING_WORKER = "awaiting_worker"
     NEW = "new"
     SEEN = "seen"
     CONTACTED = "contacted"
     HIRED = "hired"
     NOT_HIRED = "not_hired"
     WITHDRAWN = "withdrawn"
+    # The job closed while the application still waited for the worker.
+    EXPIRED = "expired"
 
 
 APPLICATION_STEPS = {
+    ApplicationStatus.AWAITING_WORKER: frozenset(
+        {ApplicationStatus.NEW, ApplicationStatus.WITHDRAWN, ApplicationStatus.EXPIRED}
+    ),
     ApplicationStatus.NEW: frozenset({ApplicationStatus.SEEN, ApplicationStatus.WITHDRAWN}),
     ApplicationStatus.SEEN: frozenset(
         {ApplicationStatus.CONTACTED, ApplicationStatus.NOT_HIRED, ApplicationStatus.WITHDRAWN}
@@ -63,6 +70,9 @@ class Application(Base):
     status: Mapped[ApplicationStatus] = mapped_column(enum_type(ApplicationStatus), default=ApplicationStatus.NEW)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     status_changed_at: Mapped[datetime | None]
+    # When the worker said yes (for their own application: when they made it). None while it awaits them and
+    # for ever if they never did: only confirmed applications are shown to employers or counted.
+    confirmed_at: Mapped[datetime | None]
 
     job: Mapped[Job] = relationship(lazy="selectin")
     worker: Mapped[Worker | None] = relationship(lazy="selectin")
@@ -70,5 +80,11 @@ class Application(Base):
 
     def move_to(self, target: ApplicationStatus, at: datetime) -> None:
         check_transition("application", APPLICATION_STEPS, self.status, target)
+        if self.status is ApplicationStatus.AWAITING_WORKER and target is ApplicationStatus.NEW:
+            self.confirmed_at = at
         self.status = target
         self.status_changed_at = at
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None

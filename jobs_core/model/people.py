@@ -120,10 +120,31 @@ class Nomination(Base):
     relative_id: Mapped[int] = mapped_column(ForeignKey("relatives.id", ondelete="CASCADE"), index=True)
     # How the relative knows the worker; the IVR says it ("your sibling recommended you").
     relation: Mapped[Relationship] = mapped_column(enum_type(Relationship))
+    # What this relative entered. The Worker row keeps the first family's entry (matching reads it); a relative
+    # is only ever shown their own, so one family never learns how another one knows the same phone.
+    name: Mapped[str] = mapped_column(String(120), server_default="")
+    gender: Mapped[Gender | None] = mapped_column(enum_type(Gender))
+    birth_year: Mapped[int | None]
+    province_code: Mapped[str | None] = mapped_column(String(4))
+    sectors: Mapped[list[str]] = mapped_column(ARRAY(String(24)), default=list, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     worker: Mapped[Worker] = relationship(back_populates="nominations", lazy="selectin")
     relative: Mapped[Relative] = relationship(back_populates="nominations", lazy="selectin")
+
+    @property
+    def known_consent(self) -> Consent | None:
+        """The worker's consent as this relative may know it: a decision taken since they nominated, else None.
+
+        A decision taken before (the answer to another family's nomination) is not this relative's to learn:
+        telling them "already agreed" or "asked never to be called" would reveal that someone else knows the
+        number. Needs ``worker`` loaded.
+        """
+        worker = self.worker
+        changed = worker.consent_changed_at
+        if worker.consent is Consent.PENDING or changed is None or changed < self.created_at:
+            return None
+        return worker.consent
 
 
 class Subscription(Base):

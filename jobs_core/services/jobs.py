@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from jobs_core import geo
 from jobs_core.errors import IllegalTransition, InvalidField, NotAllowed, NotFound
 from jobs_core.model import (
+    ApplicationStatus,
     Benefit,
     Currency,
     Decision,
@@ -27,6 +28,7 @@ from jobs_core.model import (
 )
 from jobs_core.numbers import latin_digits, parse_amount, parse_int
 from jobs_core.screening import Listing, screen
+from jobs_core.services.applications import close_awaiting
 from jobs_core.text import clean_text
 from jobs_core.uow import UnitOfWork
 
@@ -325,6 +327,7 @@ async def close_job(cmd: CloseJob, uow: UnitOfWork) -> None:
         job.move_to(JobStatus.FILLED if cmd.filled else JobStatus.WITHDRAWN, uow.now())
         uow.audit(cmd.actor, f"job.{job.status.value}", "job", job.id)
         uow.emit(f"job.{job.status.value}", job_id=job.id)
+        await close_awaiting(uow, ApplicationStatus.EXPIRED, job_id=job.id)
         await uow.commit()
 
 
@@ -342,6 +345,7 @@ async def expire_jobs(uow: UnitOfWork) -> int:
         ).all()
         for job_id in expired:
             uow.audit("system", "job.expired", "job", job_id)
+        await close_awaiting(uow, ApplicationStatus.EXPIRED, job_ids=expired)
         await uow.commit()
         return len(expired)
 

@@ -13,9 +13,15 @@ from jobs_core import geo
 from jobs_core.clock import local_date, month_of, start_of_local_day
 from jobs_core.errors import InvalidField, LimitReached, NotAllowed, NotFound
 from jobs_core.model import (
+    Application,
+    ApplicationStatus,
+    Call,
+    CallPurpose,
+    CallStatus,
     Channel,
     Consent,
     Gender,
+    Job,
     Language,
     Nomination,
     Relationship,
@@ -26,7 +32,8 @@ from jobs_core.model import (
     Worker,
 )
 from jobs_core.numbers import parse_int
-from jobs_core.phones import normalize_phone
+from jobs_core.phones import display_phone, normalize_phone
+from jobs_core.services.applications import close_awaiting
 from jobs_core.text import clean_text
 from jobs_core.uow import UnitOfWork
 
@@ -81,16 +88,22 @@ class NominateWorker:
 
 @dataclass(frozen=True)
 class NominationResult:
+    """Deliberately says nothing about the worker's state: whether the phone was known, or had agreed or
+    refused calls, is another family's business."""
+
     worker_id: int
     nomination_id: int
-    new_worker: bool
-    consent: Consent
 
 
 async def nominate_worker(
     cmd: NominateWorker, uow: UnitOfWork, per_day: int = DEFAULT_NOMINATIONS_PER_DAY
 ) -> NominationResult:
-    """Link a relative to a worker by phone (one phone is one worker); the worker's consent is asked by call."""
+    """Link a relative to a worker by phone (one phone is one worker); the worker's consent is asked by call.
+
+    A phone already known gets this relative's own link, with what they entered; the worker row keeps the
+    first entry, and the worker's one consent and one opt-out stand. An opted-out worker is linked too (the
+    relative hears the same as for anyone) but no call is asked for.
+    """
     if not cmd.agreed_to_calls:
         raise InvalidField("agreed_to_calls", "required", "the family member must agree to be called first")
     name = clean_text("name", cmd.name, max_length=120, required=True)
@@ -124,7 +137,7 @@ async def nominate_worker(
         if (made_today or 0) >= per_day:
             raise LimitReached("nominations per day", per_day)
         # ON CONFLICT: two relatives nominating one phone at the same moment still make one worker.
-        inserted = await uow.session.scalar(
+        await uow.session.execute(
             insert(Worker)
             .values(
                 name=name,
@@ -137,13 +150,22 @@ async def nominate_worker(
                 created_at=uow.now(),
             )
             .on_conflict_do_nothing(index_elements=["phone"])
-            .returning(Worker.id)
         )
         worker = await uow.session.scalar(select(Worker).where(Worker.phone == phone))
         assert worker is not None
         nomination_id = await uow.session.scalar(
             insert(Nomination)
-            .values(worker_id=worker.id, relative_id=relative.id, relation=relation, created_at=uow.now())
+            .values(
+                worker_id=worker.id,
+                relative_id=relative.id,
+                relation=relation,
+                name=name,
+                gender=gender,
+                birth_year=birth_year,
+                province_code=province.code,
+                sectors=sorted(set(cmd.sectors)),
+                created_at=uow.now(),
+            )
             .on_conflict_do_nothing(index_elements=["worker_id", "relative_id"])
             .returning(Nomination.id)
         )
@@ -153,7 +175,7 @@ async def nominate_worker(
         if worker.consent is not Consent.OPTED_OUT:
             uow.emit("worker.nominated", worker_id=worker.id, nomination_id=nomination_id)
         await uow.commit()
-        return NominationResult(worker.id, nomination_id, inserted is not None, worker.consent)
+        return NominationResult(worker.id, nomination_id)
 
 
 @dataclass(frozen=True)
@@ -164,7 +186,11 @@ class RecordConsent:
 
 
 async def record_consent(cmd: RecordConsent, uow: UnitOfWork) -> Consent:
-    """Change a worker's consent; opted-out is final, and asking for the same state again is a no-op."""
+    """Change a worker's consent; opted-out is final, and asking for the same state again is a no-op.
+
+    Saying no (declined, opted out) withdraws the applications relatives made for them that still awaited
+    their yes: the employers never heard of those.
+    """
     async with uow:
         worker = await uow.session.get(Worker, cmd.worker_id, with_for_update=True)
         if worker is None:
@@ -174,17 +200,84 @@ async def record_consent(cmd: RecordConsent, uow: UnitOfWork) -> Consent:
         worker.set_consent(cmd.consent, uow.now())
         uow.audit(cmd.via, f"worker.{cmd.consent.value}", "worker", worker.id)
         uow.emit(f"worker.{cmd.consent.value}", worker_id=worker.id)
+        if cmd.consent in (Consent.DECLINED, Consent.OPTED_OUT):
+            await close_awaiting(uow, ApplicationStatus.WITHDRAWN, worker_id=worker.id, actor=cmd.via)
         await uow.commit()
         return worker.consent
 
 
-async def family_members(uow: UnitOfWork, relative_id: int) -> list[Nomination]:
-    """The workers a relative nominated, with their consent (newest first)."""
+@dataclass(frozen=True)
+class OwnApplication:
+    job_title: str
+    status: ApplicationStatus
+
+
+@dataclass(frozen=True)
+class FamilyMember:
+    """One of a relative's nominations as that relative may see it: what they entered, and the outcomes of
+    their own nomination and applications. Nothing another family entered or caused."""
+
+    nomination_id: int
+    worker_id: int
+    name: str  # as this relative typed it
+    phone: str  # the number this relative typed
+    relation: Relationship
+    consent: Consent | None  # a decision taken since this relative nominated them, else None
+    missed_call_at: datetime | None  # this nomination's consent call went unanswered
+    call_planned: bool  # this nomination's consent call is still to come
+    applications: tuple[OwnApplication, ...]
+
+
+async def family_members(uow: UnitOfWork, relative_id: int, applications_shown: int = 3) -> list[FamilyMember]:
+    """The workers a relative nominated (newest first), each as this relative may see them."""
     async with uow:
-        rows = await uow.session.scalars(
-            select(Nomination).where(Nomination.relative_id == relative_id).order_by(Nomination.created_at.desc())
+        nominations = list(
+            (
+                await uow.session.scalars(
+                    select(Nomination)
+                    .where(Nomination.relative_id == relative_id)
+                    .order_by(Nomination.created_at.desc(), Nomination.id.desc())
+                )
+            ).all()
         )
-        return list(rows.all())
+        members = []
+        for n in nominations:
+            consent = n.known_consent
+            last_consent_call = await uow.session.scalar(
+                select(Call)
+                .where(Call.nomination_id == n.id, Call.purpose == CallPurpose.CONSENT)
+                .order_by(Call.created_at.desc(), Call.id.desc())
+                .limit(1)
+            )
+            own = (
+                await uow.session.execute(
+                    select(Job.title, Application.status)
+                    .join(Job, Job.id == Application.job_id)
+                    .where(Application.worker_id == n.worker_id, Application.relative_id == relative_id)
+                    .order_by(Application.created_at.desc(), Application.id.desc())
+                    .limit(applications_shown)
+                )
+            ).all()
+            missed = None
+            planned = False
+            if consent is None and last_consent_call is not None:
+                if last_consent_call.status is CallStatus.FAILED:
+                    missed = last_consent_call.ended_at or last_consent_call.created_at
+                planned = last_consent_call.status in (CallStatus.PENDING, CallStatus.QUEUED, CallStatus.RETRY_WAIT)
+            members.append(
+                FamilyMember(
+                    nomination_id=n.id,
+                    worker_id=n.worker_id,
+                    name=n.name or display_phone(n.worker.phone),
+                    phone=n.worker.phone,
+                    relation=n.relation,
+                    consent=consent,
+                    missed_call_at=missed,
+                    call_planned=planned,
+                    applications=tuple(OwnApplication(title, status) for title, status in own),
+                )
+            )
+        return members
 
 
 @dataclass(frozen=True)

@@ -206,7 +206,9 @@ async def test_checkin_alarm_reaches_moderators(stack: VoiceStack) -> None:
     job = await add_job(stack.sessions, employer)
     worker, _ = await add_worker(stack.sessions, phone(20))
     async with stack.sessions() as session, session.begin():
-        application = Application(job_id=job, worker_id=worker, channel="ivr", status=ApplicationStatus.HIRED)
+        application = Application(
+            job_id=job, worker_id=worker, channel="ivr", status=ApplicationStatus.HIRED, confirmed_at=stack.clock.now()
+        )
         session.add(application)
         await session.flush()
         session.add(
@@ -237,7 +239,9 @@ async def test_checkin_all_well(stack: VoiceStack) -> None:
     job = await add_job(stack.sessions, employer)
     worker, _ = await add_worker(stack.sessions, phone(21))
     async with stack.sessions() as session, session.begin():
-        application = Application(job_id=job, worker_id=worker, channel="ivr", status=ApplicationStatus.HIRED)
+        application = Application(
+            job_id=job, worker_id=worker, channel="ivr", status=ApplicationStatus.HIRED, confirmed_at=stack.clock.now()
+        )
         session.add(application)
         await session.flush()
         session.add(

@@ -174,7 +174,7 @@ async def test_relative_nominates_a_family_member_sharing_the_phone_by_typing(
     await dara.press("Done")
     assert "Did Sophea agree" in dara.text
     await dara.press("Yes, they agreed")
-    assert "We will call Sophea soon" in dara.text
+    assert "We added Sophea" in dara.text
     async with session_factory() as session:
         worker = await session.scalar(select(Worker).where(Worker.name == "Sophea"))
         assert worker is not None and worker.phone == "+85512345678"

@@ -11,7 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations.replies import AskPhone, AskVoice, JobCard
 from conversations.turn import DialogDeps
-from jobs_core.model import Application, ApplicationStatus, Employer, EmployerKind, Job, JobStatus
+from jobs_core.model import Application, ApplicationStatus, Consent, Employer, EmployerKind, Job, JobStatus, Worker
+from jobs_core.services.applications import Apply, apply
+from jobs_core.services.employers import DecideEmployer, decide_employer
+from jobs_core.services.people import RecordConsent, record_consent
 from tests.builders import Builder
 from tests.integration.conversations.conftest import Chat
 
@@ -184,9 +187,21 @@ async def test_listings_applications_and_the_phone_shown_only_to_that_employer(
     await relative.press("Yes")
     await relative.act(f"job:{job_id}:apply")
     await relative.press("Sophea")
+    # The relative's application waits for the worker: the employer sees nothing of it yet.
+    await chat.act("listings")
+    assert "Applications: 0" in chat.text and "012 345 678" not in chat.text
+    async with session_factory() as session:
+        worker_id = await session.scalar(select(Worker.id))
+    assert worker_id is not None
+    await record_consent(RecordConsent(worker_id, Consent.CONSENTED, "ivr:1"), build.uow())
+    await apply(Apply(job_id, "ivr", worker_id=worker_id), build.uow())  # the worker's 1 on the phone
     await chat.act("listings")
     assert "Applications: 1" in chat.text
     await chat.press("Applications")
+    # Not verified yet: the name, never the phone.
+    assert "Sophea" in chat.text and "012 345 678" not in chat.text and "verified your company" in chat.text
+    await decide_employer(DecideEmployer(employer_id, "moderator:1", verify=True), build.uow())
+    await chat.act(f"lst:{job_id}:apps")
     assert "Sophea" in chat.text and "012 345 678" in chat.text
     # Another employer pressing the same button sees nothing.
     other = Chat(deps, "5999")

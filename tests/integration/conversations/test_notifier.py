@@ -14,7 +14,8 @@ from conversations.outbox import URGENT, OutboxMessage, claim, enqueue, mark_fai
 from conversations.replies import JobCard, Text, Voice
 from conversations.turn import DialogDeps
 from jobs_core.model import Consent, Event, Nomination
-from jobs_core.services.applications import Apply, apply
+from jobs_core.services.applications import Apply, ApplyForFamily, apply, apply_for_family
+from jobs_core.services.employers import DecideEmployer, decide_employer
 from jobs_core.services.people import RecordConsent, Subscribe, record_consent, subscribe
 from media.composer import PitchJob
 from tests.builders import Builder
@@ -73,12 +74,17 @@ async def test_applications_reach_the_employer_with_the_phone_and_the_relative_w
     deps: DialogDeps, build: Builder, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     employer_id = await build.employer(external_id="5001")
+    await decide_employer(DecideEmployer(employer_id, "moderator:1", verify=True), build.uow())
     job_id = await build.published(employer_id)
     relative_id = await build.relative("8001")
     worker_id = await build.worker(relative_id, phone="012 345 678", name="Sophea")
     await drain(deps)
     before = len(await outbox(session_factory))
-    await apply(Apply(job_id, "telegram", worker_id=worker_id, relative_id=relative_id), build.uow())
+    await apply_for_family(ApplyForFamily(job_id, worker_id, relative_id, "telegram"), build.uow())
+    await drain(deps)
+    # Awaiting the worker: nobody is told anything yet.
+    assert (await outbox(session_factory))[before:] == []
+    await apply(Apply(job_id, "ivr", worker_id=worker_id), build.uow())  # the worker's 1
     await drain(deps)
     rows = (await outbox(session_factory))[before:]
     to_employer = [r.reply.text for r in rows if r.chat_id == "5001"]  # type: ignore[union-attr]

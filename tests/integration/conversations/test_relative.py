@@ -12,6 +12,7 @@ from conversations.replies import AskPhone, JobCard
 from conversations.turn import DialogDeps
 from jobs_core.model import (
     Application,
+    ApplicationStatus,
     Call,
     CallPurpose,
     CallReason,
@@ -105,7 +106,7 @@ async def test_nominate_a_family_member_with_khmer_digits(
     await chat.press("Done")
     assert "012 345 678" in chat.text and "Did Sophea agree" in chat.text
     await chat.press("Yes, they agreed")
-    assert "We will call Sophea soon" in chat.text
+    assert "We added Sophea" in chat.text
     async with session_factory() as session:
         worker = await session.scalar(select(Worker))
         assert worker is not None
@@ -202,7 +203,7 @@ async def test_daily_nomination_limit(deps: DialogDeps) -> None:
     assert (await chat.state()).step == "idle"  # type: ignore[union-attr]
 
 
-async def test_family_members_show_consent_and_the_last_call(
+async def test_family_members_show_consent_and_a_missed_call(
     chat: Chat, session_factory: async_sessionmaker[AsyncSession], now: datetime
 ) -> None:
     await chat.start()
@@ -212,23 +213,27 @@ async def test_family_members_show_consent_and_the_last_call(
     await nominate(chat, "097 777 6655", "Dara")
     async with session_factory() as session:
         sophea = await session.scalar(select(Worker).where(Worker.name == "Sophea"))
-        assert sophea is not None
+        dara = await session.scalar(select(Nomination).where(Nomination.name == "Dara"))
+        assert sophea is not None and dara is not None
         sophea.consent = Consent.CONSENTED
+        sophea.consent_changed_at = now + timedelta(hours=1)
         session.add(
             Call(
-                worker_id=sophea.id,
+                worker_id=dara.worker_id,
+                nomination_id=dara.id,
                 purpose=CallPurpose.CONSENT,
-                status=CallStatus.RETRY_WAIT,
+                status=CallStatus.FAILED,
                 reason=CallReason.NO_ANSWER,
                 created_at=now,
                 placed_at=now,
+                ended_at=now,
             )
         )
         await session.commit()
     await chat.act("family")
     text = chat.text
-    assert "Sophea · 012 345 678" in text and "agreed to job calls" in text and "Last call: did not answer" in text
-    assert "Dara" in text and "not asked yet" in text and "No call yet." in text
+    assert "Sophea · 012 345 678" in text and "agreed to job calls" in text
+    assert "Dara · 097 777 6655" in text and "could not reach them by phone" in text
 
 
 async def test_apply_and_ask_for_a_call_for_a_family_member(
@@ -242,15 +247,16 @@ async def test_apply_and_ask_for_a_call_for_a_family_member(
     await chat.act(f"job:{job_id}:apply")
     assert "Which family member are you applying for?" in chat.text
     await chat.press("Sophea")
-    assert "We sent Sophea's application" in chat.text
+    assert "We will call Sophea to confirm" in chat.text and "only after Sophea says yes" in chat.text
     await chat.act(f"job:{job_id}:apply")
     await chat.press("Sophea")
-    assert "already applied" in chat.text
+    assert "You already applied for Sophea" in chat.text
     await chat.act(f"job:{job_id}:call")
     await chat.press("Sophea")
-    assert "first call Sophea to ask" in chat.text
+    assert "we ask them first" in chat.text
     async with session_factory() as session:
-        assert await session.scalar(select(func.count()).select_from(Application)) == 1
+        [application] = (await session.scalars(select(Application))).all()
+        assert application.status is ApplicationStatus.AWAITING_WORKER and application.confirmed_at is None
         event = await session.scalar(select(Event).where(Event.kind == "job.call_requested"))
         assert event is not None and event.payload["job_id"] == job_id
     await chat.act("job:99999:apply")

@@ -259,4 +259,4 @@ async def test_a_failure_after_the_domain_change_undoes_it_and_keeps_the_state(
         )
     monkeypatch.setattr(relative.people, "nominate_worker", real)
     await chat.press("Yes, they agreed")  # the same button works once the failure is gone
-    assert "We will call Sophea soon" in chat.text
+    assert "We added Sophea" in chat.text

@@ -23,9 +23,11 @@ from jobs_core.model import (
 )
 from jobs_core.services.applications import (
     Apply,
+    ApplyForFamily,
     SetApplicationStatus,
     applications_for_job,
     apply,
+    apply_for_family,
     set_application_status,
 )
 from jobs_core.services.people import Subscribe, subscribe
@@ -38,9 +40,14 @@ async def test_applying_twice_for_one_worker_keeps_one_application(build: Builde
     job = await build.published()
     relative = await build.relative("r1")
     worker = await build.worker(relative)
-    first, created = await apply(Apply(job, "telegram", worker_id=worker, relative_id=relative), build.uow())
+    asked = await apply_for_family(ApplyForFamily(job, worker, relative, "telegram"), build.uow())
+    assert not asked.already_yours and asked.application_id is not None
+    # The worker's 1 on the phone turns the relative's application into one; a second 1 changes nothing.
+    first, created = await apply(Apply(job, "ivr", worker_id=worker, experience="yes"), build.uow())
     again, created_again = await apply(Apply(job, "ivr", worker_id=worker, experience="yes"), build.uow())
-    assert created and not created_again and first == again
+    assert created and not created_again and first == again == asked.application_id
+    mine_again = await apply_for_family(ApplyForFamily(job, worker, relative, "telegram"), build.uow())
+    assert mine_again.already_yours
 
 
 async def test_a_relative_applies_only_for_their_own_family(build: Builder) -> None:
@@ -48,7 +55,23 @@ async def test_a_relative_applies_only_for_their_own_family(build: Builder) -> N
     worker = await build.worker(await build.relative("mine"))
     stranger = await build.relative("stranger")
     with pytest.raises(NotAllowed):
-        await apply(Apply(job, "telegram", worker_id=worker, relative_id=stranger), build.uow())
+        await apply_for_family(ApplyForFamily(job, worker, stranger, "telegram"), build.uow())
+
+
+async def test_a_worker_who_never_agreed_to_calls_cannot_be_applied_or_hired(build: Builder) -> None:
+    employer = await build.employer()
+    job = await build.published(employer)
+    relative = await build.relative("r1")
+    worker = await build.worker(relative, consent=None)
+    asked = await apply_for_family(ApplyForFamily(job, worker, relative, "telegram"), build.uow())
+    assert asked.application_id is not None
+    with pytest.raises(NotAllowed):
+        await apply(Apply(job, "ivr", worker_id=worker), build.uow())
+    # Awaiting the worker: the employer can neither see it nor move it (not contacted, not hired).
+    assert await applications_for_job(build.uow(), job, employer) == []
+    for step in (ApplicationStatus.CONTACTED, ApplicationStatus.HIRED):
+        with pytest.raises(NotFound):
+            await set_application_status(SetApplicationStatus(asked.application_id, employer, step, "e"), build.uow())
 
 
 async def test_closed_jobs_take_no_applications(build: Builder, now: datetime) -> None:
