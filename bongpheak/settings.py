@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     # Database: unset means "run an embedded PostgreSQL in DATA_DIR".
     database_url: str | None = None
     data_dir: Path = Field(default=ROOT / "var")
+    # A database holding demo data talks only to services on these hosts (loopback only; bongpheak/demo_guard.py).
+    demo_provider_hosts: str = "localhost,127.0.0.1,::1"
 
     # Voice media.
     prompt_pack_dir: Path | None = None  # None: the bundled placeholder packs

@@ -12,6 +12,7 @@ from aiohttp import web
 from bongpheak.app import build_app, check_telegram_settings, telegram_deps, wire
 from bongpheak.bootstrap import connect, running_database
 from bongpheak.commands import CommandError
+from bongpheak.demo_guard import refuse_real_services_on_demo_data
 from bongpheak.settings import Settings
 from bots.telegram.polling import run_polling
 from dialer.worker import run_dialer
@@ -34,6 +35,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings()
     check_telegram_settings(settings, polling=args.polling)  # before starting anything
     with running_database(settings) as url:
+        refuse_real_services_on_demo_data(settings, url, telegram=True)
         asyncio.run(serve(settings, url, args.host, args.port, polling=args.polling, with_dialer=args.dialer))
     return 0
 
@@ -44,6 +46,7 @@ def _dialer(args: argparse.Namespace) -> int:
         if not getattr(settings, name):
             raise CommandError(f"{name.upper()} is not set (see .env.example)")
     with running_database(settings) as url:
+        refuse_real_services_on_demo_data(settings, url, telegram=False)
         asyncio.run(dial(settings, url))
     return 0
 
