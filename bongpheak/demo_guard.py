@@ -32,8 +32,9 @@ from jobs_core.model.demo import DEMO_ROW
 
 HOW_TO_GO_LIVE = "for real use, set DATABASE_URL to a fresh database or DATA_DIR to another folder"
 DEMO_NOTICE = (
-    "This is demo data: made-up people whose phone numbers (+855 20 0xx xxx) cannot ring anyone. From now on\n"
-    "this database talks only to local fakes (docs/demo.md); " + HOW_TO_GO_LIVE + "."
+    "This is demo data: made-up people whose phone numbers (+855 20 0xx xxx) cannot ring anyone.\n"
+    "From now on this database talks only to local fakes (docs/demo.md); for real use, set DATABASE_URL\n"
+    "to a fresh database or DATA_DIR to another folder."
 )
 
 
