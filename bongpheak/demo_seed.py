@@ -2,6 +2,10 @@
 
 Months are replayed with a fixed clock per step, so listings, nominations, calls and applications spread
 over half a year and `bongpheak stats` has a history to show.
+
+Nothing here may reach a real person: the database is marked as a demo (``bongpheak.demo_guard``), every
+phone number is from the undiallable demo range (``jobs_core.phones``), and the seeded history leaves no
+event behind for the notifier or the dialer to act on.
 """
 
 from __future__ import annotations
@@ -11,10 +15,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import phonenumbers
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bongpheak.demo_guard import mark_as_demo
 from jobs_core.errors import DomainError
 from jobs_core.model import (
     ApplicationStatus,
@@ -25,10 +29,14 @@ from jobs_core.model import (
     Consent,
     Decision,
     Employer,
+    Event,
     Job,
     JobPitch,
+    Relative,
+    Worker,
 )
 from jobs_core.model.base import utcnow
+from jobs_core.phones import DEMO_PHONE_COUNT, demo_numbers_accepted, demo_phone
 from jobs_core.services.applications import Apply, SetApplicationStatus, apply, set_application_status
 from jobs_core.services.employers import DecideEmployer, RegisterEmployer, decide_employer, register_employer
 from jobs_core.services.jobs import (
@@ -391,34 +399,6 @@ FIRST_NAMES = [
     "Leakena",
 ]
 FAMILY_NAMES = ["Chan", "Sok", "Keo", "Meas", "Heng", "Lim", "Prak", "Nhem", "Touch", "Ouk", "Chea", "Yim"]
-MOBILE_PREFIXES = [
-    "012",
-    "017",
-    "077",
-    "092",
-    "010",
-    "015",
-    "016",
-    "069",
-    "070",
-    "081",
-    "085",
-    "086",
-    "087",
-    "093",
-    "098",
-    "096",
-    "097",
-    "088",
-    "060",
-    "066",
-    "067",
-    "068",
-    "090",
-    "071",
-    "031",
-    "038",
-]
 PROVINCES = [
     "Phnom Penh",
     "Kandal",
@@ -449,13 +429,10 @@ class SeedReport:
     calls: int = 0
 
 
-def _phone(rng: random.Random) -> str:
-    while True:
-        prefix = rng.choice(MOBILE_PREFIXES)
-        digits = 7 if prefix in ("097", "088", "096", "031", "038", "071", "060", "066", "067", "068", "090") else 6
-        candidate = prefix + "".join(rng.choice("0123456789") for _ in range(digits))
-        if candidate[3] != "0" and phonenumbers.is_valid_number(phonenumbers.parse(candidate, "KH")):
-            return candidate
+def _phones(rng: random.Random) -> Iterator[str]:
+    """Distinct numbers of the demo range, which cannot ring anyone (see ``jobs_core.phones``), in random order."""
+    for n in rng.sample(range(DEMO_PHONE_COUNT), 2_000):
+        yield demo_phone(n)
 
 
 def _months(now: datetime) -> Iterator[datetime]:
@@ -471,9 +448,13 @@ async def _attempt(uow: UnitOfWork, worker_id: int, placed: datetime) -> None:
     uow.session.add(CallAttempt(call_id=call_id, attempt=1, worker_id=worker_id, placed_at=placed, outcome="completed"))
 
 
-async def already_seeded(sessions: async_sessionmaker[AsyncSession]) -> bool:
+async def holds_people(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether anyone (employer, relative, worker) is already in the database."""
     async with sessions() as session:
-        return bool(await session.scalar(select(func.count()).select_from(Employer)))
+        for table in (Employer, Relative, Worker):
+            if await session.scalar(select(select(table.id).exists())):
+                return True
+    return False
 
 
 async def seed_demo(
@@ -482,9 +463,30 @@ async def seed_demo(
     seed: int = 2016,
     progress: Callable[[int], object] = lambda n: None,
 ) -> SeedReport:
-    """Write the demo's employers, listings, relatives, workers, calls and applications."""
+    """Mark the database as a demo, write the demo's history, and leave no work queued for that history.
+
+    The mark comes first, so even a seed that stops half-way leaves a database that refuses real services.
+    Every phone number is from the undiallable demo range. The services emit events as they would live; once
+    the history is written they are deleted (events are the queue of work a change causes: alerts, moderation
+    cards, calls to schedule; the record of what happened is in the rows and the audit log), so no consumer,
+    today's or a future one, ever sends a message or places a call for something that "happened" months ago.
+    """
+    await mark_as_demo(sessions)
+    async with sessions() as session:
+        last_event_before = await session.scalar(select(func.coalesce(func.max(Event.id), 0)))
+    with demo_numbers_accepted():
+        report = await _seed_history(sessions, now or utcnow(), seed, progress)
+    async with sessions() as session, session.begin():
+        await session.execute(delete(Event).where(Event.id > last_event_before))
+    return report
+
+
+async def _seed_history(
+    sessions: async_sessionmaker[AsyncSession], now: datetime, seed: int, progress: Callable[[int], object]
+) -> SeedReport:
+    """Write the demo's employers, listings, relatives, workers, calls and applications, month by month."""
     rng = random.Random(seed)
-    now = now or utcnow()
+    phones = _phones(rng)
     report = SeedReport()
     months = list(_months(now))
 
@@ -496,7 +498,7 @@ async def seed_demo(
         employer_ids[name] = await register_employer(
             RegisterEmployer(
                 name,
-                _phone(rng),
+                next(phones),
                 province,
                 kind=kind,
                 licence_no=licence,
@@ -602,7 +604,7 @@ async def seed_demo(
                 NominateWorker(
                     relative_id=relative_id,
                     name=f"{rng.choice(FIRST_NAMES)} {rng.choice(FAMILY_NAMES)}",
-                    phone=_phone(rng),
+                    phone=next(phones),
                     relation=rng.choice(["sibling", "relative", "friend", "acquaintance"]),
                     gender=rng.choice(["male", "female"]),
                     birth_year=rng.randint(1975, 2006),

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=ROOT / "var", description="a folder")
     # How long start-up waits for the database and Telegram to answer before it gives up (exit code 2).
     startup_timeout: float = Field(default=30.0, ge=0, allow_inf_nan=False, description="seconds (0 or more), e.g. 30")
+    # A database holding demo data talks only to services on these hosts (loopback only; bongpheak/demo_guard.py).
+    demo_provider_hosts: str = Field(
+        default="localhost,127.0.0.1,::1", description="a comma-separated list of loopback hosts, e.g. localhost"
+    )
 
     # Voice media.
     prompt_pack_dir: Path | None = Field(  # None: the bundled placeholder packs

@@ -25,6 +25,7 @@ from dialer.provider import OutboundCall, ProviderRejected, VoiceProvider
 from dialer.settings import DialerSettings
 from dialer.tables import DialerPacer
 from jobs_core.model import Call, CallAttempt, CallPurpose, CallReason, CallStatus, Consent, Job, Worker
+from jobs_core.phones import is_demo_phone
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,8 @@ def _may_place(call: Call, worker: Worker | None, live_jobs: set[int]) -> str | 
     """Why this call must not be placed at all (then it is canceled), or None."""
     if worker is None or worker.consent is Consent.OPTED_OUT:
         return "opted_out"
+    if is_demo_phone(worker.phone):  # made-up data: whatever the database, never ring such a number
+        return "demo_number"
     if call.purpose is CallPurpose.CONSENT and worker.consent is Consent.CONSENTED:
         return "already_consented"
     if call.purpose is CallPurpose.CHECKIN and worker.consent is not Consent.CONSENTED:

@@ -1,4 +1,4 @@
-"""`bongpheak demo`: the main job on a laptop — database up, migrate, seed, print the monthly stats."""
+"""`bongpheak demo`: the main job on a laptop — database up, migrate, seed demo data, print the monthly stats."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from media.packs import load_packs
 NEXT_STEPS = """Next:
   hear a listing:   .venv/bin/bongpheak voice render LISTING.json --lang km --format mp3 --out job.mp3
   screen listings:  .venv/bin/bongpheak screen FILE.jsonl
-  talk to the bot:  put TELEGRAM_BOT_TOKEN in .env, then .venv/bin/bongpheak serve --polling
+  talk to the bot:  not with this demo database, which never talks to real Telegram (docs/demo.md): put
+                    TELEGRAM_BOT_TOKEN in .env, then DATA_DIR=var/live .venv/bin/bongpheak serve --polling
                     (every setting is in .env.example; deploying is in docs/operations.md)"""
 
 
@@ -39,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def _demo(args: argparse.Namespace) -> int:
     settings = Settings()
     where = settings.database_url or f"embedded PostgreSQL in {settings.data_dir / 'pgdata'}"
-    print(f"database: {where}")
+    print(f"database: {where} (demo data: it will talk only to local fakes, never to real people)")
     with running_database(settings) as url:
         asyncio.run(seed(url))
         print()

@@ -1,4 +1,4 @@
-"""`bongpheak seed --demo`: realistic Cambodian demo data."""
+"""`bongpheak seed --demo`: realistic Cambodian demo data, into a database that is then a demo for good."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from tqdm import tqdm
 
 from bongpheak.bootstrap import connect, running_database
 from bongpheak.commands import CommandError
-from bongpheak.demo_seed import already_seeded, seed_demo
+from bongpheak.demo_guard import DEMO_NOTICE, holds_demo_data
+from bongpheak.demo_seed import holds_people, seed_demo
 from bongpheak.settings import Settings
 
 
@@ -28,11 +29,16 @@ def _seed(args: argparse.Namespace) -> int:
 
 
 async def seed(url: str) -> None:
-    """Seed the demo once; a database that already has employers is left alone."""
+    """Seed the demo once, and only into a database nobody uses yet (it will refuse real services after)."""
     async with connect(url) as db:
-        if await already_seeded(db.sessions):
+        if await holds_demo_data(db.sessions):
             print("demo data already present; nothing added")
             return
+        if await holds_people(db.sessions):
+            raise CommandError(
+                "this database already holds employers, relatives or workers, so no demo data goes into it; "
+                "seed the demo into a fresh database (DATABASE_URL) or another DATA_DIR"
+            )
         with tqdm(total=5, desc="seeding demo", unit="step") as bar:
             report = await seed_demo(db.sessions, progress=lambda _n: bar.update(1))
     print(
@@ -40,3 +46,4 @@ async def seed(url: str) -> None:
         f"{report.relatives} relatives, {report.workers} workers, {report.calls} calls, "
         f"{report.applications} applications"
     )
+    print(DEMO_NOTICE)

@@ -22,6 +22,7 @@ from aiohttp import web
 from bongpheak.bootstrap import Database, connect, running_database
 from bongpheak.commands import CommandError
 from bongpheak.database import database_url, wait_for_database
+from bongpheak.demo_guard import refuse_real_services_on_demo_data
 from bongpheak.health import OFF, STARTING, Health, answer_while_starting
 from bongpheak.migrate import upgrade
 from bongpheak.settings import Settings
@@ -130,6 +131,8 @@ async def _open_database(settings: Settings, stop: asyncio.Event) -> AsyncIterat
         url = await asyncio.to_thread(stack.enter_context, database_url(settings.database_url, settings.data_dir))
         await wait_for_database(url, settings.startup_timeout, stop)
         await asyncio.to_thread(upgrade, url)
+        # Before anything could send: Telegram is reached, and background work starts, only after this.
+        await refuse_real_services_on_demo_data(settings, url, telegram=True)
         async with connect(url) as db:
             yield db
 
@@ -139,6 +142,7 @@ async def dial(settings: Settings, url: str) -> None:
     from bongpheak.app import wire
     from dialer.worker import run_dialer
 
+    await refuse_real_services_on_demo_data(settings, url, telegram=False)
     stop = asyncio.Event()
     _stop_on_signals(stop)
     async with connect(url) as db:

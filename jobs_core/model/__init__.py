@@ -4,6 +4,7 @@ from jobs_core.model.application import Application, ApplicationStatus, Experien
 from jobs_core.model.audit import AuditEntry
 from jobs_core.model.base import Base, Channel, Language
 from jobs_core.model.call import Call, CallAttempt, CallPurpose, CallReason, CallStatus, JobPitch
+from jobs_core.model.demo import DemoData
 from jobs_core.model.employer import Employer, EmployerIdentity, EmployerKind, Verification
 from jobs_core.model.event import Event
 from jobs_core.model.job import Benefit, Currency, GenderPreference, Job, JobStatus, SalaryPeriod, Sector
@@ -35,6 +36,7 @@ __all__ = [
     "Consent",
     "Currency",
     "Decision",
+    "DemoData",
     "Employer",
     "EmployerIdentity",
     "EmployerKind",

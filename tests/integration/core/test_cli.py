@@ -83,6 +83,7 @@ def test_demo_seeds_prints_stats_and_checks_every_pitch_fits_a_billed_minute(
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "seeded" in out and "calls placed/answered" in out
+    assert "This is demo data" in out and "DATA_DIR" in out
     pitch_lines = [line for line in out.splitlines() if "pitches:" in line]
     assert len(pitch_lines) == 2  # km and en
     for line in pitch_lines:
