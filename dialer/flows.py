@@ -308,7 +308,7 @@ class CallFlows:
             return await self._opt_out(session, call, state)
         if digits == "0" and await self._awaiting(session, call, state):
             # "I do not want this job": the relative's application is withdrawn; the employer never hears of it.
-            await decline_application(self.uow(), jobs[index], call.worker_id, f"ivr:{call.id}")
+            await decline_application(self.uow(session), jobs[index], call.worker_id, f"ivr:{call.id}")
             state.setdefault("declined", []).append(jobs[index])
             state["decided"] = "declined"
             return await self._next_job(session, call, state)

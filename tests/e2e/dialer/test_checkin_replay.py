@@ -66,7 +66,9 @@ async def _checkin_call_answered(stack: VoiceStack) -> tuple[int, int]:
     job = await add_job(stack.sessions, employer)
     worker, _ = await add_worker(stack.sessions, phone(60))
     async with stack.sessions() as session, session.begin():
-        application = Application(job_id=job, worker_id=worker, channel="ivr", status=ApplicationStatus.HIRED)
+        application = Application(
+            job_id=job, worker_id=worker, channel="ivr", status=ApplicationStatus.HIRED, confirmed_at=stack.clock.now()
+        )
         session.add(application)
         await session.flush()
         session.add(

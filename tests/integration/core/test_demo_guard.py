@@ -63,10 +63,10 @@ def test_a_demo_database_talks_only_to_demo_hosts(
 ) -> None:
     _run(database_url, mark_as_demo)
     if refused is None:
-        refuse_real_services_on_demo_data(_settings(**values), database_url, telegram=telegram)
+        asyncio.run(refuse_real_services_on_demo_data(_settings(**values), database_url, telegram=telegram))
         return
     with pytest.raises(CommandError) as error:
-        refuse_real_services_on_demo_data(_settings(**values), database_url, telegram=telegram)
+        asyncio.run(refuse_real_services_on_demo_data(_settings(**values), database_url, telegram=telegram))
     message = str(error.value)
     assert refused in message and "demo data" in message and "\n" not in message
     assert "DATABASE_URL" in message and "DATA_DIR" in message
@@ -75,15 +75,17 @@ def test_a_demo_database_talks_only_to_demo_hosts(
 def test_a_database_without_demo_data_may_use_the_real_services(
     session_factory: async_sessionmaker[AsyncSession], database_url: str
 ) -> None:
-    refuse_real_services_on_demo_data(_settings(**VOICE), database_url, telegram=True)
+    asyncio.run(refuse_real_services_on_demo_data(_settings(**VOICE), database_url, telegram=True))
 
 
 def test_demo_hosts_cannot_be_widened_beyond_loopback(
     session_factory: async_sessionmaker[AsyncSession], database_url: str
 ) -> None:
     with pytest.raises(CommandError, match="only loopback hosts"):
-        refuse_real_services_on_demo_data(
-            _settings(demo_provider_hosts="localhost,api.telegram.org"), database_url, telegram=True
+        asyncio.run(
+            refuse_real_services_on_demo_data(
+                _settings(demo_provider_hosts="localhost,api.telegram.org"), database_url, telegram=True
+            )
         )
 
 
