@@ -284,6 +284,8 @@ def settings_problem(error: Exception) -> str | None:
         reason = ""
         if problem["type"] == "value_error":
             reason = str(problem["msg"]).removeprefix("Value error, ") + "; "
-        expected = field.description if field is not None and field.description else problem["msg"]
-        lines.append(f"{name.upper()}{shown}: {reason}expected {expected}")
+        if field is not None and field.description:
+            lines.append(f"{name.upper()}{shown}: {reason}expected {field.description}")
+        else:  # a setting without a description: pydantic's own words
+            lines.append(f"{name.upper()}{shown}: {problem['msg']}")
     return " ".join("; ".join(lines).split())  # one line, whatever a value held

@@ -345,6 +345,11 @@ async def take_job_reason(t: Turn) -> str:
     reason = clean_text("reason", t.require_text(), max_length=500, required=True)
     decision = Decision(t.data["decision"])
     job_id = int(t.data["job_id"])
+    decided = await t.session.get(Job, job_id)
+    if decided is not None and decided.status is not JobStatus.PENDING_REVIEW:
+        # Another moderator decided while this one was typing: say so rather than ask again and again.
+        t.say(_("Job #{id} was already decided: {status}.").format(id=job_id, status=status_words(decided.status, _)))
+        return IDLE
     await jobs.moderate_job(jobs.ModerateJob(job_id, t.actor, decision, reason), t.uow)
     job = await t.session.get(Job, job_id)
     card = job_review_card(job, _, t.language)[0] if job is not None else ""

@@ -189,6 +189,9 @@ class TelegramRenderer:
     async def _edit_text(self, chat_id: str, reply: Edit, per_chat: bool) -> None:
         """editMessageText on the bot's earlier message; a message that cannot be edited gets the words anew."""
         markup = inline_keyboard(reply.buttons)
+        if not reply.message_id.isdigit():
+            await self._send_text(chat_id, reply.text, markup, per_chat)
+            return
         text = split_text(reply.text)[0]
         try:
             await self._call(

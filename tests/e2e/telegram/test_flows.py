@@ -233,7 +233,7 @@ async def test_employer_posts_a_job_and_a_moderator_approves_it_in_the_group(
     review = [c for c in fake_api.sent(MODERATORS_GROUP) if f"Job #{job_id} for review" in str(c.params.get("text"))]
     assert review
     moderator = TelegramUser(flow_client, fake_api, MODERATOR, chat_id=MODERATORS_GROUP)
-    # The engine refuses decision buttons (mj:…) from a moderator who never started in this chat, so /mod first.
+    # /mod opens the moderators' menu in the group (a moderator needs no /start for it or for the cards).
     await moderator.send("/mod")
     assert "Moderation" in moderator.text
     moderator.last = review

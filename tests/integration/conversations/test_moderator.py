@@ -153,3 +153,22 @@ async def test_a_moderator_can_decide_from_a_review_card_without_starting_the_bo
     async with session_factory() as session:
         job = await session.get(Job, job_id)
         assert job is not None and job.status is JobStatus.PUBLISHED
+
+
+async def test_a_reason_typed_after_another_moderator_decided_is_not_asked_for_again(
+    deps: DialogDeps, build: Builder, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    from dataclasses import replace
+
+    two = replace(deps, moderator_ids=frozenset({MODERATOR, "901"}))
+    job_id = await pending(build)
+    slow, quick = Chat(two, MODERATOR), Chat(two, "901")
+    await slow.start()
+    await slow.act(f"mj:{job_id}:r")
+    await quick.act(f"mj:{job_id}:a")
+    await slow.send("Fees charged to workers")
+    assert f"Job #{job_id} was already decided: published." in slow.text
+    assert (await slow.state()).step == "idle"  # type: ignore[union-attr]
+    async with session_factory() as session:
+        job = await session.get(Job, job_id)
+        assert job is not None and job.status is JobStatus.PUBLISHED

@@ -175,3 +175,18 @@ async def test_monthly_stats_count_what_happened_in_each_month(build: Builder, n
     assert march.jobs_published == 1 and march.applications == {"ivr": 1}
     assert march.active_relatives["telegram"] >= 1
     assert (april.calls_placed, april.calls_answered) == (2, 1)
+
+
+async def test_monthly_stats_count_an_application_once_the_worker_confirmed_it(build: Builder, now: datetime) -> None:
+    job = await build.published()
+    relative = await build.relative("r1")
+    worker = await build.worker(relative)
+    await apply_for_family(ApplyForFamily(job, worker, relative, "telegram"), build.uow())
+    async with build.uow() as uow:
+        [waiting] = await monthly_stats(uow.session)
+    assert waiting.applications == {}
+    # Confirmed the next month: counted then, under the relative's channel.
+    await apply(Apply(job, "ivr", worker_id=worker), build.uow(now + timedelta(days=25)))
+    async with build.uow() as uow:
+        months = {m.month.month: m.applications for m in await monthly_stats(uow.session)}
+    assert months[3] == {} and months[4] == {"telegram": 1}
