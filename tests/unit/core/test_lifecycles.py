@@ -99,6 +99,10 @@ def test_consent_lifecycle_and_opt_out_is_final(current: Consent, target: Consen
 
 
 APPLICATION_ALLOWED = {
+    # A relative's application: only the worker's yes makes it new; or they decline, or the job closes.
+    (ApplicationStatus.AWAITING_WORKER, ApplicationStatus.NEW),
+    (ApplicationStatus.AWAITING_WORKER, ApplicationStatus.WITHDRAWN),
+    (ApplicationStatus.AWAITING_WORKER, ApplicationStatus.EXPIRED),
     (ApplicationStatus.NEW, ApplicationStatus.SEEN),
     (ApplicationStatus.NEW, ApplicationStatus.WITHDRAWN),
     (ApplicationStatus.SEEN, ApplicationStatus.CONTACTED),
@@ -116,6 +120,8 @@ def test_application_lifecycle(current: ApplicationStatus, target: ApplicationSt
     if (current, target) in APPLICATION_ALLOWED:
         application.move_to(target, AT)
         assert application.status is target and application.status_changed_at == AT
+        confirmed = current is ApplicationStatus.AWAITING_WORKER and target is ApplicationStatus.NEW
+        assert application.confirmed_at == (AT if confirmed else None)
     else:
         with pytest.raises(IllegalTransition):
             application.move_to(target, AT)
