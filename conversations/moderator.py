@@ -106,7 +106,7 @@ def _more(t: Turn, action: str, offset: int, found: int) -> None:
 
 
 def _stamp(t: Turn, what: str) -> str:
-    """ "… by <name>, <date time>" under a decided card (Phnom Penh time)."""
+    """The line under a decided card: who decided, and when (Phnom Penh time)."""
     when = local(t.now).strftime("%Y-%m-%d %H:%M")
     return what.format(name=t.incoming.user_name or t.incoming.user_id, time=when)
 
