@@ -106,6 +106,7 @@ class CallFlows:
             if call.status is CallStatus.QUEUED:
                 call.move_to(CallStatus.IN_PROGRESS)
                 call.answered_at = self.now()
+                log.info("call %s attempt %s answered", call.id, attempt)
             if params.get("AnsweredBy") in MACHINE_ANSWERS:
                 state.update(machine=True, answered_by=params["AnsweredBy"], step="done")
                 call.flow_state = state
@@ -134,7 +135,9 @@ class CallFlows:
             if call.status is CallStatus.QUEUED:
                 call.move_to(CallStatus.IN_PROGRESS)
                 call.answered_at = self.now()
+                log.info("call %s attempt %s answered", call.id, attempt)
             if digits:
+                log.info("call %s attempt %s: key %s at %s", call.id, attempt, digits, step)
                 call.keys = [
                     *(call.keys or []),
                     {"step": step, "digits": digits, "at": self.now().isoformat(), "attempt": attempt},

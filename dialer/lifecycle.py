@@ -82,6 +82,7 @@ async def apply_status(
             call.move_to(CallStatus.IN_PROGRESS)
             call.answered_at = now
             await note_attempt(session, call, "answered")
+            log.info("call %s attempt %s answered", call.id, call.attempts)
             return True
         return False
     if status in NOT_REACHED:
@@ -89,6 +90,7 @@ async def apply_status(
         await note_attempt(session, call, status)
         if not schedule_retry(call, reason, now, settings):
             emit_missed(session, call, now)
+        _ended(call, status)
         return True
     if status == "completed":
         return await _completed(session, call, params, now, settings)
@@ -96,6 +98,7 @@ async def apply_status(
         call.move_to(CallStatus.FAILED if call.status is CallStatus.IN_PROGRESS else CallStatus.CANCELED)
         call.ended_at = now
         await note_attempt(session, call, "canceled")
+        _ended(call, status)
         return True
     log.warning("call %s: unknown CallStatus %r ignored", call.id, status)
     return False
@@ -112,6 +115,7 @@ async def _completed(
             # Answered by voicemail: not a conversation, so the ladder tries again.
             if not schedule_retry(call, CallReason.MACHINE, now, settings):
                 emit_missed(session, call, now)
+            _ended(call, "answering machine")
             return True
     if call.purpose is CallPurpose.CONSENT and not state.get("decided"):
         # Hung up before saying yes or no: ask again later rather than treat silence as an answer.
@@ -120,10 +124,17 @@ async def _completed(
             call.move_to(CallStatus.IN_PROGRESS)
         if not schedule_retry(call, CallReason.NO_ANSWER, now, settings):
             emit_missed(session, call, now)
+        _ended(call, "no decision")
         return True
     call.move_to(CallStatus.COMPLETED)
     call.ended_at = now
     if call.answered_at is None:
         call.answered_at = now
     await note_attempt(session, call, "completed")
+    _ended(call, "completed")
     return True
+
+
+def _ended(call: Call, outcome: str) -> None:
+    """One line per ended attempt, by call id (never the number): what happened and what the call is now."""
+    log.info("call %s attempt %s ended: %s (now %s)", call.id, call.attempts, outcome, call.status.value)

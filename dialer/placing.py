@@ -19,9 +19,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import lazyload
 
+from dialer import account
 from dialer.hours import CallingHours
 from dialer.lifecycle import apply_status
-from dialer.provider import OutboundCall, ProviderRejected, VoiceProvider
+from dialer.provider import OutboundCall, ProviderAccountRefused, ProviderRejected, VoiceProvider, describe
 from dialer.settings import DialerSettings
 from dialer.tables import DialerPacer
 from jobs_core.model import Call, CallAttempt, CallPurpose, CallReason, CallStatus, Consent, Job, Worker
@@ -44,6 +45,7 @@ class ClaimedCall:
     worker_id: int
     phone: str
     placed_at: datetime
+    probe: bool = False  # placing is paused by an account alarm; this call tries the account again
 
 
 def answer_url(settings: DialerSettings, call_id: int, attempt: int) -> str:
@@ -71,6 +73,11 @@ async def claim_due(
     async with sessions() as session, session.begin():
         # Claims are serialised across dialer processes so the concurrency and daily caps are exact.
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
+        gate = await account.gate(session, now)
+        if gate is account.Gate.PAUSED:
+            return []
+        if gate is account.Gate.PROBE:
+            limit = 1
         room = settings.max_concurrent_calls - await active_calls(session, now)
         if room <= 0:
             return []
@@ -164,7 +171,9 @@ async def claim_due(
             session.add(CallAttempt(call_id=call.id, attempt=call.attempts, worker_id=worker.id, placed_at=now))
             busy.add(worker.id)
             placed_today[worker.id] = placed_today.get(worker.id, 0) + 1
-            claimed.append(ClaimedCall(call.id, call.attempts, worker.id, worker.phone, now))
+            claimed.append(
+                ClaimedCall(call.id, call.attempts, worker.id, worker.phone, now, probe=gate is account.Gate.PROBE)
+            )
         return claimed
 
 
@@ -241,15 +250,23 @@ async def place(
     )
     try:
         sid = await provider.create_call(request)
+    except ProviderAccountRefused as exc:
+        await _account_refused(sessions, claimed, str(exc), now)
+        return None
     except ProviderRejected as exc:
-        log.warning("call %s: provider refused it: %s", claimed.call_id, exc)
+        log.warning("call %s attempt %s: the provider refused it: %s", claimed.call_id, claimed.attempt, exc)
         await _refused(sessions, claimed, now)
+        if claimed.probe:  # the account itself got through
+            await account.clear_alarm(sessions)
         return None
     except Exception as exc:
         # Maybe placed, maybe not: the recovery sweep asks the provider once the grace period is over.
-        log.warning("call %s: placing failed (%s); left for recovery", claimed.call_id, exc)
+        log.warning("call %s: placing failed (%s); left for recovery", claimed.call_id, describe(exc))
         return None
+    log.info("call %s attempt %s placed as %s", claimed.call_id, claimed.attempt, sid)
     await store_sid(sessions, claimed.call_id, claimed.attempt, sid)
+    if claimed.probe:
+        await account.clear_alarm(sessions)
     return sid
 
 
@@ -265,6 +282,36 @@ async def store_sid(sessions: async_sessionmaker[AsyncSession], call_id: int, at
             .where(CallAttempt.call_id == call_id, CallAttempt.attempt == attempt)
             .values(provider_sid=sid, outcome=func.coalesce(CallAttempt.outcome, "placed"))
         )
+
+
+async def _account_refused(
+    sessions: async_sessionmaker[AsyncSession], claimed: ClaimedCall, reason: str, now: datetime
+) -> None:
+    """The provider refused our account, not this call: the call waits again as if never placed; the alarm rises."""
+    async with sessions() as session, session.begin():
+        due_again = await account.raise_alarm(session, reason, now)
+        call = await session.get(Call, claimed.call_id, with_for_update=True, options=[lazyload(Call.worker)])
+        if (
+            call is not None
+            and call.status is CallStatus.QUEUED
+            and call.attempts == claimed.attempt
+            and call.provider_sid is None
+        ):
+            # Due after the pause, so the next probe tries another worker's call, not this one again.
+            await _never_placed(session, call, due_again)
+    log.info("call %s: back to waiting (the provider refused the account)", claimed.call_id)
+
+
+async def _never_placed(session: AsyncSession, call: Call, due_at: datetime) -> None:
+    """Undo a claim whose call never reached anyone: its try does not count, and it is due at ``due_at``."""
+    await session.execute(
+        delete(CallAttempt).where(CallAttempt.call_id == call.id, CallAttempt.attempt == call.attempts)
+    )
+    call.attempts -= 1
+    # A direct status write, outside the normal lifecycle steps: as if the claim had never happened.
+    call.status = CallStatus.RETRY_WAIT if call.attempts else CallStatus.PENDING
+    call.next_attempt_at = due_at
+    call.placed_at = None
 
 
 async def _refused(sessions: async_sessionmaker[AsyncSession], claimed: ClaimedCall, now: datetime) -> None:
@@ -307,7 +354,7 @@ async def recover_orphans(
             try:
                 found = await provider.calls_to(phone or "")
             except Exception as exc:
-                log.warning("recovery: cannot list calls of call %s: %s", call.id, exc)
+                log.warning("recovery: cannot list calls of call %s: %s", call.id, describe(exc))
                 continue
             known = set(
                 (
@@ -335,14 +382,7 @@ async def recover_orphans(
                     await apply_status(session, call, _status_params(match.status, match.sid), now, settings)
                 log.info("recovery: call %s was placed as %s", call.id, match.sid)
             else:
-                await session.execute(
-                    delete(CallAttempt).where(CallAttempt.call_id == call.id, CallAttempt.attempt == call.attempts)
-                )
-                call.attempts -= 1
-                # Never placed: due again now (a direct status write, outside the normal lifecycle steps).
-                call.status = CallStatus.RETRY_WAIT if call.attempts else CallStatus.PENDING
-                call.next_attempt_at = now
-                call.placed_at = None
+                await _never_placed(session, call, now)
                 log.info("recovery: call %s was never placed; due again", call.id)
             settled += 1
     return settled
@@ -392,7 +432,7 @@ async def settle_stale(
             try:
                 found = await provider.fetch(call.provider_sid)
             except Exception as exc:
-                log.warning("stale call %s: cannot fetch %s: %s", call.id, call.provider_sid, exc)
+                log.warning("stale call %s: cannot fetch %s: %s", call.id, call.provider_sid, describe(exc))
                 continue
             if found is None:
                 log.warning("stale call %s: the provider does not know %s; failed", call.id, call.provider_sid)

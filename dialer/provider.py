@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -21,6 +22,42 @@ log = logging.getLogger(__name__)
 
 class ProviderRejected(Exception):
     """The provider refused the call for good (bad number, blocked destination): no point retrying."""
+
+
+class ProviderAccountRefused(Exception):
+    """The provider refused our account, not the call: every call would be refused alike until someone fixes it."""
+
+
+# Refusals that say nothing about the worker's number: credentials, the account's state, our caller ID, our
+# webhook address, the country's calling permission. (Twilio's REST error codes; any 401/403 counts too.)
+ACCOUNT_REFUSALS = {
+    10001: "account not active",
+    10002: "trial account does not support this",
+    20003: "authentication failed",
+    20005: "account not active",
+    20010: "action disabled for the account",
+    20403: "account suspended or closed",
+    21205: "our answer URL is not valid",
+    21210: "caller ID not verified",
+    21212: "invalid caller ID",
+    21213: "caller ID missing",
+    21215: "calls to this country not permitted (geo permissions)",
+    21219: "trial account: number not verified",
+}
+# A worker's number inside a provider's message ("The 'To' number +855… is not valid") never reaches a log.
+_NUMBER = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+# twilio's HTTP client logs each request at INFO in ~19 lines: the URL with its query (a worker's number when
+# calls to it are listed), every header and the response headers. Its warnings are enough.
+QUIET_LOGGERS = ("twilio.http_client", "twilio.async_http_client")
+
+
+def describe(exc: BaseException) -> str:
+    """A provider error for a log line (status, code and message), without any phone number in it."""
+    if isinstance(exc, TwilioRestException):
+        meaning = ACCOUNT_REFUSALS.get(exc.code or 0)
+        message = _NUMBER.sub("<number>", str(exc.msg or ""))[:160]
+        return f"HTTP {exc.status}, code {exc.code}{f' ({meaning})' if meaning else ''}: {message}"
+    return f"{type(exc).__name__}: {_NUMBER.sub('<number>', str(exc))[:160]}"
 
 
 @dataclass(frozen=True)
@@ -63,6 +100,8 @@ class RebasedAsyncHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # tw
     """Twilio's async HTTP client, sending what it would send to api.twilio.com to another base URL."""
 
     def __init__(self, base_url: str, timeout: float | None = None) -> None:
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
         super().__init__(timeout=timeout)
         self.base_url = base_url.rstrip("/")
 
@@ -119,8 +158,10 @@ class TwilioProvider:
                 **options,
             )
         except TwilioRestException as exc:
+            if exc.status in (401, 403) or exc.code in ACCOUNT_REFUSALS:
+                raise ProviderAccountRefused(describe(exc)) from exc
             if 400 <= exc.status < 500 and exc.status not in (408, 429):
-                raise ProviderRejected(f"{exc.status} {exc.code}: {exc.msg}") from exc
+                raise ProviderRejected(describe(exc)) from exc
             raise
         return str(created.sid)
 
@@ -141,7 +182,7 @@ class TwilioProvider:
         try:
             await self.client.calls(sid).update_async(status="completed")
         except TwilioRestException as exc:
-            log.warning("hanging up %s failed: %s", sid, exc)
+            log.warning("hanging up %s failed: %s", sid, describe(exc))
 
     async def close(self) -> None:
         await self.http.close()

@@ -106,6 +106,10 @@ class CarrierSimulator:
         self.clock = clock or RealClock()
         self.drive = drive
         self.validator = RequestValidator(auth_token)
+        # Caller IDs the account may use (None: any); numbers it cannot call (a per-call refusal).
+        self.caller_ids: set[str] | None = None
+        self.invalid_numbers: set[str] = set()
+        self.refused = 0  # create requests answered with an error
         self.calls: dict[str, SimCall] = {}
         self.placed: list[SimCall] = []
         self._queue: asyncio.Queue[SimCall] = asyncio.Queue()
@@ -155,13 +159,13 @@ class CarrierSimulator:
         return web.json_response({"code": code, "message": message, "status": status}, status=status)
 
     async def _create(self, request: web.Request) -> web.Response:
-        if not self._authorised(request) or request.match_info["account"] != self.account_sid:
-            return self._error(401, 20003, "Authenticate")
+        refusal = await self._refusal(request)
+        if refusal is not None:
+            self.refused += 1
+            return refusal
         form = await request.post()
         params = {k: str(v) for k, v in form.items()}
         events = [str(v) for v in form.getall("StatusCallbackEvent", [])]
-        if not params.get("To") or not params.get("From") or not params.get("Url"):
-            return self._error(400, 21201, "To, From and Url are required")
         call = SimCall(
             sid="CA" + uuid.uuid4().hex,
             to=params["To"],
@@ -174,6 +178,21 @@ class CarrierSimulator:
         self.placed.append(call)
         self._queue.put_nowait(call)
         return web.json_response(call.resource(self.account_sid), status=201)
+
+    async def _refusal(self, request: web.Request) -> web.Response | None:
+        """Twilio's answer to a call it will not place (its REST error codes and messages), or None."""
+        if not self._authorised(request) or request.match_info["account"] != self.account_sid:
+            return self._error(401, 20003, "Authenticate")
+        form = await request.post()
+        to, from_ = str(form.get("To", "")), str(form.get("From", ""))
+        if not to or not from_ or not form.get("Url"):
+            return self._error(400, 21201, "To, From and Url are required")
+        if self.caller_ids is not None and from_ not in self.caller_ids:
+            message = f"The 'From' number {from_} is not a valid phone number, shortcode, or alphanumeric sender ID."
+            return self._error(400, 21212, message)
+        if to in self.invalid_numbers:
+            return self._error(400, 21217, f"The 'To' number {to} is not a valid phone number.")
+        return None
 
     async def _list(self, request: web.Request) -> web.Response:
         if not self._authorised(request):

@@ -39,3 +39,28 @@ class DialerPacer(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     next_slot_at: Mapped[datetime]
+
+
+class DialerAccountAlarm(Base):
+    """Placing is paused: the provider refused the account itself (credentials, caller ID), not a call.
+
+    While the row exists no call is claimed, except one every ``probe_at`` that tries the account again; the
+    first call the provider accepts deletes the row. Shared, so every dialer process pauses.
+    """
+
+    __tablename__ = "dialer_account_alarm"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(240))
+    raised_at: Mapped[datetime]
+    probe_at: Mapped[datetime]
+    refusals: Mapped[int] = mapped_column(default=1)
+
+
+class DialerIncomingCall(Base):
+    """A worker's missed call already handled, by the provider's CallSid: a replayed webhook schedules nothing."""
+
+    __tablename__ = "dialer_incoming_calls"
+
+    call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

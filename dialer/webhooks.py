@@ -1,18 +1,26 @@
 """The provider's webhooks under /voice/ and the prompt audio it plays, on the one aiohttp app.
 
 Every webhook's X-Twilio-Signature is checked against PUBLIC_BASE_URL + path (so it holds behind a proxy);
-a bad or missing signature gets 403 and nothing is written. Anything that goes wrong after that still
-answers 200 with valid TwiML, so a caller never hears the provider's "application error".
+a missing signature gets 403 and a body over ``MAX_BODY`` 413 before a byte of the body is read, a bad
+signature 403, and nothing is written. Anything that goes wrong after that still answers 200 with valid TwiML,
+so a caller never hears the provider's "application error" — except a status callback that could not be
+stored (the database is down): that one answers 503 and is stored later (see ``StatusBacklog``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from urllib.parse import parse_qsl
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import lazyload
 from twilio.request_validator import RequestValidator
@@ -26,6 +34,7 @@ from dialer.lifecycle import MACHINE_ANSWERS, apply_status
 from dialer.provider import VoiceProvider
 from dialer.scheduling import OPEN_STATUSES, schedule_callback, schedule_consent_call
 from dialer.settings import DialerSettings
+from dialer.tables import DialerIncomingCall
 from jobs_core.errors import InvalidField
 from jobs_core.model import Call, CallPurpose, CallStatus, Consent, Worker
 from jobs_core.phones import normalize_phone
@@ -35,6 +44,11 @@ log = logging.getLogger(__name__)
 TWIML = "text/xml"
 SORRY = "Sorry, we cannot continue this call now. We will call you again. Goodbye."
 CALLBACK_DELAY = timedelta(minutes=2)
+SIGNATURE_HEADER = "X-Twilio-Signature"
+# The provider's webhook posts are a few KB of form fields; anything much bigger is not from it.
+MAX_BODY = 64 * 1024
+# A replayed missed-call webhook is recognised by its CallSid for this long.
+INCOMING_MEMORY = timedelta(days=90)
 
 
 @dataclass
@@ -48,20 +62,95 @@ class VoiceDeps:
     clock: Clock = field(default_factory=RealClock)
 
 
+StoreStatus = Callable[[int, int, dict[str, str], bool, datetime], Awaitable[None]]
+
+
+class StatusBacklog:
+    """Status callbacks that could not be stored because the database was down, stored once it answers.
+
+    The provider is answered 503, but Twilio retries a voice status callback only when its URL asks for it
+    and Somleng not at all; unstored, the call would hold a concurrency slot until the stale sweep asks the
+    provider (20 minutes). Kept in this process only, bounded: a process that dies meanwhile leaves its calls
+    to that sweep. Storing twice is harmless (a duplicate status changes nothing).
+    """
+
+    def __init__(self, store: StoreStatus, retry_every: float = 2.0, limit: int = 10_000) -> None:
+        self.store = store
+        self.retry_every = retry_every
+        self.limit = limit
+        self.waiting: dict[tuple[int, int, bool], list[tuple[dict[str, str], datetime]]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def keep(self, call_id: int, attempt: int, params: dict[str, str], amd: bool, received_at: datetime) -> None:
+        key = (call_id, attempt, amd)
+        if len(self.waiting.get(key, ())) >= 8 or (key not in self.waiting and len(self.waiting) >= self.limit):
+            log.error("status callback of call %s dropped: too many waiting (the stale sweep settles it)", call_id)
+            return
+        self.waiting.setdefault(key, []).append((params, received_at))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain(), name="voice-status-backlog")
+
+    async def _drain(self) -> None:
+        while self.waiting:
+            await asyncio.sleep(self.retry_every)
+            for key in list(self.waiting):
+                if not await self._store(key):
+                    break  # the database is still down: everything waits for the next round
+
+    async def _store(self, key: tuple[int, int, bool]) -> bool:
+        """Store one call's waiting callbacks in order; False while the database is unavailable."""
+        call_id, attempt, amd = key
+        waiting = self.waiting[key]
+        while waiting:
+            params, received_at = waiting[0]
+            try:
+                await self.store(call_id, attempt, params, amd, received_at)
+            except Exception as exc:
+                if database_unavailable(exc):
+                    return False
+                log.exception("status callback of call %s could not be stored; dropped", call_id)
+            waiting.pop(0)
+        del self.waiting[key]
+        log.info("status callback of call %s attempt %s stored after the database came back", call_id, attempt)
+        return True
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
 class VoiceWebhooks:
     def __init__(self, deps: VoiceDeps) -> None:
         self.deps = deps
         self.settings = deps.settings
         self.validator = RequestValidator(deps.settings.auth_token)
+        self.backlog = StatusBacklog(self._status)
         hang_up = deps.provider.hang_up if deps.provider is not None else None
         self.flows = CallFlows(deps.sessions, deps.settings, deps.audio, deps.clock.now, hang_up)
 
     async def _signed_params(self, request: web.Request) -> dict[str, str] | None:
-        params = {k: str(v) for k, v in (await request.post()).items()}
-        signature = request.headers.get("X-Twilio-Signature", "")
+        """The form fields of a signed post, or None (bad signature). Unsigned or large posts are refused
+        (403, 413) before their body is read: anyone can send one, so they must cost us nothing."""
+        signature = request.headers.get(SIGNATURE_HEADER, "")
+        if not signature:
+            log.warning("voice webhook %s refused: no signature", request.path)
+            raise _forbidden()
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            log.warning("voice webhook %s refused: %s bytes", request.path, request.content_length)
+            raise _too_large(request.content_length)
+        body = await _read_at_most(request, MAX_BODY)
+        if body is None:
+            log.warning("voice webhook %s refused: body over %s bytes", request.path, MAX_BODY)
+            raise _too_large(MAX_BODY + 1)
+        try:
+            params = dict(parse_qsl(body.decode(request.charset or "utf-8"), keep_blank_values=True))
+        except (UnicodeDecodeError, LookupError):
+            params = None
         url = self.settings.public_base + request.path_qs
-        if not signature or not self.validator.validate(url, params, signature):
-            log.warning("voice webhook %s refused: bad or missing signature", request.path)
+        if params is None or not self.validator.validate(url, params, signature):
+            log.warning("voice webhook %s refused: bad signature", request.path)
             return None
         return params
 
@@ -107,14 +196,23 @@ class VoiceWebhooks:
         ids = self._ids(request)
         if ids is None:
             return _twiml(VoiceResponse())
+        amd = request.query.get("amd") == "1"
+        received_at = self.deps.clock.now()
         try:
-            await self._status(ids[0], ids[1], params, amd=request.query.get("amd") == "1")
-        except Exception:
-            log.exception("status callback failed for %s", request.query_string)
+            await self._status(ids[0], ids[1], params, amd, received_at)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                log.exception("status callback failed for %s", request.query_string)
+                return _twiml(VoiceResponse())
+            # Unstored, the call would hold a concurrency slot until the stale sweep (20 min): a provider that
+            # retries sends it again on a 5xx, and this process stores it itself once the database answers.
+            log.error("status callback for call %s not stored (database unavailable); kept to store later", ids[0])
+            self.backlog.keep(ids[0], ids[1], params, amd, received_at)
+            return web.Response(status=503, text="retry later")
         return _twiml(VoiceResponse())
 
-    async def _status(self, call_id: int, attempt: int, params: dict[str, str], amd: bool) -> None:
-        now = self.deps.clock.now()
+    async def _status(self, call_id: int, attempt: int, params: dict[str, str], amd: bool, now: datetime) -> None:
+        """Apply one status callback (or answering-machine result) of the call's current attempt."""
         hang_up_sid = None
         async with self.deps.sessions() as session, session.begin():
             call = await session.get(Call, call_id, with_for_update=True, options=[lazyload(Call.worker)])
@@ -128,6 +226,7 @@ class VoiceWebhooks:
             if amd:
                 answered_by = params.get("AnsweredBy", "")
                 if answered_by in MACHINE_ANSWERS and call.status in (CallStatus.QUEUED, CallStatus.IN_PROGRESS):
+                    log.info("call %s attempt %s: answering machine (%s); hanging up", call_id, attempt, answered_by)
                     call.flow_state = {**(call.flow_state or {}), "machine": True, "answered_by": answered_by}
                     if call.provider_sid is None and sid:
                         call.provider_sid = sid
@@ -145,19 +244,24 @@ class VoiceWebhooks:
         response = VoiceResponse()
         response.reject(reason="busy")
         try:
-            await self._missed_call(params.get("From", ""))
+            await self._missed_call(params.get("CallSid", ""), params.get("From", ""))
         except Exception:
             log.exception("incoming call from a worker could not be scheduled")
         return _twiml(response)
 
-    async def _missed_call(self, caller: str) -> None:
+    async def _missed_call(self, call_sid: str, caller: str) -> None:
         try:
             phone = normalize_phone(caller)
         except InvalidField:
             return
+        if not call_sid or len(call_sid) > 64:
+            return
         now = self.deps.clock.now()
         hours = CallingHours.of(self.settings)
         async with self.deps.sessions() as session, session.begin():
+            if not await _first_time(session, call_sid, now):
+                log.info("incoming call %s already handled: nothing scheduled", call_sid)
+                return
             worker = await session.scalar(select(Worker).where(Worker.phone == phone).with_for_update())
             if worker is None or worker.consent is Consent.OPTED_OUT:
                 return
@@ -199,6 +303,50 @@ class VoiceWebhooks:
         return web.FileResponse(path, headers={"Content-Type": "audio/mpeg", "Cache-Control": "max-age=86400"})
 
 
+async def _first_time(session: AsyncSession, call_sid: str, now: datetime) -> bool:
+    """Remember an incoming CallSid; False when it was seen before (a replayed or redelivered webhook)."""
+    await session.execute(delete(DialerIncomingCall).where(DialerIncomingCall.received_at < now - INCOMING_MEMORY))
+    inserted = await session.scalar(
+        insert(DialerIncomingCall)
+        .values(call_sid=call_sid, received_at=now)
+        .on_conflict_do_nothing(index_elements=["call_sid"])
+        .returning(DialerIncomingCall.call_sid)
+    )
+    return inserted is not None
+
+
+def _forbidden() -> web.HTTPException:
+    return _closing(web.HTTPForbidden(text="forbidden"))
+
+
+def _too_large(size: int) -> web.HTTPException:
+    return _closing(web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=size, text="too large"))
+
+
+def _closing(refusal: web.HTTPException) -> web.HTTPException:
+    """The connection closes after a refusal: the unread rest of the body is not worth waiting for."""
+    refusal.force_close()
+    return refusal
+
+
+async def _read_at_most(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it turns out longer than ``limit`` (a chunked post says no length)."""
+    body = bytearray()
+    while len(body) <= limit:
+        chunk = await request.content.read(limit + 1 - len(body))
+        if not chunk:
+            return bytes(body)
+        body += chunk
+    return None
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database could not be reached or dropped the connection (worth trying again), not a bug."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, (OperationalError, InterfaceError, OSError, TimeoutError))
+
+
 def _twiml(response: VoiceResponse | str) -> web.Response:
     return web.Response(text=str(response), content_type=TWIML)
 
@@ -219,6 +367,11 @@ def _sorry() -> VoiceResponse:
 def setup_voice(app: web.Application, deps: VoiceDeps) -> None:
     """Mount POST /voice/answer, /voice/gather, /voice/status, /voice/incoming and GET /voice/media/{name}."""
     hooks = VoiceWebhooks(deps)
+
+    async def close_backlog(app: web.Application) -> None:
+        await hooks.backlog.close()
+
+    app.on_cleanup.append(close_backlog)
     app.router.add_post("/voice/answer", hooks.answer)
     app.router.add_post("/voice/gather", hooks.gather)
     app.router.add_post("/voice/status", hooks.status)

@@ -26,6 +26,18 @@ from jobs_core.uow import UnitOfWork
 MAX_RESULTS = 20
 SCAN = 200  # live jobs looked at when a query filters by title
 _ONE_JOB = re.compile(r"^#?\s*(\d{1,9})$")
+_RESULT_ID = re.compile(r"^job:(\d{1,9})$")
+
+
+def result_id(job_id: int) -> str:
+    """The id of a job's inline result; Telegram sends it back in chosen_inline_result when it is shared."""
+    return f"job:{job_id}"
+
+
+def job_of_result(value: str) -> int | None:
+    """The job id inside one of our inline result ids, or None when it is not one."""
+    match = _RESULT_ID.match(value)
+    return int(match.group(1)) if match else None
 
 
 def job_summary(job: Job) -> str:
@@ -88,10 +100,10 @@ def _result(job: Job, voice_file_id: str | None, bot_username: str | None) -> In
         markup = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="Bong Pheak 🔎", url=link)]])
     if voice_file_id is not None:
         return InlineQueryResultCachedVoice(
-            id=f"job:{job.id}", voice_file_id=voice_file_id, title=job.title, caption=summary, reply_markup=markup
+            id=result_id(job.id), voice_file_id=voice_file_id, title=job.title, caption=summary, reply_markup=markup
         )
     return InlineQueryResultArticle(
-        id=f"job:{job.id}",
+        id=result_id(job.id),
         title=job.title,
         description=summary.split("\n", 1)[1] if "\n" in summary else None,
         input_message_content=InputTextMessageContent(message_text=summary),

@@ -30,3 +30,17 @@ class TelegramFile(Base):
     # Set when the audio is a job's voice note, so inline mode can offer it by file_id.
     job_id: Mapped[int | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TelegramCallbackQuery(Base):
+    """A pressed button, by its callback query id: answered once and handled once, whatever update carries it.
+
+    The row is committed before answerCallbackQuery (so a redelivery is never answered again); ``handled`` is
+    set in the transaction that processes it (so a failed attempt is processed again on Telegram's retry).
+    """
+
+    __tablename__ = "telegram_callback_queries"
+
+    query_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    handled: Mapped[bool] = mapped_column(default=False)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

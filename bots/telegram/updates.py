@@ -19,14 +19,16 @@ from pathlib import Path
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, ChatMemberUpdated, ChosenInlineResult, Message, Update
 from sqlalchemy import delete
+from sqlalchemy import update as update_rows
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.telegram.deps import TelegramDeps
-from bots.telegram.inline import answer_inline_query
-from bots.telegram.models import TelegramUpdate
+from bots.telegram.inline import answer_inline_query, job_of_result
+from bots.telegram.models import TelegramCallbackQuery, TelegramUpdate
 from bots.telegram.render import TelegramRenderer
 from conversations.replies import Incoming
+from jobs_core.model import Job
 from jobs_core.model.base import utcnow
 from jobs_core.uow import UnitOfWork
 
@@ -36,6 +38,11 @@ CHANNEL = "telegram"
 ALLOWED_UPDATES = ["message", "callback_query", "inline_query", "chosen_inline_result", "my_chat_member"]
 UI_LANGUAGES = ("km", "en")
 GROUP_TYPES = ("group", "supergroup")
+
+
+class MalformedUpdate(Exception):
+    """Not an update Telegram would send (a shared result that is not one of our jobs, an absurd id): the webhook
+    answers 400, since a retry would fail alike, and nothing is written."""
 
 
 def _language(code: str | None) -> str | None:
@@ -72,9 +79,14 @@ class UpdateProcessor:
                 del self._chat_locks[chat_id]
 
     async def process(self, update: Update) -> bool:
-        """Handle ``update`` unless it was handled before; True if it was handled now."""
-        if update.callback_query is not None:
-            await self._answer_callback(update.callback_query)
+        """Handle ``update`` unless it was handled before; True if it was handled now.
+
+        A pressed button is recognised by its callback query id as well: a redelivery under a new update_id is
+        neither answered nor handled again.
+        """
+        query = update.callback_query
+        if query is not None and await self._first_sight(query.id):
+            await self._answer_callback(query)
         if self._username is None and _names_an_addressee(update):
             await self._learn_username()  # a network call: before the transaction, never inside it
         async with (
@@ -91,6 +103,9 @@ class UpdateProcessor:
             if inserted is None:
                 log.info("telegram update %s already handled", update.update_id)
                 return False
+            if query is not None and not await _take_callback_query(session, query.id):
+                log.info("callback query of update %s already handled", update.update_id)
+                return False
             connection = await session.connection()
             in_transaction = async_sessionmaker(
                 bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
@@ -104,8 +119,21 @@ class UpdateProcessor:
         except TelegramAPIError as error:  # unknown for now: commands to any addressee are taken
             log.info("getMe failed: %s", error)
 
+    async def _first_sight(self, query_id: str) -> bool:
+        """Record a callback query id (committed); True the first time it is seen, so it is answered once."""
+        if not query_id or len(query_id) > 64:
+            raise MalformedUpdate("callback query id")
+        async with self.deps.session_factory() as session, session.begin():
+            inserted = await session.scalar(
+                insert(TelegramCallbackQuery)
+                .values(query_id=query_id)
+                .on_conflict_do_nothing(index_elements=["query_id"])
+                .returning(TelegramCallbackQuery.query_id)
+            )
+        return inserted is not None
+
     async def _answer_callback(self, query: CallbackQuery) -> None:
-        """Always answered, first: the button's spinner stops even when the flow has nothing to say."""
+        """Answered first, once: the button's spinner stops even when the flow has nothing to say."""
         try:
             await self.deps.bot.answer_callback_query(query.id)
         except TelegramAPIError as error:  # an old query (redelivered update) cannot be answered again
@@ -204,8 +232,12 @@ class UpdateProcessor:
         self, chosen: ChosenInlineResult, session_factory: async_sessionmaker[AsyncSession]
     ) -> None:
         """A relative dropped a job into another chat: counted, so the monthly report can show sharing."""
-        job_id = int(chosen.result_id.split(":")[1]) if chosen.result_id.startswith("job:") else None
+        job_id = job_of_result(chosen.result_id)
+        if job_id is None:
+            raise MalformedUpdate("a chosen inline result that is not one of ours")
         async with UnitOfWork(session_factory) as uow:
+            if await uow.session.get(Job, job_id) is None:
+                raise MalformedUpdate("a chosen inline result for no job")
             uow.audit(f"telegram:{chosen.from_user.id}", "job.shared", "job", job_id, via="inline")
             await uow.commit()
 
@@ -218,10 +250,25 @@ class UpdateProcessor:
 async def prune_handled_updates(
     session_factory: async_sessionmaker[AsyncSession], older_than: timedelta = timedelta(days=7)
 ) -> int:
-    """Forget handled update_ids older than ``older_than`` (Telegram stops redelivering after about a day)."""
+    """Forget handled update_ids and callback query ids older than ``older_than`` (Telegram stops redelivering
+    after about a day)."""
     async with session_factory() as session, session.begin():
         result = await session.execute(delete(TelegramUpdate).where(TelegramUpdate.received_at < utcnow() - older_than))
-    return int(getattr(result, "rowcount", 0) or 0)
+        queries = await session.execute(
+            delete(TelegramCallbackQuery).where(TelegramCallbackQuery.received_at < utcnow() - older_than)
+        )
+    return int(getattr(result, "rowcount", 0) or 0) + int(getattr(queries, "rowcount", 0) or 0)
+
+
+async def _take_callback_query(session: AsyncSession, query_id: str) -> bool:
+    """Mark a callback query handled in the update's transaction; False when it already was."""
+    taken = await session.scalar(
+        update_rows(TelegramCallbackQuery)
+        .where(TelegramCallbackQuery.query_id == query_id, TelegramCallbackQuery.handled.is_(False))
+        .values(handled=True)
+        .returning(TelegramCallbackQuery.query_id)
+    )
+    return taken is not None
 
 
 def _with(incoming: Incoming, *, extra_own: bool | None = None, **changes: object) -> Incoming:

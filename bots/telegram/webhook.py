@@ -5,15 +5,13 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from json import JSONDecodeError
 
 from aiogram.types import Update
 from aiohttp import web
-from pydantic import ValidationError
 
 from bots.telegram.deps import TelegramDeps
 from bots.telegram.outbox import TelegramOutboxSender
-from bots.telegram.updates import ALLOWED_UPDATES, UpdateProcessor, prune_handled_updates
+from bots.telegram.updates import ALLOWED_UPDATES, MalformedUpdate, UpdateProcessor, prune_handled_updates
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +21,9 @@ PROCESSOR = web.AppKey("telegram_processor", UpdateProcessor)
 DEPS = web.AppKey("telegram_deps", TelegramDeps)
 SENDER_TASK = web.AppKey("telegram_outbox_task", asyncio.Task[None])
 SENDER_STOP = web.AppKey("telegram_outbox_stop", asyncio.Event)
+# Telegram's updates nest a dozen levels at most and their integers fit 64 bits (ids have 52 significant bits).
+MAX_DEPTH = 32
+INT64 = 2**63
 
 
 def secret_matches(given: str | None, expected: str) -> bool:
@@ -35,17 +36,41 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     if not secret_matches(request.headers.get(SECRET_HEADER), deps.secret):
         return web.Response(status=403, text="forbidden")
     try:
-        update = Update.model_validate(await request.json(), context={"bot": deps.bot})
-    except (JSONDecodeError, ValidationError, UnicodeDecodeError):
+        # ValueError covers bad JSON, bad UTF-8, an integer too long to parse and a failed validation;
+        # RecursionError JSON nested deeper than Python's stack.
+        payload = await request.json()
+        if not plausible(payload):
+            raise ValueError("nested too deep or an integer beyond 64 bits")
+        update = Update.model_validate(payload, context={"bot": deps.bot})
+    except (ValueError, RecursionError):
         # Not an update at all: retrying it would not help, so no 5xx.
         return web.Response(status=400, text="not an update")
     try:
         await request.app[PROCESSOR].process(update)
+    except MalformedUpdate as exc:
+        log.warning("telegram update %s refused: %s", update.update_id, exc)
+        return web.Response(status=400, text="not an update")
     except Exception:
         # Rolled back: Telegram delivers the same update_id again.
         log.exception("telegram update %s failed; Telegram will retry it", update.update_id)
         return web.Response(status=500, text="retry")
     return web.Response(status=200)
+
+
+def plausible(payload: object) -> bool:
+    """Could this parsed JSON be a Telegram update? Shallow enough, and every integer fits the database's 64 bits."""
+    stack = [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return False
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, int) and not -INT64 <= value < INT64:
+            return False
+    return True
 
 
 def setup_telegram(

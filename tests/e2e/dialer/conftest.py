@@ -36,6 +36,8 @@ class VoiceStack:
     provider: TwilioProvider
     clock: FakeClock
     app_url: str
+    deps: VoiceDeps
+    audio: MediaAudio
     scripts: dict[str, Script] = field(default_factory=dict)
 
     async def dial(self, limit: int = 50) -> list[int]:
@@ -57,7 +59,7 @@ async def stack(
     clock = FakeClock()
     simulator = CarrierSimulator(ACCOUNT, TOKEN, cps=50, script=lambda to: scripts.get(to), clock=None)
     sim_runner, sim_url = await serve(simulator.app)
-    app = web.Application()
+    app = web.Application(client_max_size=25 * 1024 * 1024)  # as the real app (bongpheak/app.py)
     sock, app_url = bind_local()
     settings = DialerSettings(
         account_sid=ACCOUNT,
@@ -69,10 +71,11 @@ async def stack(
         gather_timeout=1,
     )
     provider = TwilioProvider(settings)
-    setup_voice(app, VoiceDeps(settings, session_factory, audio, provider, clock))
+    deps = VoiceDeps(settings, session_factory, audio, provider, clock)
+    setup_voice(app, deps)
     app_runner, _ = await serve(app, sock)
     try:
-        yield VoiceStack(session_factory, settings, simulator, provider, clock, app_url, scripts)
+        yield VoiceStack(session_factory, settings, simulator, provider, clock, app_url, deps, audio, scripts)
     finally:
         await provider.close()
         await sim_runner.cleanup()

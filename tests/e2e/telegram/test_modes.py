@@ -66,9 +66,11 @@ async def test_inline_query_text_filters_by_title_and_hash_picks_one_job(
 async def test_a_chosen_inline_result_is_counted_as_a_share(
     client: Client, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
-    update = {"update_id": 5, "chosen_inline_result": {"result_id": "job:7", "from": user(CHAT), "query": ""}}
-    assert await post_update(client, update) == 200
-    assert await count(session_factory, AuditEntry, AuditEntry.action == "job.shared", AuditEntry.subject_id == 7) == 1
+    garment, _ = await _jobs(session_factory)
+    chosen = {"result_id": f"job:{garment}", "from": user(CHAT), "query": ""}
+    assert await post_update(client, {"update_id": 5, "chosen_inline_result": chosen}) == 200
+    shared = (AuditEntry.action == "job.shared", AuditEntry.subject_id == garment)
+    assert await count(session_factory, AuditEntry, *shared) == 1
 
 
 async def test_polling_processes_updates_once_and_confirms_them(

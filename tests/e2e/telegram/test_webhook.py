@@ -10,10 +10,11 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bots.telegram.models import TelegramFile
+from bots.telegram.models import TelegramCallbackQuery, TelegramFile
 from bots.telegram.render import CONTACT_LABEL, split_text, utf16_len
-from jobs_core.model import Relative
-from tests.e2e.telegram.conftest import StandInDialog, handled_updates, post_update, turns
+from bots.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
+from jobs_core.model import AuditEntry, Relative
+from tests.e2e.telegram.conftest import SECRET, StandInDialog, count, handled_updates, post_update, turns
 from tests.fakes.telegram_api import FakeTelegramAPI, callback_update, message_update
 
 Client = TestClient[web.Request, web.Application]
@@ -314,3 +315,56 @@ async def test_old_handled_updates_are_pruned(session_factory: async_sessionmake
         session.add(TelegramUpdate(update_id=2, received_at=utcnow()))
     assert await prune_handled_updates(session_factory) == 1
     assert await handled_updates(session_factory) == 1
+
+
+async def test_malformed_updates_with_the_right_secret_are_400_and_write_nothing(
+    client: Client, fake_api: FakeTelegramAPI, session_factory: async_sessionmaker[AsyncSession], dialog: StandInDialog
+) -> None:
+    headers = {SECRET_HEADER: SECRET, "Content-Type": "application/json"}
+
+    async def raw(body: str) -> int:
+        response = await client.post(WEBHOOK_PATH, data=body.encode(), headers=headers)
+        await response.read()
+        return response.status
+
+    assert await post_update(client, message_update(2**70, CHAT, "hi")) == 400
+    assert await post_update(client, message_update(31, 2**70, "hi")) == 400
+    assert await raw('{"update_id": 32, "message": ' + "[" * 1000 + "]" * 1000 + "}") == 400
+    assert await raw('{"update_id": 33, "extra": ' + '{"a": ' * 100 + "1" + "}" * 100 + "}") == 400
+    assert await raw('{"update_id": ' + "9" * 5000 + "}") == 400
+    sender = {"id": CHAT, "is_bot": False, "first_name": "Sokha"}
+    for update_id, result_id in enumerate(("abc", "job:", "job:x", "job:99999999999999999999", "job:424242"), 40):
+        chosen = {"result_id": result_id, "from": sender, "query": ""}
+        assert await post_update(client, {"update_id": update_id, "chosen_inline_result": chosen}) == 400, result_id
+    long_id = callback_update(50, CHAT, "jobs")
+    long_id["callback_query"]["id"] = "q" * 65
+    assert await post_update(client, long_id) == 400
+    assert await handled_updates(session_factory) == 0
+    assert await count(session_factory, AuditEntry) == 0
+    assert await count(session_factory, TelegramCallbackQuery) == 0
+    assert dialog.seen == [] and fake_api.calls == []
+
+
+async def test_a_callback_query_redelivered_100_times_is_answered_and_handled_once(
+    client: Client, fake_api: FakeTelegramAPI, dialog: StandInDialog
+) -> None:
+    pressed = callback_update(60, CHAT, "voice")
+    # Telegram's own redeliveries (same update_id) and the same button under new update_ids, all at once.
+    copies = [pressed] * 50 + [{**pressed, "update_id": 1000 + i} for i in range(50)]
+    statuses = await asyncio.gather(*(post_update(client, copy) for copy in copies))
+    assert statuses == [200] * 100
+    assert len(fake_api.calls_of("answerCallbackQuery")) == 1
+    assert [i.action for i in dialog.seen] == ["voice"]
+    assert len(fake_api.sent(CHAT)) == 1
+
+
+async def test_a_callback_query_that_failed_is_handled_on_the_retry_but_answered_once(
+    client: Client, fake_api: FakeTelegramAPI, dialog: StandInDialog
+) -> None:
+    dialog.fail_next = 1
+    pressed = callback_update(61, CHAT, "voice")
+    assert await post_update(client, pressed) == 500
+    assert await post_update(client, pressed) == 200  # Telegram's retry
+    assert len(fake_api.calls_of("answerCallbackQuery")) == 1
+    assert [i.action for i in dialog.seen] == ["voice", "voice"]
+    assert len(fake_api.sent(CHAT)) == 1
