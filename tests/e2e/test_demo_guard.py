@@ -155,8 +155,8 @@ async def test_a_demo_database_refuses_services_configured_as_real_before_any_re
     demo_database: str, session_factory: async_sessionmaker[AsyncSession], fakes: Fakes, tmp_path: Path
 ) -> None:
     await _due_call_to_a_real_looking_number(session_factory)
-    # The fakes listen on 127.0.0.1; with no demo host allowed they stand for api.telegram.org and Twilio.
-    env = _environment(demo_database, tmp_path, fakes, _free_port(), DEMO_PROVIDER_HOSTS="")
+    # The fakes listen on 127.0.0.1; with only ::1 allowed they stand for api.telegram.org and Twilio.
+    env = _environment(demo_database, tmp_path, fakes, _free_port(), DEMO_PROVIDER_HOSTS="::1")
     for command in (["serve", "--polling", "--dialer"], ["dialer"]):
         process = await _bongpheak(command, env, tmp_path)
         try:
