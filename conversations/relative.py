@@ -148,19 +148,19 @@ async def job_action(t: Turn, args: list[str]) -> str:
         t.started = True
         t.data = {"job_id": job_id}
         return await ask_report_reason(t)
+    if verb not in ("show", "call", "apply"):
+        raise BadInput(t._("This button is no longer valid."))
     job = await t.session.get(Job, job_id)
-    if job is None:
+    if job is None or job.published_at is None:
+        # A listing never published (a draft, one under review or rejected) answers as a missing id does, so
+        # forged buttons cannot tell which job ids exist.
         raise NotFound("job", job_id)
     t.started = True
-    if verb == "show":
-        if not job.is_live(t.now):
-            raise NotAllowed("this job is no longer open")
-        t.add(await job_card(job, t.deps, t._, t.language))
-        return IDLE
-    if verb not in ("call", "apply"):
-        raise BadInput(t._("This button is no longer valid."))
     if not job.is_live(t.now):
         raise NotAllowed("this job is no longer open")
+    if verb == "show":
+        t.add(await job_card(job, t.deps, t._, t.language))
+        return IDLE
     t.data = {"job_id": job_id, "purpose": verb}
     return await ask_member(t)
 

@@ -353,7 +353,7 @@ async def test_a_report_of_fees_hides_the_job_until_decided_and_the_reporter_hea
         assert (await session.scalar(select(Report.status))) is ReportStatus.DISMISSED
 
 
-async def test_a_forged_report_button_gets_the_same_answer_for_a_hidden_job_as_for_a_missing_one(
+async def test_a_forged_job_button_gets_the_same_answer_for_a_hidden_job_as_for_a_missing_one(
     client: Client, fake_api: FakeTelegramAPI, build: Builder, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     employer_id = await build.employer()
@@ -362,12 +362,13 @@ async def test_a_forged_report_button_gets_the_same_answer_for_a_hidden_job_as_f
     dara = Member(client, fake_api, 7302, "Dara", chat_id=7302)
     await dara.say("/start")
     await dara.press(sent_message(fake_api, 7302, "Please choose your language"), "English")
-    answers = []
-    for job_id in (draft, pending, 999_999):
-        await dara.press({**_stub(7302), "reply_markup": _keyboard(f"job:{job_id}:report")}, "x")
-        answers.append([(c.method, c.params.get("text"), c.params.get("reply_markup")) for c in dara.last])
-    assert answers[0] == answers[1] == answers[2]
-    assert "no longer available" in str(answers[0])
+    for verb in ("report", "show", "call", "apply"):
+        answers = []
+        for job_id in (draft, pending, 999_999):
+            await dara.press({**_stub(7302), "reply_markup": _keyboard(f"job:{job_id}:{verb}")}, "x")
+            answers.append([(c.method, c.params.get("text"), c.params.get("reply_markup")) for c in dara.last])
+        assert answers[0] == answers[1] == answers[2], verb
+        assert "no longer available" in str(answers[0]), verb
     async with session_factory() as session:
         assert await session.scalar(select(Report)) is None
 
