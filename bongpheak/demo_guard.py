@@ -17,7 +17,6 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from aiogram.client.telegram import PRODUCTION
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,6 +28,9 @@ from jobs_core.model import DemoData
 from jobs_core.model.base import utcnow
 from jobs_core.model.demo import DEMO_ROW
 
+# Where aiogram sends when TELEGRAM_API_BASE_URL is unset. Written out, not imported: importing aiogram takes
+# seconds, and every command (and /healthz at start-up) would wait for it.
+TELEGRAM_API = "https://api.telegram.org"
 HOW_TO_GO_LIVE = "for real use, set DATABASE_URL to a fresh database or DATA_DIR to another folder"
 DEMO_NOTICE = (
     "This is demo data: made-up people whose phone numbers (+855 20 0xx xxx) cannot ring anyone.\n"
@@ -81,7 +83,7 @@ def services_in_use(settings: Settings, *, telegram: bool) -> list[tuple[str, st
     """(service, host) for every outside service the process is configured to talk to."""
     used = []
     if telegram:
-        used.append(("Telegram", _host(settings.telegram_api_base_url, PRODUCTION.base)))
+        used.append(("Telegram", _host(settings.telegram_api_base_url, TELEGRAM_API)))
     if settings.voice_account_sid and settings.voice_auth_token:
         used.append(("the voice provider", _host(settings.voice_api_base_url, TWILIO_API_BASE_URL)))
     return used

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from alembic import command
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bongpheak.bootstrap import connect
 from bongpheak.commands import CommandError
 from bongpheak.commands.seed import seed
-from bongpheak.demo_guard import holds_demo_data, mark_as_demo, refuse_real_services_on_demo_data
+from bongpheak.demo_guard import TELEGRAM_API, holds_demo_data, mark_as_demo, refuse_real_services_on_demo_data
 from bongpheak.migrate import alembic_config
 from bongpheak.settings import Settings
 from jobs_core.model import DemoData, Relative
@@ -130,3 +131,9 @@ def test_a_database_seeded_before_the_mark_existed_is_marked_by_the_migration() 
         _run(url, audited("telegram:5001"))
         command.upgrade(alembic_config(url), "head")
         assert not _run(url, marked)
+
+
+def test_the_written_out_telegram_address_is_aiograms_default() -> None:
+    from aiogram.client.telegram import PRODUCTION
+
+    assert urlsplit(PRODUCTION.base).hostname == urlsplit(TELEGRAM_API).hostname == "api.telegram.org"
