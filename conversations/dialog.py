@@ -33,8 +33,9 @@ from conversations.common import error_message
 from conversations.i18n import gettext_for, language_or_default
 from conversations.replies import Button, Incoming, Reply, Text
 from conversations.state import IDLE, ConversationState
-from conversations.turn import ASK_AGAIN, Action, BadInput, DialogDeps, KeepState, Step, Turn, TurnUnitOfWork
+from conversations.turn import ASK_AGAIN, Action, BadInput, DialogDeps, KeepState, Step, Turn
 from jobs_core.errors import DomainError
+from jobs_core.uow import SavepointUnitOfWork
 
 __all__ = ["ACTIONS", "COMMANDS", "STEPS", "DialogDeps", "handle"]
 
@@ -82,7 +83,7 @@ async def _handle(incoming: Incoming, deps: DialogDeps) -> list[Reply]:
         turn = Turn(
             incoming=incoming,
             deps=deps,
-            uow=TurnUnitOfWork(session, deps.session_factory, now),
+            uow=SavepointUnitOfWork(session, deps.session_factory, now),
             step=state.step,
             data=copy.deepcopy(state.data or {}),  # a step's changes must not reach the loaded row
             language=language,

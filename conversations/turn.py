@@ -12,11 +12,10 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations.i18n import Gettext, gettext_for
 from conversations.replies import Button, Incoming, Keyboard, Reply, Text, Voice
@@ -24,7 +23,7 @@ from jobs_core.model import Channel, Employer, Relative, Sector
 from jobs_core.model.base import utcnow
 from jobs_core.services import employers as employer_service
 from jobs_core.services import people
-from jobs_core.uow import UnitOfWork
+from jobs_core.uow import SavepointUnitOfWork
 from media.composer import PitchJob
 
 # A job's facts and a language → its voice note (None when no audio can be made); bots pass the renderer.
@@ -69,38 +68,13 @@ class KeepState(Exception):
     """Raised by a step to leave the stored state exactly as it was; the replies said so far are sent."""
 
 
-class TurnUnitOfWork(UnitOfWork):
-    """A unit of work inside the turn's transaction: a service's commit releases a savepoint.
-
-    The turn's transaction holds the lock on the conversation state row, so the domain change and the new
-    state are committed together, or neither is.
-    """
-
-    def __init__(self, session: AsyncSession, session_factory: async_sessionmaker[AsyncSession], now: datetime):
-        super().__init__(session_factory, now=now)
-        self.session = session
-        self._savepoints: list[AsyncSessionTransaction] = []
-
-    async def __aenter__(self) -> TurnUnitOfWork:
-        self._savepoints.append(await self.session.begin_nested())
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        savepoint = self._savepoints.pop()
-        if savepoint.is_active:
-            await savepoint.rollback()
-
-    async def commit(self) -> None:
-        await self._savepoints[-1].commit()
-
-
 @dataclass
 class Turn:
     incoming: Incoming
     deps: DialogDeps
-    uow: TurnUnitOfWork
+    # Inside the turn's transaction, which holds the lock on the conversation state row: the domain change
+    # and the new state are committed together, or neither is.
+    uow: SavepointUnitOfWork
     step: str
     data: dict[str, Any]
     language: str
