@@ -48,6 +48,18 @@ SHOWN = frozenset(
 )
 
 
+def _json_list(value: Any) -> Any:
+    """A list setting as written in the environment (a JSON list), parsed; other values are left to pydantic."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise ValueError("not JSON") from None
+        if not isinstance(value, list):
+            raise ValueError("not a list")
+    return value
+
+
 class Settings(BaseSettings):
     """Everything an operator can set. Nothing here connects to anything.
 
@@ -151,25 +163,12 @@ class Settings(BaseSettings):
     @field_validator("moderator_ids", mode="before")
     @classmethod
     def _json_ids(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError:
-                raise ValueError("not JSON") from None
-            if not isinstance(value, list):
-                raise ValueError("not a list")
-        return value
+        return _json_list(value)
 
     @field_validator("calling_holidays", mode="before")
     @classmethod
     def _json_dates(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError:
-                raise ValueError("not JSON") from None
-            if not isinstance(value, list):
-                raise ValueError("not a list")
+        value = _json_list(value)
         if isinstance(value, list):
             for item in value:
                 if isinstance(item, str):

@@ -55,11 +55,7 @@ async def apply(cmd: Apply, uow: UnitOfWork) -> tuple[int, bool]:
     except ValueError as exc:
         raise InvalidField("channel", "invalid_choice", str(exc)) from exc
     async with uow:
-        job = await uow.session.get(Job, cmd.job_id)
-        if job is None:
-            raise NotFound("job", cmd.job_id)
-        if not job.is_live(uow.now()):
-            raise NotAllowed("this job is no longer open")
+        job = await _live_job(uow, cmd.job_id)
         if cmd.worker_id is not None:
             worker = await uow.session.get(Worker, cmd.worker_id)
             if worker is None:
@@ -149,11 +145,7 @@ async def apply_for_family(cmd: ApplyForFamily, uow: UnitOfWork) -> FamilyApplic
     except ValueError as exc:
         raise InvalidField("channel", "invalid_choice", str(exc)) from exc
     async with uow:
-        job = await uow.session.get(Job, cmd.job_id)
-        if job is None:
-            raise NotFound("job", cmd.job_id)
-        if not job.is_live(uow.now()):
-            raise NotAllowed("this job is no longer open")
+        job = await _live_job(uow, cmd.job_id)
         nomination = await uow.session.scalar(
             select(Nomination).where(Nomination.worker_id == cmd.worker_id, Nomination.relative_id == cmd.relative_id)
         )
@@ -309,3 +301,13 @@ async def set_application_status(cmd: SetApplicationStatus, uow: UnitOfWork) -> 
             relative_id=application.relative_id,
         )
         await uow.commit()
+
+
+async def _live_job(uow: UnitOfWork, job_id: int) -> Job:
+    """The job applied to, which must still be open."""
+    job = await uow.session.get(Job, job_id)
+    if job is None:
+        raise NotFound("job", job_id)
+    if not job.is_live(uow.now()):
+        raise NotAllowed("this job is no longer open")
+    return job
