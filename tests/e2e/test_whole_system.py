@@ -78,7 +78,7 @@ async def system(
             await carrier_runner.cleanup()
 
 
-async def eventually(check: Callable[[], object], what: str, within: float = 45.0) -> None:
+async def eventually(check: Callable[[], object], what: str, within: float = 90.0) -> None:
     async with asyncio.timeout(within):
         while True:
             result = check()
