@@ -17,6 +17,7 @@ Who hears what:
                            a submitted job's card is followed by the pitch callers would hear
   report.decided           the relative who reported: the outcome
   job.suspended            alerts for that job still waiting in the outbox are withheld
+  job.reinstated           (the report was dismissed) the withheld alerts go out after all
   job.taken_down           the employer
   application.created      (a worker applied, or confirmed a relative's application with 1) the employer,
                            with the worker's phone only once the employer is verified; the applying relative
@@ -395,18 +396,28 @@ async def report_decided(c: _Context, p: dict[str, Any]) -> None:
     await c.send(to, lambda _: Text(_(template).format(title=title)))
 
 
-async def job_suspended(c: _Context, p: dict[str, Any]) -> None:
-    """Alerts about a suspended job that are still waiting (quiet hours) are withheld, never sent."""
-    await c.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.sent_at.is_(None),
-            OutboxMessage.failed.is_(False),
-            OutboxMessage.payload["type"].astext == "job_card",
-            OutboxMessage.payload["job_id"].as_integer() == int(p.get("job_id", 0)),
-        )
-        .values(failed=True, error="withheld: the job was suspended after a report")
+WITHHELD = "withheld: the job was suspended after a report"
+
+
+def _unsent_alerts(p: dict[str, Any]) -> Any:
+    """The job cards about the event's job still waiting in the outbox."""
+    return update(OutboxMessage).where(
+        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.payload["type"].astext == "job_card",
+        OutboxMessage.payload["job_id"].as_integer() == int(p.get("job_id", 0)),
     )
+
+
+async def job_suspended(c: _Context, p: dict[str, Any]) -> None:
+    """Alerts about a suspended job that are still waiting (quiet hours) are withheld until a moderator decides."""
+    await c.session.execute(
+        _unsent_alerts(p).where(OutboxMessage.failed.is_(False)).values(failed=True, error=WITHHELD)
+    )
+
+
+async def job_reinstated(c: _Context, p: dict[str, Any]) -> None:
+    """The report was dismissed: the alerts withheld meanwhile go out after all (at their own hour)."""
+    await c.session.execute(_unsent_alerts(p).where(OutboxMessage.error == WITHHELD).values(failed=False, error=None))
 
 
 async def job_taken_down(c: _Context, p: dict[str, Any]) -> None:
@@ -445,6 +456,7 @@ HANDLERS: dict[str, Handler] = {
     "checkin.alarm": checkin_alarm,
     "report.decided": report_decided,
     "job.suspended": job_suspended,
+    "job.reinstated": job_reinstated,
     "job.taken_down": job_taken_down,
 }
 

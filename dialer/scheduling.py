@@ -41,7 +41,14 @@ log = logging.getLogger(__name__)
 
 CONSUMER = "dialer"
 CURSOR_LAG = timedelta(hours=1)
-EVENT_KINDS = ("worker.nominated", "worker.consented", "job.published", "application.hired", "job.call_requested")
+EVENT_KINDS = (
+    "worker.nominated",
+    "worker.consented",
+    "job.published",
+    "job.reinstated",
+    "application.hired",
+    "job.call_requested",
+)
 # How long a relative's "call my family member about this job" waits for the worker's consent.
 CALL_REQUEST_WINDOW = timedelta(days=30)
 OPEN_STATUSES = (CallStatus.PENDING, CallStatus.RETRY_WAIT, CallStatus.QUEUED, CallStatus.IN_PROGRESS)
@@ -304,6 +311,20 @@ async def schedule_job(
     return scheduled
 
 
+async def reschedule_reinstated_job(
+    session: AsyncSession, job_id: int, now: datetime, settings: DialerSettings, hours: CallingHours
+) -> int:
+    """A listing back on line after a dismissed report: the pitches it lost while suspended are scheduled again.
+
+    A pitch call whose only job was suspended was canceled before it rang (``attempts`` 0); its
+    ``job_pitches`` row is let go so that ``schedule_job`` pitches the job to that worker again, together with
+    everyone who came to fit it meanwhile. Pitches that rang are kept: nobody hears a job twice.
+    """
+    never_rang = select(Call.id).where(Call.status == CallStatus.CANCELED, Call.attempts == 0)
+    await session.execute(delete(JobPitch).where(JobPitch.job_id == job_id, JobPitch.call_id.in_(never_rang)))
+    return await schedule_job(session, job_id, now, settings, hours)
+
+
 def pitch_job_statement(job: Job, now: datetime, hours: CallingHours) -> Select[int]:
     """The single statement behind ``schedule_job``: inserts pitches and calls, selects how many calls."""
     # The daily cap is the claim's business (a capped call waits for the next day); scheduling must not leave
@@ -430,6 +451,8 @@ async def handle_event(
         await schedule_pitches_for_worker(session, int(payload["worker_id"]), now, settings, hours)
     elif event.kind == "job.published":
         await schedule_job(session, int(payload["job_id"]), now, settings, hours)
+    elif event.kind == "job.reinstated":
+        await reschedule_reinstated_job(session, int(payload["job_id"]), now, settings, hours)
     elif event.kind == "job.call_requested":
         await schedule_requested_call(session, payload, now, settings, hours)
     elif event.kind == "application.hired":

@@ -13,11 +13,23 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from conversations.notifier import notify_once
 from conversations.outbox import OutboxMessage
 from conversations.turn import DialogDeps
+from dialer.placing import claim_due
 from dialer.scheduling import consume_events
 from dialer.settings import DialerSettings
 from jobs_core.errors import IllegalTransition, NotFound
 from jobs_core.matching import eligible_workers, jobs_fitting_worker
-from jobs_core.model import Call, Decision, Job, JobStatus, Language, Relative, Report, ReportPriority, Worker
+from jobs_core.model import (
+    Call,
+    CallStatus,
+    Decision,
+    Job,
+    JobStatus,
+    Language,
+    Relative,
+    Report,
+    ReportPriority,
+    Worker,
+)
 from jobs_core.services.jobs import ModerateJob, live_jobs, moderate_job
 from jobs_core.services.people import Subscribe, subscribe
 from jobs_core.services.reports import DecideReport, ReportProblem, decide_report, open_reports, report_problem
@@ -172,3 +184,33 @@ async def test_a_suspended_listing_cannot_be_approved_again_from_its_old_review_
     await moderator.act(f"mj:{job_id}:a")
     assert "already decided: on hold while a report is checked" in moderator.text
     assert await status(session_factory, job_id) is JobStatus.SUSPENDED
+
+
+async def test_a_dismissed_report_puts_back_the_pitches_and_alerts_the_suspension_held_back(
+    deps: DialogDeps, build: Builder, session_factory: async_sessionmaker[AsyncSession], now: datetime
+) -> None:
+    night = now.replace(hour=15)  # 22:00 in Phnom Penh: the alert waits until 07:00
+    subscriber = await build.relative("8401")
+    await subscribe(Subscribe(relative_id=subscriber, province=None, sector=None), build.uow())
+    job_id = await build.published()
+    worker_id = await build.worker()
+    await drain(replace(deps, clock=lambda: night))
+    settings = DialerSettings()
+    await consume_events(session_factory, settings, now)  # the pitch call is scheduled
+    report_id = await report_problem(ReportProblem("fees", job_id=job_id), build.uow(night))
+    await drain(replace(deps, clock=lambda: night))
+    # While suspended, the due pitch call is canceled before it rings.
+    assert await claim_due(session_factory, settings, now, 10) == []
+    async with session_factory() as session:
+        [canceled] = (await session.scalars(select(Call))).all()
+    assert canceled.status is CallStatus.CANCELED and canceled.attempts == 0
+
+    await decide_report(DecideReport(report_id, "moderator:1", uphold=False), build.uow(night))
+    await drain(replace(deps, clock=lambda: night))
+    await consume_events(session_factory, settings, now)
+
+    [alert] = await outbox_to(session_factory, "8401")
+    assert not alert.failed and alert.error is None and alert.sent_at is None  # goes out at 07:00 after all
+    async with session_factory() as session:
+        calls = (await session.scalars(select(Call).where(Call.status == CallStatus.PENDING))).all()
+    assert [(c.worker_id, c.job_ids) for c in calls] == [(worker_id, [job_id])]
