@@ -19,16 +19,13 @@ from aiohttp import ClientSession
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bongpheak.app import build_app, telegram_deps, wire
-from bongpheak.bootstrap import Database
-from bongpheak.settings import Settings
-from dialer.simulator import CarrierSimulator, Script, bind_local, serve
+from dialer.simulator import CarrierSimulator, Script
 from jobs_core.model import Application, ApplicationStatus, Consent, Gender, Nomination, Worker
 from jobs_core.services.employers import DecideEmployer, decide_employer
 from tests.builders import Builder
 from tests.e2e.telegram.conftest import SECRET
 from tests.e2e.telegram.test_flows import TelegramUser
-from tests.e2e.test_whole_system import ACCOUNT, TOKEN, VOICE_TOKEN, eventually, texts_to
+from tests.e2e.test_whole_system import eventually, running_system, texts_to
 from tests.fakes.telegram_api import FakeTelegramAPI, callback_update
 
 EMPLOYER = 5101
@@ -65,33 +62,11 @@ async def stack(
     engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> AsyncIterator[Stack]:
     scripts: dict[str, Script] = {}
-    async with FakeTelegramAPI() as telegram, ClientSession() as http:
-        carrier = CarrierSimulator(ACCOUNT, VOICE_TOKEN, cps=20, script=lambda to: scripts.get(to))
-        carrier_runner, carrier_url = await serve(carrier.app)
-        sock, base_url = bind_local()
-        settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            data_dir=tmp_path,
-            telegram_bot_token=TOKEN,
-            telegram_webhook_secret=SECRET,
-            telegram_api_base_url=telegram.base_url,
-            public_base_url=base_url,
-            voice_api_base_url=carrier_url,
-            voice_account_sid=ACCOUNT,
-            voice_auth_token=VOICE_TOKEN,
-            voice_from_number="+85523000000",
-            calling_hours_start="00:00",
-            calling_hours_end="23:59",
-            calls_per_second=20,
-        )
-        wiring = wire(settings, Database(engine, session_factory))
-        app = build_app(wiring, telegram_deps(wiring, polling=False), run_dialer_too=True)
-        app_runner, _ = await serve(app, sock)
-        try:
-            yield Stack(_Webhook(http, base_url), telegram, carrier, session_factory, scripts)
-        finally:
-            await app_runner.cleanup()
-            await carrier_runner.cleanup()
+    async with (
+        running_system(engine, session_factory, tmp_path, lambda to: scripts.get(to), SECRET) as system,
+        ClientSession() as http,
+    ):
+        yield Stack(_Webhook(http, system.base_url), system.telegram, system.carrier, session_factory, scripts)
 
 
 async def nominate(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,19 +46,25 @@ class System:
     sessions: async_sessionmaker[AsyncSession]
 
 
-@pytest.fixture
-async def system(
-    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession], tmp_path: Path
+@asynccontextmanager
+async def running_system(
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+    script: Callable[[str], Script | None],
+    secret: str = SECRET,
 ) -> AsyncIterator[System]:
+    """The whole app (webhooks, notifier, outbox, dialer) against the fake Bot API and the carrier simulator,
+    whose worker on the phone does what ``script(phone)`` says."""
     async with FakeTelegramAPI() as telegram:
-        carrier = CarrierSimulator(ACCOUNT, VOICE_TOKEN, cps=20, script=lambda to: Script(keys=["1", "1", "1"]))
+        carrier = CarrierSimulator(ACCOUNT, VOICE_TOKEN, cps=20, script=script)
         carrier_runner, carrier_url = await serve(carrier.app)
         sock, base_url = bind_local()
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             data_dir=tmp_path,
             telegram_bot_token=TOKEN,
-            telegram_webhook_secret=SECRET,
+            telegram_webhook_secret=secret,
             telegram_api_base_url=telegram.base_url,
             public_base_url=base_url,
             voice_api_base_url=carrier_url,
@@ -76,6 +83,14 @@ async def system(
         finally:
             await app_runner.cleanup()
             await carrier_runner.cleanup()
+
+
+@pytest.fixture
+async def system(
+    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> AsyncIterator[System]:
+    async with running_system(engine, session_factory, tmp_path, lambda to: Script(keys=["1", "1", "1"])) as system:
+        yield system
 
 
 async def eventually(check: Callable[[], object], what: str, within: float = 90.0) -> None:
