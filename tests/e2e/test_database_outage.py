@@ -22,6 +22,7 @@ from bongpheak.database import create_engine
 from bongpheak.database import session_factory as make_sessions
 from bongpheak.settings import Settings
 from dialer.simulator import CarrierSimulator, bind_local, serve
+from tests.e2e.test_whole_system import eventually
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 ACCOUNT = "AC" + "4" * 32
@@ -75,20 +76,6 @@ class Relay:
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
 
-async def eventually(check: Callable[[], object], what: str, within: float = 60.0) -> None:
-    try:
-        async with asyncio.timeout(within):
-            while True:
-                result = check()
-                if asyncio.iscoroutine(result):
-                    result = await result
-                if result:
-                    return
-                await asyncio.sleep(0.1)
-    except TimeoutError:
-        raise AssertionError(what) from None
-
-
 @pytest.fixture
 async def relay(database_url: str) -> AsyncIterator[tuple[Relay, str]]:
     url = make_url(database_url)
@@ -134,7 +121,7 @@ async def test_an_outage_is_logged_once_per_loop_and_its_end_once(
                         body = await response.json()
                         return response.status, body["parts"]
 
-                await eventually(lambda: _status(health, 200), "healthy before the outage")
+                await eventually(lambda: _status(health, 200), "healthy before the outage", within=60)
                 caplog.clear()
                 caplog.set_level(logging.INFO)
 
@@ -148,7 +135,7 @@ async def test_an_outage_is_logged_once_per_loop_and_its_end_once(
                 during = [r for r in caplog.records if r.levelno >= logging.WARNING]
 
                 await relay_server.start()
-                await eventually(lambda: _status(health, 200), "healthy again after the outage")
+                await eventually(lambda: _status(health, 200), "healthy again after the outage", within=60)
                 await asyncio.sleep(1)
         finally:
             await app_runner.cleanup()

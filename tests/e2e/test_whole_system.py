@@ -94,15 +94,18 @@ async def system(
 
 
 async def eventually(check: Callable[[], object], what: str, within: float = 90.0) -> None:
-    async with asyncio.timeout(within):
-        while True:
-            result = check()
-            if asyncio.iscoroutine(result):
-                result = await result
-            if result:
-                return
-            await asyncio.sleep(0.2)
-    raise AssertionError(what)
+    """Wait until ``check()`` (or its coroutine) is true; fail naming ``what`` if it is not within the time."""
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                result = check()
+                if asyncio.iscoroutine(result):
+                    result = await result
+                if result:
+                    return
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        raise AssertionError(what) from None
 
 
 def texts_to(telegram: FakeTelegramAPI, chat: int) -> list[str]:

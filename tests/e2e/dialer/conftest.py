@@ -17,7 +17,8 @@ from dialer.scheduling import consume_events
 from dialer.settings import DialerSettings
 from dialer.simulator import CarrierSimulator, Script, bind_local, serve
 from dialer.webhooks import VoiceDeps, setup_voice
-from tests.integration.dialer.support import FakeClock
+from jobs_core.model import Application, ApplicationStatus, Event
+from tests.integration.dialer.support import FakeClock, add_employer, add_job, add_worker
 
 ACCOUNT = "AC" + "1" * 32
 TOKEN = "simulator-secret"
@@ -80,3 +81,25 @@ async def stack(
         await provider.close()
         await sim_runner.cleanup()
         await app_runner.cleanup()
+
+
+async def hire(stack: VoiceStack, phone: str) -> int:
+    """A consented worker hired (with the worker's confirmed application) just now, the hire's event written;
+    returns the worker id. The check-in calls follow once the dialer handles the event."""
+    employer = await add_employer(stack.sessions)
+    job = await add_job(stack.sessions, employer)
+    worker, _ = await add_worker(stack.sessions, phone)
+    async with stack.sessions() as session, session.begin():
+        application = Application(
+            job_id=job, worker_id=worker, channel="ivr", status=ApplicationStatus.HIRED, confirmed_at=stack.clock.now()
+        )
+        session.add(application)
+        await session.flush()
+        session.add(
+            Event(
+                kind="application.hired",
+                payload={"application_id": application.id, "worker_id": worker},
+                created_at=stack.clock.now(),
+            )
+        )
+    return worker

@@ -20,7 +20,7 @@ from jobs_core.model import (
     Worker,
 )
 from jobs_core.model.application import ApplicationStatus
-from tests.e2e.dialer.conftest import VoiceStack
+from tests.e2e.dialer.conftest import VoiceStack, hire
 from tests.integration.dialer.support import add_employer, add_job, add_worker, phone
 
 
@@ -202,22 +202,7 @@ async def test_machine_is_retried(stack: VoiceStack) -> None:
 
 
 async def test_checkin_alarm_reaches_moderators(stack: VoiceStack) -> None:
-    employer = await add_employer(stack.sessions)
-    job = await add_job(stack.sessions, employer)
-    worker, _ = await add_worker(stack.sessions, phone(20))
-    async with stack.sessions() as session, session.begin():
-        application = Application(
-            job_id=job, worker_id=worker, channel="ivr", status=ApplicationStatus.HIRED, confirmed_at=stack.clock.now()
-        )
-        session.add(application)
-        await session.flush()
-        session.add(
-            Event(
-                kind="application.hired",
-                payload={"application_id": application.id, "worker_id": worker},
-                created_at=stack.clock.now(),
-            )
-        )
+    worker = await hire(stack, phone(20))
     stack.scripts[phone(20)] = Script(keys=["9"])
     assert await stack.dial() == []
     calls = await _calls(stack, worker)
@@ -235,18 +220,7 @@ async def test_checkin_alarm_reaches_moderators(stack: VoiceStack) -> None:
 
 
 async def test_checkin_all_well(stack: VoiceStack) -> None:
-    employer = await add_employer(stack.sessions)
-    job = await add_job(stack.sessions, employer)
-    worker, _ = await add_worker(stack.sessions, phone(21))
-    async with stack.sessions() as session, session.begin():
-        application = Application(
-            job_id=job, worker_id=worker, channel="ivr", status=ApplicationStatus.HIRED, confirmed_at=stack.clock.now()
-        )
-        session.add(application)
-        await session.flush()
-        session.add(
-            Event(kind="application.hired", payload={"application_id": application.id}, created_at=stack.clock.now())
-        )
+    worker = await hire(stack, phone(21))
     stack.scripts[phone(21)] = Script(keys=["1"])
     await stack.dial()
     stack.clock.advance(days=7)

@@ -10,9 +10,9 @@ from sqlalchemy import select, text
 
 from dialer.placing import claim_due
 from dialer.scheduling import consume_events
-from jobs_core.model import Application, ApplicationStatus, Call, CallPurpose, Event, Report
-from tests.e2e.dialer.conftest import VoiceStack
-from tests.integration.dialer.support import add_employer, add_job, add_worker, phone
+from jobs_core.model import Call, CallPurpose, Event, Report
+from tests.e2e.dialer.conftest import VoiceStack, hire
+from tests.integration.dialer.support import phone
 
 SID = "CA" + "7" * 32
 
@@ -62,18 +62,7 @@ async def _post(stack: VoiceStack, path: str, params: dict[str, str]) -> str:
 
 async def _checkin_call_answered(stack: VoiceStack) -> tuple[int, int]:
     """A worker hired a week ago; their check-in call is placed and answered. Returns (worker, call id)."""
-    employer = await add_employer(stack.sessions)
-    job = await add_job(stack.sessions, employer)
-    worker, _ = await add_worker(stack.sessions, phone(60))
-    async with stack.sessions() as session, session.begin():
-        application = Application(
-            job_id=job, worker_id=worker, channel="ivr", status=ApplicationStatus.HIRED, confirmed_at=stack.clock.now()
-        )
-        session.add(application)
-        await session.flush()
-        session.add(
-            Event(kind="application.hired", payload={"application_id": application.id}, created_at=stack.clock.now())
-        )
+    worker = await hire(stack, phone(60))
     await consume_events(stack.sessions, stack.settings, stack.clock.now())
     stack.clock.advance(days=7)
     [claimed] = await claim_due(stack.sessions, stack.settings, stack.clock.now(), 1)
