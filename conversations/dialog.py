@@ -61,14 +61,17 @@ async def handle(incoming: Incoming, deps: DialogDeps) -> list[Reply]:
 
 async def _lock_state(session: AsyncSession, incoming: Incoming, now: datetime) -> ConversationState:
     key = {"channel": incoming.channel, "chat_id": incoming.chat_id[:64], "user_id": incoming.user_id[:64]}
+    locked = select(ConversationState).filter_by(**key).with_for_update().execution_options(populate_existing=True)
+    # Nearly every turn is of someone known: one round trip; the row is created only at a first contact.
+    state = await session.scalar(locked)
+    if state is not None:
+        return state
     await session.execute(
         insert(ConversationState)
         .values(**key, flow="start", step=IDLE, data={}, started=False, version=0, updated_at=now)
         .on_conflict_do_nothing(index_elements=["channel", "chat_id", "user_id"])
     )
-    state = await session.scalar(
-        select(ConversationState).filter_by(**key).with_for_update().execution_options(populate_existing=True)
-    )
+    state = await session.scalar(locked)
     assert state is not None
     return state
 

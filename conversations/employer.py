@@ -608,7 +608,7 @@ async def ask_preview(t: Turn) -> str:
         JobCard(
             job_id=job.id,
             text=job_text(job, _, t.language),
-            voice=await job_voice(job, t.deps, t.language, with_clip=True),
+            voice=await job_voice(job, t.deps, t.language, with_clip=True, cached=True),
         )
     )
     t.say(
