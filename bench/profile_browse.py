@@ -218,26 +218,31 @@ async def measure(url: str, args: argparse.Namespace, cache: Path) -> None:
     )
     print(
         f"audio: {args.audio}; {args.runs} runs x {args.updates} browse updates ({BROWSE}), "
-        f"{args.concurrency} at a time (distinct chats)"
+        + ("one at a time" if args.concurrency == 1 else f"{args.concurrency} at a time, for distinct chats")
     )
     all_ms: list[float] = []
     run_p50s: list[float] = []
     loads: list[float] = []
+    cpu_ms: list[float] = []  # this process's CPU per update: the engine's own work, whatever waits for others
     for run in range(1, args.runs + 1):
         loads.append(os.getloadavg()[0])
+        cpu = time.process_time()
         times = await run_updates(dialog, sessions, chats, args)
+        cpu_ms.append(1000 * (time.process_time() - cpu) / args.updates)
         loads.append(os.getloadavg()[0])
         run_p50s.append(statistics.median(times))
         all_ms += times
         print(
             f"run {run}: p50 {statistics.median(times):6.2f} ms  p95 {percentile(times, 0.95):6.2f} ms  "
-            f"mean {statistics.mean(times):6.2f} ms  min {min(times):6.2f}  max {max(times):6.2f}"
+            f"mean {statistics.mean(times):6.2f} ms  min {min(times):6.2f}  max {max(times):6.2f}  "
+            f"CPU {cpu_ms[-1]:5.2f} ms/update"
         )
     print(
         f"all runs ({len(all_ms)} updates): p50 {statistics.median(all_ms):.2f} ms  "
         f"p95 {percentile(all_ms, 0.95):.2f} ms  mean {statistics.mean(all_ms):.2f} ms; "
         f"p50 of the runs {min(run_p50s):.2f}–{max(run_p50s):.2f} ms"
     )
+    print(f"CPU of this process per update (engine, SQLAlchemy, asyncpg): {min(cpu_ms):.2f}–{max(cpu_ms):.2f} ms")
     print(f"load average (1 min) during the runs: {min(loads):.2f}–{max(loads):.2f} on {os.cpu_count()} cores")
 
     if args.profile:
