@@ -7,6 +7,10 @@ Public API
     AskVoice``), for ``incoming.chat_id``. Never raises. One transaction per turn: the person's
     ``conversation_state`` row is locked (``SELECT … FOR UPDATE``) and committed with the flow's domain changes.
 
+``conversations.dialog.prepare(incoming, deps) -> Incoming``
+    The slow part of an input, to call before the update's transaction opens: an employer's recording at the
+    voice-description question is normalised (ffmpeg) into ``Incoming.voice_clip`` (or ``voice_problem``).
+
 ``conversations.turn.DialogDeps``
     ``session_factory``, ``clock``, ``moderator_ids`` (user ids as strings), ``moderators_chat_id`` (its
     members act as moderators), ``moderators_channel``/``moderators_language`` (where and how the notifier

@@ -12,9 +12,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from conversations.audio import VoiceNotes
-from conversations.replies import JobCard, Reply, Voice
+from conversations.replies import AskVoice, JobCard, Reply, Voice
 from conversations.turn import DialogDeps
 from media.composer import Utterance
 from media.packs import load_packs
@@ -139,3 +140,65 @@ async def test_publication_renders_with_make_so_the_first_browse_has_the_note(
     cards: list[JobCard] = chat.cards()
     assert cards[0].voice is not None
     assert held.renders == [("en", "ogg"), ("en", "mp3")]
+
+
+async def at_the_voice_question(chat: Chat) -> None:
+    """An employer posting a job abroad, every optional field skipped, up to the voice description."""
+    from tests.integration.conversations.test_employer import register
+
+    await chat.start()
+    await register(chat)
+    await chat.act("post")
+    await chat.send("Farm workers")
+    await chat.press("Agriculture")
+    await chat.press("Abroad")
+    await chat.send("Thailand")
+    for _ in range(4):  # description, pay, hours, days
+        await chat.press("Skip")
+    await chat.send("5")
+    await chat.press("Men and women")
+    await chat.press("Skip")  # ages
+    await chat.press("Done")
+    await chat.press("Skip")  # start
+    await chat.press("Skip")  # contact
+
+
+async def test_an_employers_recording_is_normalised_before_the_turn_and_the_turn_only_attaches_it(
+    deps: DialogDeps, tmp_path: Path
+) -> None:
+    from conversations.dialog import handle, prepare
+    from jobs_core.model import Job
+
+    normalised: list[Path] = []
+
+    async def normaliser(upload: Path) -> Path:
+        normalised.append(upload)
+        if upload.suffix == ".bad":
+            from media.employer_clip import EmployerClipRejected
+
+            raise EmployerClipRejected("too_long", "31 s")
+        return upload.with_suffix(".wav")
+
+    async def no_normalising_in_a_turn(upload: Path) -> Path:
+        raise AssertionError("a turn normalised a recording the adapter had prepared")
+
+    chat = Chat(replace(deps, clip_normaliser=normaliser), "5001")
+    # Anyone else's recording is left alone: nothing is normalised for a relative's voice message.
+    assert (await prepare(chat.incoming(voice=tmp_path / "hello.ogg"), chat.deps)).voice_clip is None
+    assert normalised == []
+    await at_the_voice_question(chat)
+    in_turn = replace(deps, clip_normaliser=no_normalising_in_a_turn)
+
+    too_long = await prepare(chat.incoming(voice=tmp_path / "long.bad"), chat.deps)
+    assert too_long.voice_problem == "too_long"
+    chat.last = await handle(too_long, in_turn)
+    assert "too long" in chat.text and isinstance(chat.last[-1], AskVoice)
+
+    ready = await prepare(chat.incoming(voice=tmp_path / "clip.ogg"), chat.deps)
+    assert ready.voice_clip == tmp_path / "clip.wav"
+    chat.last = await handle(ready, in_turn)
+    assert "This is how your job will look" in chat.text
+    assert normalised == [tmp_path / "long.bad", tmp_path / "clip.ogg"]
+    async with deps.session_factory() as session:
+        job = await session.scalar(select(Job))
+        assert job is not None and job.voice_clip == str(tmp_path / "clip.wav")
