@@ -5,12 +5,14 @@ connection, given a session factory that joins that transaction (``bots/telegram
 ``bots.telegram.dialog.conversation_dialog``. Each update is the browse flow's heavy step, the button
 ``jobs:-:-:0`` (live jobs, three job cards with their voice notes, the paging message), for a relative who
 started in English, as in ``bench/bench_webhook.py``. One update at a time, so the figure is the engine's own
-cost, not time spent waiting for the event loop behind other updates.
+cost, not time spent waiting for the event loop behind other updates (``--concurrency 16`` shows that wait,
+as ``bench_webhook``'s 16 clients see it). The process's CPU time per update is printed too.
 
 Voice notes come from the production wiring: the real renderer with the bundled prompt packs, in a temporary
 audio cache, the listings rendered beforehand as publication does (``--audio none``: no voice notes).
 
-    DATABASE_URL=postgresql://… .venv/bin/python -m bench.profile_browse [--updates 300 --runs 5] [--profile]
+    DATABASE_URL=postgresql://… .venv/bin/python -m bench.profile_browse [--updates 300 --runs 5]
+        [--concurrency 16] [--audio none] [--profile]
 """
 
 from __future__ import annotations
