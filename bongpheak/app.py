@@ -38,7 +38,7 @@ from bots.telegram.deps import TelegramDeps, make_bot
 from bots.telegram.dialog import conversation_dialog
 from bots.telegram.updates import ALLOWED_UPDATES
 from bots.telegram.webhook import setup_telegram
-from conversations.audio import employer_clip_normaliser, renderer_audio
+from conversations.audio import VoiceNotes, employer_clip_normaliser
 from conversations.notifier import run_notifier
 from conversations.turn import DialogDeps
 from dialer.audio import MediaAudio
@@ -78,13 +78,15 @@ def wire(settings: Settings, db: Database) -> Wiring:
             f"the voice prompts cannot be used: {error} (check PROMPT_PACK_DIR, FFMPEG_BINARY)"
         ) from None
     renderer = Renderer(packs, cache, settings.ffmpeg_binary)
+    voice_notes = VoiceNotes(renderer)  # one per process: its background renders are shared by every update
     dialog = DialogDeps(
         session_factory=db.sessions,
         moderator_ids=frozenset(str(i) for i in settings.moderator_ids),
         moderators_chat_id=str(settings.moderators_chat_id) if settings.moderators_chat_id is not None else None,
         moderators_all_members=settings.moderators_all_members,
         nominations_per_day=settings.nominations_per_day,
-        audio=renderer_audio(renderer),
+        audio=voice_notes.make,
+        cached_audio=voice_notes.ready,
         clip_normaliser=employer_clip_normaliser(settings.data_dir / "employer-clips"),
     )
     voice = None

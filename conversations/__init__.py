@@ -7,11 +7,17 @@ Public API
     AskVoice``), for ``incoming.chat_id``. Never raises. One transaction per turn: the person's
     ``conversation_state`` row is locked (``SELECT … FOR UPDATE``) and committed with the flow's domain changes.
 
+``conversations.dialog.prepare(incoming, deps) -> Incoming``
+    The slow part of an input, to call before the update's transaction opens: an employer's recording at the
+    voice-description question is normalised (ffmpeg) into ``Incoming.voice_clip`` (or ``voice_problem``).
+
 ``conversations.turn.DialogDeps``
     ``session_factory``, ``clock``, ``moderator_ids`` (user ids as strings), ``moderators_chat_id`` (its
     members act as moderators), ``moderators_channel``/``moderators_language`` (where and how the notifier
-    writes to them), ``nominations_per_day`` (5), ``audio`` (``async (PitchJob, language) -> Voice | None``;
-    ``conversations.audio.renderer_audio(renderer)``), ``clip_normaliser`` (``async (Path) -> Path``;
+    writes to them), ``nominations_per_day`` (5), ``audio`` (``async (PitchJob, language) -> Voice | None``,
+    renders if need be; ``conversations.audio.VoiceNotes(renderer).make``), ``cached_audio`` (same shape, reads
+    the audio cache only and asks for a background render on a miss; ``VoiceNotes.ready``: what dialog turns
+    use, so no turn waits for ffmpeg inside its transaction), ``clip_normaliser`` (``async (Path) -> Path``;
     ``conversations.audio.employer_clip_normaliser(dir)``), ``page_size`` (3 job cards a page).
 
 ``conversations.outbox``

@@ -275,22 +275,29 @@ def pitch_job(job: Job, with_clip: bool) -> PitchJob:
     )
 
 
-async def job_voice(job: Job, deps: DialogDeps, language: str, with_clip: bool | None = None) -> Voice | None:
-    """The job's voice note, or None when no audio provider is set or it cannot be made."""
-    if deps.audio is None:
+async def job_voice(
+    job: Job, deps: DialogDeps, language: str, with_clip: bool | None = None, *, cached: bool = False
+) -> Voice | None:
+    """The job's voice note, or None when no audio provider is set or it cannot be made.
+
+    ``cached``: only a note already rendered (``DialogDeps.cached_audio``), so a caller inside a transaction
+    never waits for ffmpeg; every dialog turn asks this way (see ``conversations.audio``).
+    """
+    provider = (deps.cached_audio or deps.audio) if cached else deps.audio
+    if provider is None:
         return None
     try:
         facts = pitch_job(job, job.voice_clip_approved if with_clip is None else with_clip)
-        return await deps.audio(facts, language)
+        return await provider(facts, language)
     except Exception:  # a voice note is a bonus: the card goes out without it rather than not at all
         log.exception("no voice note for job %s", job.id)
         return None
 
 
-async def job_card(job: Job, deps: DialogDeps, _: Gettext, language: str) -> JobCard:
+async def job_card(job: Job, deps: DialogDeps, _: Gettext, language: str, *, cached: bool = False) -> JobCard:
     return JobCard(
         job_id=job.id,
         text=job_text(job, _, language),
-        voice=await job_voice(job, deps, language),
+        voice=await job_voice(job, deps, language, cached=cached),
         buttons=job_buttons(job.id, _),
     )

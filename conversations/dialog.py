@@ -13,6 +13,11 @@ A step that refuses the input (``BadInput`` or a jobs_core ``DomainError``) is r
 the person gets a short message in their language and the same question again; the state is unchanged.
 Anything unexpected is logged and answered with an apology, and nothing is stored.
 
+No turn waits for ffmpeg inside its transaction: job cards and review cards take voice notes from the audio
+cache only (``DialogDeps.cached_audio``, see ``conversations.audio``), and an employer's recording is
+normalised by ``prepare(incoming, deps)``, which an adapter calls before it opens the update's transaction
+(a turn given an unprepared recording still normalises it itself).
+
 Buttons: global actions are ``verb:args`` (``job:12:apply``, ``jobs:12:construction:3``, ``lang:en``) and
 check ownership themselves; buttons answering the current question are ``@<version>:<value>`` and are
 refused as stale once the state has moved on.
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -37,7 +43,7 @@ from conversations.turn import ASK_AGAIN, Action, BadInput, DialogDeps, KeepStat
 from jobs_core.errors import DomainError
 from jobs_core.uow import SavepointUnitOfWork
 
-__all__ = ["ACTIONS", "COMMANDS", "STEPS", "DialogDeps", "handle"]
+__all__ = ["ACTIONS", "COMMANDS", "STEPS", "DialogDeps", "handle", "prepare"]
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +65,37 @@ async def handle(incoming: Incoming, deps: DialogDeps) -> list[Reply]:
         return [Text(_("Sorry, something went wrong. Please try again."))]
 
 
+async def prepare(incoming: Incoming, deps: DialogDeps) -> Incoming:
+    """The slow part of an input, done before the update's transaction opens, so no turn holds its lock while
+    ffmpeg runs: an employer's recording sent at the voice-description question is normalised here, and the
+    turn only attaches the clip (or says why it cannot be used). Optional: a turn given an unprepared
+    recording normalises it itself. Reads the person's step in a short transaction of its own."""
+    if incoming.voice is None or deps.clip_normaliser is None or incoming.voice_clip or incoming.voice_problem:
+        return incoming
+    key = {"channel": incoming.channel, "chat_id": incoming.chat_id[:64], "user_id": incoming.user_id[:64]}
+    async with deps.session_factory() as session, session.begin():
+        step = await session.scalar(select(ConversationState.step).filter_by(**key))
+    if step != employer.VOICE_STEP:  # anyone else's recording is left to the flow, unprocessed
+        return incoming
+    clip = await employer.normalise_clip(deps, incoming.voice)
+    if isinstance(clip, str):
+        return replace(incoming, voice_problem=clip)
+    return replace(incoming, voice_clip=clip)
+
+
 async def _lock_state(session: AsyncSession, incoming: Incoming, now: datetime) -> ConversationState:
     key = {"channel": incoming.channel, "chat_id": incoming.chat_id[:64], "user_id": incoming.user_id[:64]}
+    locked = select(ConversationState).filter_by(**key).with_for_update().execution_options(populate_existing=True)
+    # Nearly every turn is of someone known: one round trip; the row is created only at a first contact.
+    state = await session.scalar(locked)
+    if state is not None:
+        return state
     await session.execute(
         insert(ConversationState)
         .values(**key, flow="start", step=IDLE, data={}, started=False, version=0, updated_at=now)
         .on_conflict_do_nothing(index_elements=["channel", "chat_id", "user_id"])
     )
-    state = await session.scalar(
-        select(ConversationState).filter_by(**key).with_for_update().execution_options(populate_existing=True)
-    )
+    state = await session.scalar(locked)
     assert state is not None
     return state
 

@@ -30,7 +30,7 @@ from conversations.common import (
 from conversations.i18n import N_
 from conversations.replies import AskPhone, AskVoice, Button, JobCard
 from conversations.state import IDLE
-from conversations.turn import BadInput, Step, Turn
+from conversations.turn import BadInput, DialogDeps, Step, Turn
 from jobs_core import geo
 from jobs_core.clock import local_date
 from jobs_core.errors import InvalidField, NotAllowed, NotFound
@@ -551,9 +551,10 @@ async def ask_voice(t: Turn) -> str:
             _skip(t),
         )
     )
-    return "job.voice"
+    return VOICE_STEP
 
 
+VOICE_STEP = "job.voice"  # where a recording is the expected answer (conversations.dialog.prepare)
 CLIP_PROBLEMS = {
     "corrupt": N_("I could not play that recording. Please record it again."),
     "too_long": N_("The recording is too long. Please keep it under 30 seconds."),
@@ -578,16 +579,30 @@ async def take_voice(t: Turn) -> str:
 
 
 async def _normalise(t: Turn, upload: Path) -> Path:
-    if t.deps.clip_normaliser is None:
+    # Normalised before the transaction opened (conversations.dialog.prepare): the turn only attaches it.
+    if t.incoming.voice_problem is not None:
+        raise BadInput(t._(CLIP_PROBLEMS[t.incoming.voice_problem]))
+    if t.incoming.voice_clip is not None:
+        return t.incoming.voice_clip
+    # An adapter that did not prepare the input: normalised here, inside the turn (ffmpeg, a second or so).
+    clip = await normalise_clip(t.deps, upload)
+    if isinstance(clip, str):
+        raise BadInput(t._(CLIP_PROBLEMS[clip]))
+    return clip
+
+
+async def normalise_clip(deps: DialogDeps, upload: Path) -> Path | str:
+    """An employer's recording normalised, or the CLIP_PROBLEMS key saying why it cannot be used."""
+    if deps.clip_normaliser is None:
         return upload
     try:
-        return await t.deps.clip_normaliser(upload)
+        return await deps.clip_normaliser(upload)
     except Exception as exc:
         reason = getattr(exc, "reason", None)
         if reason in CLIP_PROBLEMS:
-            raise BadInput(t._(CLIP_PROBLEMS[str(reason)])) from exc
+            return str(reason)
         log.exception("normalising an employer clip failed")
-        raise BadInput(t._(CLIP_PROBLEMS["corrupt"])) from exc
+        return "corrupt"
 
 
 async def _own_job(t: Turn, job_id: int) -> tuple[Employer, Job]:
@@ -608,7 +623,7 @@ async def ask_preview(t: Turn) -> str:
         JobCard(
             job_id=job.id,
             text=job_text(job, _, t.language),
-            voice=await job_voice(job, t.deps, t.language, with_clip=True),
+            voice=await job_voice(job, t.deps, t.language, with_clip=True, cached=True),
         )
     )
     t.say(
@@ -794,7 +809,7 @@ STEPS: dict[str, Step] = {
     "job.benefits": Step(ask_benefits, take_benefits),
     "job.start": Step(ask_start, take_start),
     "job.contact": Step(ask_contact, take_contact),
-    "job.voice": Step(ask_voice, take_voice),
+    VOICE_STEP: Step(ask_voice, take_voice),
     "job.preview": Step(ask_preview, take_preview),
 }
 ACTIONS = {

@@ -170,7 +170,7 @@ def pitch_caption(job: Job, _: Gettext) -> str:
 async def job_review(t: Turn, job: Job) -> None:
     """The review card, then the pitch callers would hear (with the employer's recording in it)."""
     t.say(*job_review_card(job, t._, t.language))
-    voice = await job_voice(job, t.deps, t.language, with_clip=True)
+    voice = await job_voice(job, t.deps, t.language, with_clip=True, cached=True)
     if voice is not None:
         t.add(replace(voice, caption=pitch_caption(job, t._), buttons=()))
 

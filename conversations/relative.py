@@ -111,7 +111,7 @@ async def show_jobs(t: Turn, province: str | None, sector: str | None, offset: i
     _ = t._
     t.started = True
     size = t.deps.page_size
-    found = await jobs.live_jobs(t.uow, province_code=province, sector_code=sector, offset=offset, limit=size + 1)
+    found = await jobs.live_jobs(t.reads, province_code=province, sector_code=sector, offset=offset, limit=size + 1)
     filters = f"{province or ANY}:{sector or ANY}"
     if not found:
         t.say(
@@ -123,7 +123,7 @@ async def show_jobs(t: Turn, province: str | None, sector: str | None, offset: i
         )
         return IDLE
     for job in found[:size]:
-        t.add(await job_card(job, t.deps, _, t.language))
+        t.add(await job_card(job, t.deps, _, t.language, cached=True))
     buttons: list[tuple[Button, ...]] = []
     if len(found) > size:
         buttons.append((Button(_("More jobs ▶️"), f"jobs:{filters}:{offset + size}"),))
@@ -159,7 +159,7 @@ async def job_action(t: Turn, args: list[str]) -> str:
     if not job.is_live(t.now):
         raise NotAllowed("this job is no longer open")
     if verb == "show":
-        t.add(await job_card(job, t.deps, t._, t.language))
+        t.add(await job_card(job, t.deps, t._, t.language, cached=True))
         return IDLE
     t.data = {"job_id": job_id, "purpose": verb}
     return await ask_member(t)

@@ -107,6 +107,10 @@ class Incoming:
     action: str | None = None  # a pressed button's action
     contact_phone: str | None = None  # a shared contact
     voice: Path | None = None  # a downloaded voice recording
+    # ``conversations.dialog.prepare`` fills these before the update's transaction: the recording normalised
+    # (the clip the flow attaches), or why it cannot be used ("too_long", "silent", …).
+    voice_clip: Path | None = None
+    voice_problem: str | None = None
     other_media: bool = False  # a photo, document, sticker… where the flow may not expect one
     in_group: bool = False  # sent in a group chat (e.g. the moderators' group)
     # Channel details: "message_id" (the message sent, or the one whose button was pressed), "reply_to" (the

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import TracebackType
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
@@ -23,7 +24,7 @@ from jobs_core.model import Channel, Employer, Relative, Sector
 from jobs_core.model.base import utcnow
 from jobs_core.services import employers as employer_service
 from jobs_core.services import people
-from jobs_core.uow import SavepointUnitOfWork
+from jobs_core.uow import SavepointUnitOfWork, UnitOfWork
 from media.composer import PitchJob
 
 # A job's facts and a language → its voice note (None when no audio can be made); bots pass the renderer.
@@ -47,7 +48,11 @@ class DialogDeps:
     moderators_channel: str = "telegram"
     moderators_language: str = "km"
     nominations_per_day: int = DEFAULT_NOMINATIONS_PER_DAY
+    # Makes a job's voice note, rendering it if need be (ffmpeg): only called with no transaction open.
     audio: AudioProvider | None = None
+    # The voice note if it is already rendered, else None (and a render is asked for): what a dialog turn uses,
+    # since it runs inside the update's transaction. None: ``audio`` never renders (tests' fakes) and serves both.
+    cached_audio: AudioProvider | None = None
     clip_normaliser: ClipNormaliser | None = None
     page_size: int = 3
 
@@ -102,6 +107,12 @@ class Turn:
     @property
     def now(self) -> datetime:
         return self.uow.now()
+
+    @property
+    def reads(self) -> UnitOfWork:
+        """The turn's transaction for a service that only reads (``jobs.live_jobs``): no savepoint around it,
+        which would cost two round trips and roll back nothing."""
+        return _Reads(self.uow.session, self.deps.session_factory, self.now)
 
     @property
     def text(self) -> str | None:
@@ -180,6 +191,25 @@ class Turn:
         if self.text is None:
             raise BadInput(message or self._("Please type your answer as a message."))
         return self.text
+
+
+class _Reads(UnitOfWork):
+    """A unit of work over the turn's session that neither opens, commits nor rolls back anything."""
+
+    def __init__(self, session: AsyncSession, session_factory: async_sessionmaker[AsyncSession], now: datetime):
+        super().__init__(session_factory, now=now)
+        self.session = session
+
+    async def __aenter__(self) -> _Reads:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+    async def commit(self) -> None:
+        raise RuntimeError("a read-only unit of work cannot commit: pass the turn's uow to a service that writes")
 
 
 def rows(buttons: Sequence[Button], per_row: int) -> Keyboard:
