@@ -160,7 +160,9 @@ async def due_messages(sessions: async_sessionmaker[AsyncSession]) -> int:
 async def all_sent(sessions: async_sessionmaker[AsyncSession], within: float = 60.0) -> None:
     """Wait until the sender has sent (and recorded) every message due now."""
     async with asyncio.timeout(within):
-        while await due_messages(sessions):
+        while True:
+            if not await due_messages(sessions):
+                return
             await asyncio.sleep(0.02)
 
 
