@@ -64,8 +64,9 @@ class SenderElection:
         self.deps = deps
         self.retry = retry
         self.check_every = check_every
-        self.make_sender = sender or (lambda: TelegramOutboxSender(deps))
-        self.backoff = backoff or Backoff("telegram sender election", logger=log)
+        # One back-off for the lock's connection and the sending: /healthz shows either failing.
+        self.backoff = backoff or Backoff("telegram outbox", logger=log)
+        self.make_sender = sender or (lambda: TelegramOutboxSender(deps, backoff=self.backoff))
         self.key = lock_key(deps.bot.id)
         self.leading = False
         self.terms = 0  # how many times this process became the sender
