@@ -158,7 +158,7 @@ async def drive(
 
 
 async def run(
-    database_url: str, n_updates: int, concurrency: int, runs: int, tmp: Path, profile: bool
+    database_url: str, n_updates: int, concurrency: int, runs: int, tmp: Path, profile: bool, stand_in: bool = False
 ) -> dict[str, Any]:
     engine = create_engine(database_url, pool_size=concurrency)
     sessions = session_factory(engine)
@@ -181,10 +181,18 @@ async def run(
         engine_dialog = conversation_dialog(dialog_deps)
         in_dialog: list[float] = []
 
+        last_page: list[Sequence[Reply]] = []
+        replay = False
+
         async def timed_dialog(incoming: Incoming, sessions: async_sessionmaker[AsyncSession]) -> Sequence[Reply]:
             started = time.perf_counter()
             try:
-                return await engine_dialog(incoming, sessions)
+                if replay:  # --stand-in: the engine's own answer to a browse update, without the engine
+                    return last_page[0]
+                replies = await engine_dialog(incoming, sessions)
+                if incoming.action == BROWSE:
+                    last_page[:] = [replies]
+                return replies
             finally:
                 in_dialog.append(time.perf_counter() - started)
 
@@ -239,6 +247,7 @@ async def run(
         calls_per_update = len(api.calls) / len(chats)
         calls = round(calls_per_update)
         app[ECHO_SENDS][0] = calls - 1  # answerCallbackQuery + the sends
+        replay = stand_in
 
         results: list[dict[str, Any]] = []
         profiler = cProfile.Profile() if profile else None
@@ -289,13 +298,22 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="print where the browse phase spends its CPU")
+    parser.add_argument(
+        "--stand-in",
+        action="store_true",
+        help="browse updates get the engine's browse page replayed without the engine: the adapter's own cost",
+    )
     args = parser.parse_args()
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp, fresh_database() as url:
-        result = asyncio.run(run(url, args.updates, args.concurrency, args.runs, Path(tmp), args.profile))
+        result = asyncio.run(
+            run(url, args.updates, args.concurrency, args.runs, Path(tmp), args.profile, args.stand_in)
+        )
     machine = platform.processor() or platform.machine()
     print(f"machine: {machine}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    if args.stand_in:
+        print("stand-in dialog: the browse page's replies replayed, the dialog engine not run")
     print(
         f"updates: {args.updates} per route per run, {result['concurrency']} concurrent clients, {args.runs} runs; "
         f"Bot API calls per browse update (counted): {result['calls_per_update']:.2f}"
