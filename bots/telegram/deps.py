@@ -21,8 +21,38 @@ from conversations.replies import Incoming, Reply
 DialogHandler = Callable[[Incoming, async_sessionmaker[AsyncSession]], Awaitable[Sequence[Reply]]]
 
 
+# aiogram parses every Bot API answer with ``Response[T]``, a pydantic generic class that pydantic builds on first
+# use and caches only weakly: once the garbage collector takes it, the next call builds it again (several ms,
+# far more on a loaded machine), which made it the adapter's largest single cost in the webhook benchmark's
+# profile. Holding the classes of the methods we call keeps them built.
+_RESPONSE_TYPES: list[object] = []
+
+
+def _keep_response_types() -> None:
+    if _RESPONSE_TYPES:
+        return
+    from aiogram import methods
+    from aiogram.methods.base import Response
+
+    used = (
+        methods.SendMessage,
+        methods.SendVoice,
+        methods.SendAudio,
+        methods.EditMessageText,
+        methods.AnswerCallbackQuery,
+        methods.AnswerInlineQuery,
+        methods.GetMe,
+        methods.GetFile,
+        methods.GetUpdates,
+        methods.SetWebhook,
+        methods.DeleteWebhook,
+    )
+    _RESPONSE_TYPES.extend(Response[method.__returning__] for method in used)  # type: ignore[name-defined]
+
+
 def make_bot(token: str, api_base: str | None = None) -> Bot:
     """An aiogram Bot on Telegram's API, or on another Bot API server (a local one, or the tests' fake)."""
+    _keep_response_types()
     api = TelegramAPIServer.from_base(api_base) if api_base else PRODUCTION
     return Bot(token, session=AiohttpSession(api=api), default=DefaultBotProperties(link_preview_is_disabled=True))
 
@@ -36,7 +66,6 @@ class TelegramDeps:
     moderators_chat_id: int | None = None  # informational here; the dialog gets it through DialogDeps
     webhook_url: str | None = None  # public URL of POST /telegram/webhook; None: set it yourself, or poll
     download_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "bongpheak-telegram")
+    # Telegram's limits, kept by the bot's one sender (the process holding the sender lock).
     pacer: BotPacer = field(default_factory=BotPacer)
-    # A reply held up by 429s longer than this fails the update (500), and Telegram delivers it again.
-    max_reply_wait: float = 20.0
     inline_cache_time: int = 30
