@@ -36,7 +36,7 @@ from bongpheak.event_metrics import refresh_dead_letters
 from bongpheak.health import OFF, OK, Health
 from bongpheak.settings import Settings
 from bots.telegram.deps import TelegramDeps, make_bot
-from bots.telegram.dialog import conversation_dialog
+from bots.telegram.dialog import conversation_dialog, conversation_preparer
 from bots.telegram.updates import ALLOWED_UPDATES
 from bots.telegram.webhook import setup_telegram
 from conversations.audio import VoiceNotes, employer_clip_normaliser
@@ -124,6 +124,7 @@ def telegram_deps(wiring: Wiring, *, polling: bool, register_webhook: bool = Tru
         bot=make_bot(token, settings.telegram_api_base_url),
         session_factory=wiring.db.sessions,
         dialog=conversation_dialog(wiring.dialog),
+        prepare=conversation_preparer(wiring.dialog),
         secret=settings.telegram_webhook_secret or "",
         moderators_chat_id=settings.moderators_chat_id,
         webhook_url=webhook_address(settings) if register_webhook and not polling else None,

@@ -19,6 +19,9 @@ from conversations.replies import Incoming, Reply
 # The dialog engine's entry point. The session factory it gets is bound to the update's transaction: what
 # it commits becomes durable together with the update_id, or not at all.
 DialogHandler = Callable[[Incoming, async_sessionmaker[AsyncSession]], Awaitable[Sequence[Reply]]]
+# The slow part of an input (an employer's recording normalised by ffmpeg), run before the update's transaction
+# opens so no conversation row stays locked meanwhile.
+InputPreparer = Callable[[Incoming], Awaitable[Incoming]]
 
 
 # aiogram parses every Bot API answer with ``Response[T]``, a pydantic generic class that pydantic builds on first
@@ -69,3 +72,4 @@ class TelegramDeps:
     # Telegram's limits, kept by the bot's one sender (the process holding the sender lock).
     pacer: BotPacer = field(default_factory=BotPacer)
     inline_cache_time: int = 30
+    prepare: InputPreparer | None = None

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bots.telegram.deps import DialogHandler
+from bots.telegram.deps import DialogHandler, InputPreparer
 from conversations.replies import Incoming, Reply
 
 if TYPE_CHECKING:
@@ -23,3 +23,13 @@ def conversation_dialog(dialog_deps: DialogDeps) -> DialogHandler:
         return await handle(incoming, replace(dialog_deps, session_factory=session_factory))
 
     return dialog
+
+
+def conversation_preparer(dialog_deps: DialogDeps) -> InputPreparer:
+    """``conversations.dialog.prepare``: the input's slow part, before the update's transaction."""
+    from conversations.dialog import prepare
+
+    async def prepared(incoming: Incoming) -> Incoming:
+        return await prepare(incoming, dialog_deps)
+
+    return prepared

@@ -101,6 +101,8 @@ class UpdateProcessor:
         if _recording_of(update) is not None and await self._handled_before(update.update_id):
             return False  # a redelivered voice message: not downloaded again
         incoming = await self.translate(update)  # downloads a voice message: before the transaction
+        if incoming is not None and self.deps.prepare is not None:
+            incoming = await self.deps.prepare(incoming)  # ffmpeg on a recording: before the transaction too
         async with (
             self._one_at_a_time(_chat_of(update)),
             self.deps.session_factory() as session,

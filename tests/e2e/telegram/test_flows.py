@@ -14,13 +14,15 @@ from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.telegram import TelegramDeps, setup_telegram
-from bots.telegram.dialog import conversation_dialog
+from bots.telegram.dialog import conversation_dialog, conversation_preparer
 from bots.telegram.models import TelegramFile
 from conversations.notifier import notify_once
 from conversations.replies import Voice
+from conversations.state import ConversationState
 from conversations.turn import DialogDeps
 from jobs_core.model import Job, JobStatus, Nomination, Worker
 from jobs_core.model.base import utcnow
@@ -36,7 +38,15 @@ _update_ids = itertools.count(1)
 
 
 @pytest.fixture
-def dialog_deps(session_factory: async_sessionmaker[AsyncSession], tmp_path: Path) -> DialogDeps:
+def normalisations() -> list[bool]:
+    """For each recording normalised: whether some transaction held a conversation row meanwhile."""
+    return []
+
+
+@pytest.fixture
+def dialog_deps(
+    session_factory: async_sessionmaker[AsyncSession], tmp_path: Path, normalisations: list[bool]
+) -> DialogDeps:
     async def audio(job: PitchJob, language: str) -> Voice:
         """A voice note per (sector, province, language), written as a small OGG file."""
         audio_id = f"{language}-{job.sector}-{job.province_code}"
@@ -45,6 +55,12 @@ def dialog_deps(session_factory: async_sessionmaker[AsyncSession], tmp_path: Pat
         return Voice(audio_id=audio_id, ogg=path, mp3=None)
 
     async def normalise(upload: Path) -> Path:
+        async with session_factory() as session, session.begin():
+            try:
+                await session.execute(select(ConversationState).with_for_update(nowait=True))
+                normalisations.append(False)
+            except DBAPIError:  # lock_not_available: an update's turn holds a person's row
+                normalisations.append(True)
         return upload
 
     return DialogDeps(
@@ -60,7 +76,9 @@ def dialog_deps(session_factory: async_sessionmaker[AsyncSession], tmp_path: Pat
 @pytest.fixture
 async def flow_client(deps: TelegramDeps, dialog_deps: DialogDeps) -> AsyncIterator[Client]:
     app = web.Application()
-    setup_telegram(app, replace(deps, dialog=conversation_dialog(dialog_deps)))
+    setup_telegram(
+        app, replace(deps, dialog=conversation_dialog(dialog_deps), prepare=conversation_preparer(dialog_deps))
+    )
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 
@@ -187,6 +205,7 @@ async def test_employer_posts_a_job_and_a_moderator_approves_it_in_the_group(
     deps: TelegramDeps,
     dialog_deps: DialogDeps,
     session_factory: async_sessionmaker[AsyncSession],
+    normalisations: list[bool],
 ) -> None:
     boss = TelegramUser(flow_client, fake_api, 8001)
     await boss.start()
@@ -219,6 +238,8 @@ async def test_employer_posts_a_job_and_a_moderator_approves_it_in_the_group(
     recording, unique = fake_api.add_file(b"OggS employer clip")
     await boss.send(voice={"file_id": recording, "file_unique_id": unique, "duration": 5})
     assert "This is how your job will look" in boss.text
+    # ffmpeg ran on the recording before the update's transaction opened: no row was locked meanwhile.
+    assert normalisations == [False]
     assert any(c.method == "sendVoice" for c in boss.last)
     await boss.press("Submit for review")
     assert "sent to our moderators" in boss.text
