@@ -320,6 +320,8 @@ async def rate_run(
         "max_in_any_1s_window": worst,
         "smallest_gap_s": round(smallest_gap, 4),
         "sends_held_back": stats.get("held_back", 0),
+        "sender_ran_dry": stats.get("ran_dry", 0),
+        "longest_gap_s": round(max(b - a for a, b in itertools.pairwise(times)), 4),
         "load_1min": load.span(),
     }
 

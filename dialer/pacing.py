@@ -135,6 +135,7 @@ class PacedSender:
         self.in_flight: set[asyncio.Task[str | None]] = set()
         self.sent = 0
         self.held_back = 0  # sends that waited for the window after their slot
+        self.ran_dry = 0  # times the queue ran empty while the loop was still claiming (nothing claimed in time)
         self._wake = asyncio.Event()
         self._closing = False
 
@@ -160,6 +161,7 @@ class PacedSender:
             if not self.queue:
                 if self._closing:
                     return
+                self.ran_dry += 1
                 self._wake.clear()
                 await self._wake.wait()
                 continue
