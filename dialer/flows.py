@@ -98,10 +98,25 @@ class CallFlows:
 
     async def answer(self, call_id: int, attempt: int, params: dict[str, str]) -> str:
         """The call was answered: the first prompt of its flow."""
+        return await self._reply(call_id, attempt, await self._answered(call_id, attempt, params))
+
+    async def gather(self, call_id: int, attempt: int, step: str, seq: int, params: dict[str, str]) -> str:
+        """A key was pressed (or none, after a timeout) at ``step``."""
+        return await self._reply(call_id, attempt, await self._pressed(call_id, attempt, step, seq, params))
+
+    async def _reply(self, call_id: int, attempt: int, reply: tuple[Turn, int] | str) -> str:
+        # Rendered once the call's change is committed and its row released: rendering audio may take
+        # ffmpeg's time, and a status callback of the same call must not wait for it.
+        if isinstance(reply, str):
+            return reply
+        turn, seq = reply
+        return await self.render(turn, call_id, attempt, seq)
+
+    async def _answered(self, call_id: int, attempt: int, params: dict[str, str]) -> tuple[Turn, int] | str:
         async with self.sessions() as session, session.begin():
             call = await self._live_call(session, call_id, attempt, params)
             if call is None:
-                return await self.render(hang_up(composer.goodbye(self.lang)), call_id, attempt, 0)
+                return hang_up(composer.goodbye(self.lang)), 0
             state = dict(call.flow_state or {})
             if call.status is CallStatus.QUEUED:
                 call.move_to(CallStatus.IN_PROGRESS)
@@ -113,25 +128,26 @@ class CallFlows:
                 return str(VoiceResponse().hangup())
             if state.get("step") not in (None, "start"):
                 # A repeated answer webhook: say the current step again, change nothing.
-                return await self.render(await self._current(session, call, state), call.id, attempt, state["seq"])
+                return await self._current(session, call, state), state["seq"]
             state["seq"] = int(state.get("seq", 0)) + 1
             turn = await self._opening(session, call, state)
             state["step"] = turn.gather_step or "done"
             call.flow_state = state
-            return await self.render(turn, call.id, attempt, state["seq"])
+            return turn, state["seq"]
 
-    async def gather(self, call_id: int, attempt: int, step: str, seq: int, params: dict[str, str]) -> str:
-        """A key was pressed (or none, after a timeout) at ``step``."""
+    async def _pressed(
+        self, call_id: int, attempt: int, step: str, seq: int, params: dict[str, str]
+    ) -> tuple[Turn, int] | str:
         digits = (params.get("Digits") or "").strip()[:1]
         async with self.sessions() as session, session.begin():
             call = await self._live_call(session, call_id, attempt, params)
             if call is None:
-                return await self.render(hang_up(composer.goodbye(self.lang)), call_id, attempt, 0)
+                return hang_up(composer.goodbye(self.lang)), 0
             state = dict(call.flow_state or {})
             if state.get("step") != step or int(state.get("seq", 0)) != seq:
                 # A duplicate or a replay: answer with where the call is now, write nothing.
                 log.info("call %s: stale gather (step %s seq %s) ignored", call.id, step, seq)
-                return await self.render(await self._current(session, call, state), call.id, attempt, state["seq"])
+                return await self._current(session, call, state), state["seq"]
             if call.status is CallStatus.QUEUED:
                 call.move_to(CallStatus.IN_PROGRESS)
                 call.answered_at = self.now()
@@ -147,7 +163,7 @@ class CallFlows:
             state["seq"] = seq + 1
             state["step"] = turn.gather_step or "done"
             call.flow_state = state
-            return await self.render(turn, call.id, attempt, state["seq"])
+            return turn, state["seq"]
 
     async def _live_call(
         self, session: AsyncSession, call_id: int, attempt: int, params: dict[str, str]
