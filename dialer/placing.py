@@ -300,13 +300,33 @@ async def recover_orphans(
     settings: DialerSettings,
     now: datetime,
     limit: int = 10,
+    batches: int = 10,
 ) -> int:
     """Settle claimed calls whose SID never got stored (the dialer died, or the request's fate is unknown).
 
     Claim (a short transaction marks them as being checked), ask the provider with no transaction open, then
     settle each in a transaction of its own, only if it is still the orphan it was: a status callback that
-    arrived meanwhile (it carries the SID) has settled it already.
+    arrived meanwhile (it carries the SID) has settled it already. Up to ``batches`` claims of ``limit``
+    calls per sweep: a placer killed with seconds of calls claimed leaves hundreds at high CPS, and each
+    claim's mark is kept short (it covers only its own batch).
     """
+    settled = 0
+    for _ in range(batches):
+        done, claimed = await _recover_batch(provider, sessions, settings, now, limit)
+        settled += done
+        if claimed < limit:
+            break
+    return settled
+
+
+async def _recover_batch(
+    provider: VoiceProvider,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: DialerSettings,
+    now: datetime,
+    limit: int,
+) -> tuple[int, int]:
+    """One claim of orphans, asked about and settled: (settled, claimed)."""
     orphans = await _claim_for_check(
         sessions,
         settings,
@@ -358,7 +378,7 @@ async def recover_orphans(
                 await _never_placed(session, call, now)
                 log.info("recovery: call %s was never placed; due again", call.id)
             settled += 1
-    return settled
+    return settled, len(orphans)
 
 
 @dataclass(frozen=True)
