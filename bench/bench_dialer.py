@@ -1,8 +1,8 @@
 """Dialer benchmark: bulk scheduling of a job matching 100,000 workers, and the placement rate at CPS 1, 5, 30.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python -u -m bench.bench_dialer \\
-        [--workers 100000] [--calls 10000] [--cps 1 5 30] [--speed 2 2 2] [--wall 180] [--explain] \\
-        [--skip-schedule] [--skip-rate]
+        [--workers 100000] [--calls 10000] [--cps 1 5 30] [--speed 1 1 1] [--wall 180] [--explain] \\
+        [--skip-schedule] [--skip-rate] [--runs 1] [--burn]
 
 Scheduling: ``--workers`` consented workers who match one published job (plus a fifth as many who do not,
 each with a relative's nomination), ANALYZE, then ``schedule_job`` in one transaction, timed. ``--explain``
@@ -11,11 +11,13 @@ prints the plan of the same statement (EXPLAIN ANALYZE on a second job, rolled b
 Rate: ``schedule_job`` schedules ``--calls`` pitch calls, then the real dialer loop (``run_dialer``: claims,
 the shared pacer, the sender) places them through the twilio client against the carrier simulator, which
 records when each Calls.json request arrived; it runs in a process of its own, as a provider would. Dialer
-and simulator share a ``ScaledClock`` running ``--speed`` times faster than the wall clock; a run stops when
-every call is placed or after ``--wall`` seconds of wall time, whichever comes first (at CPS 1, 10,000 calls
-are 2.8 hours of simulated time).
+and simulator share a ``ScaledClock`` (``--speed`` 1 by default: real time; a faster clock multiplies every
+real delay, including the provider's answer the pacing waits for); a run stops when every call is placed or
+after ``--wall`` seconds of wall time, whichever comes first (at CPS 1, 10,000 calls are 2.8 hours).
 Reported per CPS, in simulated seconds: calls placed, achieved rate (requests - 1) / (last - first), the most
-requests inside any window [t, t + 1) and the smallest gap between two requests.
+requests inside any window [t, t + 1), the smallest gap between two requests, and the machine's 1-minute load
+average sampled during the run (min-max). ``--runs`` repeats each measurement and prints the spread; ``--burn``
+keeps a CPU burner (``while True: pass``) running throughout.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ import gc
 import itertools
 import logging
 import multiprocessing
+import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,7 +59,7 @@ from jobs_core.model import Job
 from tests.database import fresh_database
 
 ACCOUNT, TOKEN = "AC" + "3" * 32, "bench-secret"
-DEFAULT_SPEED = {1.0: 2.0, 5.0: 2.0, 30.0: 2.0}
+DEFAULT_SPEED = {1.0: 1.0, 5.0: 1.0, 30.0: 1.0}
 BY_TO: dict[str, float] = {}
 ANY_TIME = datetime.min.time()  # calling hours start == end: calls allowed at any time
 
@@ -151,6 +156,7 @@ async def schedule_run(engine: AsyncEngine, sessions: Sessions, workers: int, ex
                 plan = [str(line) for line in result.scalars()]
             await transaction.rollback()
         print("\n".join(plan))
+    load = LoadSampler()
     started = time.monotonic()
     async with sessions() as session, session.begin():
         scheduled = await schedule_job(session, job_id, now, settings, hours)
@@ -165,7 +171,36 @@ async def schedule_run(engine: AsyncEngine, sessions: Sessions, workers: int, ex
         "seed_seconds": round(seeded, 1),
         "schedule_seconds": round(elapsed, 2),
         "rerun_seconds": round(time.monotonic() - started, 2),
+        "load_1min": load.span(),
     }
+
+
+class LoadSampler:
+    """The machine's 1-minute load average (``os.getloadavg``), sampled during a run: min–max."""
+
+    def __init__(self) -> None:
+        self.samples = [os.getloadavg()[0]]
+
+    def sample(self) -> None:
+        self.samples.append(os.getloadavg()[0])
+
+    def span(self) -> str:
+        self.sample()
+        return f"{min(self.samples):.2f}-{max(self.samples):.2f}"
+
+
+@contextmanager
+def cpu_burner(on: bool) -> Iterator[None]:
+    """A process spinning on one core for the duration (the other core stays for the dialer and the simulator)."""
+    if not on:
+        yield
+        return
+    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        burner.terminate()
+        burner.wait()
 
 
 def window_stats(times: list[float]) -> tuple[int, float]:
@@ -252,11 +287,13 @@ async def rate_run(
     stats: dict[str, int] = {}
     task = asyncio.create_task(run_dialer(VoiceDeps(settings, sessions, SilentAudio(), provider, clock), stop, stats))
     started = time.monotonic()
+    load = LoadSampler()
     async with aiohttp.ClientSession(sim_url) as http:
         while time.monotonic() - started < wall and not task.done():
             async with http.get("/bench/placed") as response:
                 if (await response.json())["count"] >= calls:
                     break
+            load.sample()
             await asyncio.sleep(0.5)
         stop.set()
         await task
@@ -282,20 +319,43 @@ async def rate_run(
         "percent_of_limit": round(100 * achieved / cps, 2),
         "max_in_any_1s_window": worst,
         "smallest_gap_s": round(smallest_gap, 4),
-        "late_sends_moved": stats.get("resent", 0),
+        "sends_held_back": stats.get("held_back", 0),
+        "load_1min": load.span(),
     }
+
+
+def spread(values: list[float]) -> str:
+    return f"{min(values)}-{max(values)}" if len(values) > 1 else str(values[0])
 
 
 async def main(args: argparse.Namespace, url: str) -> None:
     engine = create_engine(url, pool_size=10)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     try:
-        if not args.skip_schedule:
-            print(await schedule_run(engine, sessions, args.workers, args.explain), flush=True)
-        if not args.skip_rate:
-            speeds = args.speed or [DEFAULT_SPEED.get(cps, 1.0) for cps in args.cps]
-            for cps, speed in zip(args.cps, speeds, strict=True):
-                print(await rate_run(engine, sessions, args.calls, cps, speed, args.wall), flush=True)
+        with cpu_burner(args.burn):
+            if not args.skip_schedule:
+                times = []
+                for _ in range(args.runs):
+                    result = await schedule_run(engine, sessions, args.workers, args.explain)
+                    print(result, flush=True)
+                    times.append(result["schedule_seconds"])
+                print({"schedule_seconds_runs": len(times), "spread": spread(times)}, flush=True)
+            if not args.skip_rate:
+                speeds = args.speed or [DEFAULT_SPEED.get(cps, 1.0) for cps in args.cps]
+                for cps, speed in zip(args.cps, speeds, strict=True):
+                    rows = []
+                    for _ in range(args.runs):
+                        rows.append(await rate_run(engine, sessions, args.calls, cps, speed, args.wall))
+                        print(rows[-1], flush=True)
+                    summary = {
+                        "cps_limit": cps,
+                        "runs": len(rows),
+                        "burner": args.burn,
+                        "percent_of_limit": spread([r["percent_of_limit"] for r in rows]),
+                        "max_in_any_1s_window": spread([r["max_in_any_1s_window"] for r in rows]),
+                        "smallest_gap_s": spread([r["smallest_gap_s"] for r in rows]),
+                    }
+                    print(summary, flush=True)
     finally:
         await engine.dispose()
 
@@ -306,10 +366,12 @@ if __name__ == "__main__":
     parser.add_argument("--workers", type=int, default=100_000)
     parser.add_argument("--calls", type=int, default=10_000)
     parser.add_argument("--cps", type=float, nargs="+", default=[1.0, 5.0, 30.0])
-    parser.add_argument("--speed", type=float, nargs="+", help="clock speed per --cps (default 2 each)")
+    parser.add_argument("--speed", type=float, nargs="+", help="clock speed per --cps (default 1 each)")
     parser.add_argument("--wall", type=float, default=180.0, help="wall-clock seconds at most per rate run")
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--skip-schedule", action="store_true")
     parser.add_argument("--skip-rate", action="store_true")
+    parser.add_argument("--runs", type=int, default=1, help="repeat each measurement this many times")
+    parser.add_argument("--burn", action="store_true", help="keep one core busy with a CPU burner meanwhile")
     with fresh_database() as database:
         asyncio.run(main(parser.parse_args(), database))

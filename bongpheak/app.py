@@ -31,6 +31,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bongpheak.bootstrap import Database
 from bongpheak.commands import CommandError
+from bongpheak.event_metrics import refresh_dead_letters
 from bongpheak.health import OFF, OK, Health
 from bongpheak.settings import Settings
 from bots.telegram.deps import TelegramDeps, make_bot
@@ -182,6 +183,7 @@ async def connect_telegram(
 
 
 async def metrics(request: web.Request) -> web.Response:
+    await refresh_dead_letters(request.app[DB].sessions)
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 

@@ -22,7 +22,8 @@ Public API
 
 ``conversations.notifier``
     ``notify_once(deps, batch=100) -> int`` and ``run_notifier(deps, stop)``: domain events → outbox rows,
-    as event consumer ``"conversations"`` (``conversations.events.handled_events``), exactly once.
+    as consumer ``"conversations"`` of ``jobs_core.event_log`` (retried with backoff, dead-lettered with an
+    alarm to the moderators), exactly once.
 
 Flows: ``start`` (language, menu, help, /stop), ``relative`` (browse, nominate, family, apply, report,
 alerts), ``employer`` (register, post, preview, submit, listings, applications), ``moderator`` (queues and

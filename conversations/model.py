@@ -1,7 +1,6 @@
 """Every table of the conversations package; importing this module registers them on ``Base.metadata``."""
 
-from conversations.events import EventFloor, HandledEvent
 from conversations.outbox import OutboxMessage
 from conversations.state import ConversationState
 
-__all__ = ["ConversationState", "EventFloor", "HandledEvent", "OutboxMessage"]
+__all__ = ["ConversationState", "OutboxMessage"]

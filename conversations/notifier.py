@@ -3,11 +3,12 @@
     handled = await notify_once(deps)        # one batch; returns how many events it handled
     await run_notifier(deps, stop_event)     # a loop for the ``serve`` process
 
-Events are claimed with ``FOR UPDATE SKIP LOCKED`` as consumer ``"conversations"`` (see
-``conversations.events``): each event's outbox rows and its ``handled_events`` row commit together, and every
-outbox row's ``dedupe_key`` names the event and the chat, so an event handled twice (a crash between the
-send and the commit, two notifiers) never queues a message twice. The dialer reads the same events as its
-own consumer. Kinds this module does not know are marked handled and otherwise ignored.
+The notifier is consumer ``"conversations"`` of the one event log (``jobs_core.event_log``), with the
+``{kind: handler}`` table ``HANDLERS``: each event's outbox rows and its handled mark commit together, a
+handler that raises is retried with backoff and dead-lettered after the last try, and every outbox row's
+``dedupe_key`` names the event and the chat, so an event handled twice never queues a message twice. Kinds
+not in the table are not this consumer's business. Voice notes are rendered by ``prepare_voices`` before the
+claim, with no transaction open; the handlers only look them up.
 
 Who hears what:
   job.published            alerts to matching subscribers (a job card with its voice note; held back
@@ -25,6 +26,7 @@ Who hears what:
   worker.consented / .declined / .opted_out → every relative who had nominated the worker by then
   call.applied             the relatives whose nominations were there when the worker agreed to calls
   call.missed              the relative of that nomination, if the call was theirs to hear of
+  event.dead_lettered      the moderators: a consumer gave up on an event after its last try
 
 Privacy by relationship: a relative is told only about their own nominations and applications, under the
 name they typed; never about a decision taken before they nominated (it answered another family).
@@ -34,24 +36,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.common import job_card, job_voice
-from conversations.events import claim_events, mark_handled, raise_floor
+from conversations.common import job_buttons, job_text, pitch_job
 from conversations.i18n import LANGUAGES, N_, Gettext, gettext_for, language_or_default
 from conversations.moderator import employer_review_card, job_review_card, pitch_caption, report_card
 from conversations.outbox import BULK, NORMAL, URGENT, OutboxMessage, enqueue
-from conversations.replies import Button, Reply, Text
+from conversations.replies import Button, JobCard, Reply, Text, Voice
 from conversations.state import ConversationState
 from conversations.turn import DialogDeps
 from jobs_core.backoff import Backoff
 from jobs_core.clock import PHNOM_PENH, local
+from jobs_core.event_log import DEAD_LETTERED, Consumer, consume_once
 from jobs_core.matching import matching_subscribers
 from jobs_core.model import (
     Application,
@@ -69,6 +71,7 @@ from jobs_core.model import (
 )
 from jobs_core.phones import display_phone
 from jobs_core.services.applications import applicant_name
+from media.composer import PitchJob
 
 CONSUMER = "conversations"
 log = logging.getLogger(__name__)
@@ -81,10 +84,35 @@ class Recipient:
     language: str
 
 
+@dataclass
+class Batch:
+    """One round of the notifier: its dependencies and the voice notes rendered for it before the claim."""
+
+    deps: DialogDeps
+    voices: dict[tuple[PitchJob, str], Voice | None] = field(default_factory=dict)
+
+
+def _facts(job: Job, with_clip: bool | None) -> PitchJob | None:
+    try:
+        return pitch_job(job, job.voice_clip_approved if with_clip is None else with_clip)
+    except ValueError:  # facts no pitch can speak: the card goes out without a voice note
+        return None
+
+
 class _Context:
-    def __init__(self, session: AsyncSession, deps: DialogDeps, event: Event) -> None:
-        self.session, self.deps, self.event = session, deps, event
+    def __init__(self, session: AsyncSession, batch: Batch, event: Event) -> None:
+        self.session, self.deps, self.event = session, batch.deps, event
+        self.voices = batch.voices
         self.queued = 0
+
+    def voice(self, job: Job, language: str, with_clip: bool | None = None) -> Voice | None:
+        """The job's voice note as ``prepare_voices`` rendered it; never renders (a transaction is open)."""
+        facts = _facts(job, with_clip)
+        return self.voices.get((facts, language)) if facts is not None else None
+
+    def job_card(self, job: Job, language: str) -> JobCard:
+        _ = gettext_for(language)
+        return JobCard(job.id, job_text(job, _, language), self.voice(job, language), job_buttons(job.id, _))
 
     async def send(self, to: Recipient, make: Callable[[Gettext], Reply], priority: int = NORMAL) -> None:
         reply = make(gettext_for(to.language))
@@ -167,15 +195,13 @@ async def job_published(c: _Context, p: dict[str, Any]) -> None:
     job = await c.session.get(Job, p.get("job_id"))
     if job is None or not job.is_live(c.deps.clock()):
         return
-    # Render the voice notes now, in both languages, so no later send (alert, browse, share) waits for ffmpeg.
-    for language in LANGUAGES:
-        await job_voice(job, c.deps, language)
+    # The voice notes were rendered before the claim, in both languages (``prepare_voices``), so no later
+    # send (alert, browse, share) waits for ffmpeg.
     not_before = outside_quiet_hours(c.deps.clock())
     for relative in await matching_subscribers(c.session, job):
         to = c.relative(relative)
         if to is not None:
-            _ = gettext_for(to.language)
-            await c.send_reply(to, await job_card(job, c.deps, _, to.language), BULK, not_before)
+            await c.send_reply(to, c.job_card(job, to.language), BULK, not_before)
     for to in await c.employer(job.employer_id):
         await c.send(to, lambda _: Text(_('Your job "{title}" is published. 🎉').format(title=job.title)))
 
@@ -224,7 +250,7 @@ async def job_submitted(c: _Context, p: dict[str, Any]) -> None:
         _ = gettext_for(to.language)
         await c.send_reply(to, Text(*job_review_card(job, _, to.language)), priority)
         # Right after the card: the pitch callers would hear, the employer's own recording spliced in.
-        voice = await job_voice(job, c.deps, to.language, with_clip=True)
+        voice = c.voice(job, to.language, with_clip=True)
         if voice is not None:
             caption = pitch_caption(job, _)
             await c.send_reply(to, replace(voice, caption=caption, buttons=()), priority, part=":voice")
@@ -433,6 +459,24 @@ async def job_taken_down(c: _Context, p: dict[str, Any]) -> None:
         )
 
 
+async def event_dead_lettered(c: _Context, p: dict[str, Any]) -> None:
+    """A consumer gave up on an event after its last try: the moderators hear of it at once."""
+    for to in c.moderators():
+        await c.send(
+            to,
+            lambda _: Text(
+                _("⚠️ {consumer} gave up on event #{event} ({kind}) after {attempts} tries. Last error: {error}").format(
+                    consumer=p.get("consumer"),
+                    event=p.get("event_id"),
+                    kind=p.get("kind"),
+                    attempts=p.get("attempts"),
+                    error=p.get("error"),
+                )
+            ),
+            URGENT,
+        )
+
+
 HANDLERS: dict[str, Handler] = {
     "job.published": job_published,
     "job.rejected": job_decided,
@@ -458,31 +502,56 @@ HANDLERS: dict[str, Handler] = {
     "job.suspended": job_suspended,
     "job.reinstated": job_reinstated,
     "job.taken_down": job_taken_down,
+    DEAD_LETTERED: event_dead_lettered,
 }
 
 
-async def notify_once(deps: DialogDeps, batch: int = 100) -> int:
-    """Handle up to ``batch`` events not yet handled by this consumer; returns how many were handled."""
-    async with deps.session_factory() as session, session.begin():
-        events = await claim_events(session, CONSUMER, batch)
+async def prepare_voices(events: Sequence[Event], batch: Batch) -> None:
+    """Render the voice notes the batch's handlers will need, before the claim and with no transaction open:
+    publication renders both languages (alerts, browse and share later find them cached); a submitted job,
+    the pitch with the employer's own recording that the moderators hear."""
+    deps = batch.deps
+    if deps.audio is None:
+        return
+    wanted: list[tuple[PitchJob, str]] = []
+    async with deps.session_factory() as session:  # a read, closed before anything is rendered
         for event in events:
-            handler = HANDLERS.get(event.kind)
-            error = None
-            if handler is not None:
-                savepoint = await session.begin_nested()
-                try:
-                    await handler(_Context(session, deps, event), dict(event.payload or {}))
-                    await savepoint.commit()
-                except Exception as exc:
-                    # One bad event must not jam the queue: it is recorded with its error and skipped.
-                    await savepoint.rollback()
-                    log.exception("notifier failed on event %s (%s)", event.id, event.kind)
-                    error = f"{type(exc).__name__}: {exc}"
-            mark_handled(session, CONSUMER, event, deps.clock(), error)
-        if len(events) < batch:  # caught up: a good moment to stop scanning what is long handled
-            await session.flush()
-            await raise_floor(session, CONSUMER, deps.clock())
-        return len(events)
+            if event.kind not in ("job.published", "job.submitted"):
+                continue
+            job = await session.get(Job, (event.payload or {}).get("job_id"))
+            if job is None:
+                continue
+            if event.kind == "job.published" and job.is_live(deps.clock()):
+                wanted += [(facts, language) for language in LANGUAGES if (facts := _facts(job, None))]
+            elif event.kind == "job.submitted" and (facts := _facts(job, True)):
+                wanted.append((facts, language_or_default(deps.moderators_language)))
+    for facts, language in dict.fromkeys(wanted):
+        if (facts, language) not in batch.voices:
+            batch.voices[(facts, language)] = await _render(deps, facts, language)
+
+
+async def _render(deps: DialogDeps, facts: PitchJob, language: str) -> Voice | None:
+    assert deps.audio is not None
+    try:
+        return await deps.audio(facts, language)
+    except Exception:  # a voice note is a bonus: the card goes out without it rather than not at all
+        log.exception("no voice note for a %s job", facts.sector)
+        return None
+
+
+def _on(handler: Handler) -> Callable[[AsyncSession, Event, Batch], Awaitable[None]]:
+    async def handle(session: AsyncSession, event: Event, batch: Batch) -> None:
+        await handler(_Context(session, batch, event), dict(event.payload or {}))
+
+    return handle
+
+
+NOTIFIER = Consumer(CONSUMER, {kind: _on(handler) for kind, handler in HANDLERS.items()}, prepare=prepare_voices)
+
+
+async def notify_once(deps: DialogDeps, batch: int = 100) -> int:
+    """Handle up to ``batch`` due events of this consumer; returns how many were claimed (handled or failed)."""
+    return await consume_once(deps.session_factory, NOTIFIER, Batch(deps), deps.clock(), batch)
 
 
 async def run_notifier(

@@ -1,10 +1,14 @@
 """Messages waiting to be pushed to a chat (alerts, notices to employers and moderators).
 
 A row is one serialised Reply for one chat. ``dedupe_key`` is unique: whoever queues a message names it
-after its cause (``event:<id>:relative:<id>``), so handling an event twice never sends twice. A channel's
-sender claims due rows with :func:`claim` (``FOR UPDATE SKIP LOCKED``: several senders never take the same
-row), sends them at the channel's pace, then calls :func:`mark_sent` or :func:`mark_failed` and commits.
-``priority``: lower is sent first (``URGENT`` 0, ``NORMAL`` 5, ``BULK`` 9).
+after its cause (``event:<id>:relative:<id>``, ``tg-update:<update_id>:<n>``), so handling an event or an
+update twice never sends twice. ``priority``: lower is sent first (``URGENT`` 0, ``NORMAL`` 5, ``BULK`` 9).
+
+Claim, commit, send, settle: a channel's sender marks due rows taken (``claimed_at``, committed in a short
+transaction), sends them with no transaction open, then records the outcome (:func:`mark_sent`,
+:func:`mark_failed`) in another short transaction. A row left claimed by a sender that died is released by
+the next sender (:func:`release_claims`): what the dead one had in flight may be sent again, nothing more.
+:func:`claim` is the older form for a sender that sends while holding the rows' locks.
 """
 
 from __future__ import annotations
@@ -13,12 +17,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String, select
+from sqlalchemy import BigInteger, Index, String, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from conversations.replies import AskPhone, AskVoice, Button, JobCard, Keyboard, Reply, Text, Voice
+from conversations.replies import AskPhone, AskVoice, Button, Edit, JobCard, Keyboard, Reply, Text, Voice
 from jobs_core.model.base import Base, utcnow
 
 URGENT, NORMAL, BULK = 0, 5, 9
@@ -27,8 +31,15 @@ URGENT, NORMAL, BULK = 0, 5, 9
 class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
-        # The senders' claim: unsent rows by priority and age.
-        Index("ix_outbox_due", "channel", "priority", "not_before", "id", postgresql_where="sent_at IS NULL"),
+        # The senders' claim: unsent rows by priority and age (rows given up on are left out).
+        Index(
+            "ix_outbox_due",
+            "channel",
+            "priority",
+            "not_before",
+            "id",
+            postgresql_where="sent_at IS NULL AND NOT failed",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -44,6 +55,8 @@ class OutboxMessage(Base):
     # Set when the sender gave up (blocked bot, too many attempts); the row is never claimed again.
     failed: Mapped[bool] = mapped_column(default=False)
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    # Set while a sender is sending the row (committed before the send): no other claim takes it.
+    claimed_at: Mapped[datetime | None]
 
     @property
     def reply(self) -> Reply:
@@ -96,7 +109,12 @@ def _voice(data: dict[str, Any]) -> Voice:
 def serialize_reply(reply: Reply) -> dict[str, Any]:
     """A Reply as JSON-able data (``{"type": "text", ...}``); :func:`deserialize_reply` reverses it."""
     if isinstance(reply, Text):
-        return {"type": "text", "text": reply.text, "buttons": _keyboard(reply.buttons)}
+        data: dict[str, Any] = {"type": "text", "text": reply.text, "buttons": _keyboard(reply.buttons)}
+        if reply.force_reply:
+            data["force_reply"] = True
+        return data
+    if isinstance(reply, Edit):
+        return {"type": "edit", "message_id": reply.message_id, "text": reply.text, "buttons": _keyboard(reply.buttons)}
     if isinstance(reply, Voice):
         return _voice_dict(reply)
     if isinstance(reply, JobCard):
@@ -118,7 +136,9 @@ def deserialize_reply(data: dict[str, Any]) -> Reply:
     """The Reply that :func:`serialize_reply` wrote."""
     kind = data.get("type")
     if kind == "text":
-        return Text(data["text"], _buttons(data.get("buttons")))
+        return Text(data["text"], _buttons(data.get("buttons")), force_reply=bool(data.get("force_reply", False)))
+    if kind == "edit":
+        return Edit(str(data["message_id"]), data["text"], _buttons(data.get("buttons")))
     if kind == "voice":
         return _voice(data)
     if kind == "job_card":
@@ -171,6 +191,68 @@ async def enqueue(
     return inserted is not None
 
 
+async def enqueue_many(
+    session: AsyncSession,
+    channel: str,
+    messages: list[tuple[str, Reply, str]],
+    *,
+    priority: int = NORMAL,
+    now: datetime | None = None,
+) -> None:
+    """Queue (chat_id, reply, dedupe_key) triples in one statement, in the caller's transaction; rows already
+    queued under the same dedupe key are left alone. Ids follow the list's order, so a chat's replies go out
+    in the order given."""
+    if not messages:
+        return
+    at = now or utcnow()
+    await session.execute(
+        insert(OutboxMessage)
+        .values(
+            [
+                {
+                    "channel": channel,
+                    "chat_id": chat_id,
+                    "payload": serialize_reply(reply),
+                    "priority": priority,
+                    "created_at": at,
+                    "not_before": at,
+                    "attempts": 0,
+                    "failed": False,
+                    "dedupe_key": key[:120],
+                }
+                for chat_id, reply, key in messages
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+
+
+def notify_channel(channel: str) -> str:
+    """The LISTEN/NOTIFY channel that wakes ``channel``'s sender."""
+    return f"{channel}_outbox"
+
+
+async def wake_sender(session: AsyncSession, channel: str) -> None:
+    """NOTIFY the channel's sender; PostgreSQL delivers it at the caller's commit (never if it rolls back)."""
+    await session.execute(select(func.pg_notify(notify_channel(channel), "")))
+
+
+async def release_claims(session: AsyncSession, channel: str) -> int:
+    """Rows a sender claimed and never settled (it died): claimable again. Only the channel's one sender
+    calls this, when it starts, so no living sender's rows are taken from it."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.claimed_at.is_not(None),
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.failed.is_(False),
+        )
+        .values(claimed_at=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def claim(
     session: AsyncSession, channel: str, *, limit: int = 30, now: datetime | None = None
 ) -> list[OutboxMessage]:
@@ -182,6 +264,7 @@ async def claim(
             OutboxMessage.channel == channel,
             OutboxMessage.sent_at.is_(None),
             OutboxMessage.failed.is_(False),
+            OutboxMessage.claimed_at.is_(None),
             OutboxMessage.not_before <= at,
         )
         .order_by(OutboxMessage.priority, OutboxMessage.not_before, OutboxMessage.id)
@@ -195,6 +278,7 @@ def mark_sent(message: OutboxMessage, at: datetime | None = None) -> None:
     message.sent_at = at or utcnow()
     message.attempts += 1
     message.error = None
+    message.claimed_at = None
 
 
 def mark_failed(
@@ -208,6 +292,7 @@ def mark_failed(
     """Record a failed send: retried after ``retry_after``, or never again when ``give_up``."""
     message.attempts += 1
     message.error = error[:500]
+    message.claimed_at = None
     if give_up or retry_after is None:
         message.failed = give_up or retry_after is None
     else:

@@ -227,8 +227,8 @@ async def take_member(t: Turn) -> str:
         raise NotAllowed("this job is no longer open")
     # The dialer consumes this event: a consent call first if the worker has not agreed yet, then the pitch;
     # never a call to a worker who asked never to be called. The reply is the same in every case.
-    t.uow.emit(
-        "job.call_requested", job_id=job_id, worker_id=worker_id, nomination_id=nomination.id, relative_id=relative.id
+    applications.request_call(
+        t.uow, job_id=job_id, worker_id=worker_id, nomination_id=nomination.id, relative_id=relative.id
     )
     t.uow.audit(t.actor, "job.call_requested", "job", job_id, worker_id=worker_id)
     if nomination.known_consent is Consent.CONSENTED:

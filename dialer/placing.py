@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import lazyload
 
@@ -24,7 +24,6 @@ from dialer.hours import CallingHours
 from dialer.lifecycle import apply_status
 from dialer.provider import OutboundCall, ProviderAccountRefused, ProviderRejected, VoiceProvider, describe
 from dialer.settings import DialerSettings
-from dialer.tables import DialerPacer
 from jobs_core.model import Call, CallAttempt, CallPurpose, CallReason, CallStatus, Consent, Job, Worker
 from jobs_core.phones import is_demo_phone
 
@@ -195,51 +194,19 @@ def _may_place(call: Call, worker: Worker | None, live_jobs: set[int]) -> str | 
     return None
 
 
-class Pacer:
-    """Hands out send slots ``(1 + margin) / cps`` apart, shared by every dialer process through one database row.
-
-    The provider counts requests in any 1-second window. A send may start at most ``tolerance`` after its slot
-    (the sender takes a new slot when it wakes up later than that), so any ``cps`` consecutive sends span at
-    least ``1 + margin - tolerance`` seconds; the rest of the margin absorbs jitter on the way to the provider.
-    """
-
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        calls_per_second: float,
-        margin: float = 0.015,
-        tolerance: float | None = None,
-    ):
-        self.sessions = sessions
-        self.interval = timedelta(seconds=(1.0 + margin) / calls_per_second)
-        self.tolerance = timedelta(seconds=margin / 2 if tolerance is None else tolerance)
-
-    async def reserve(self, count: int, now: datetime) -> list[datetime]:
-        if count <= 0:
-            return []
-        async with self.sessions() as session, session.begin():
-            await session.execute(insert(DialerPacer).values(name="calls", next_slot_at=now).on_conflict_do_nothing())
-            first = await session.scalar(
-                select(DialerPacer.next_slot_at).where(DialerPacer.name == "calls").with_for_update()
-            )
-            assert first is not None
-            first = max(first, now)
-            await session.execute(
-                update(DialerPacer)
-                .where(DialerPacer.name == "calls")
-                .values(next_slot_at=first + self.interval * count)
-            )
-        return [first + self.interval * i for i in range(count)]
-
-
 async def place(
     claimed: ClaimedCall,
     provider: VoiceProvider,
     sessions: async_sessionmaker[AsyncSession],
     settings: DialerSettings,
     now: datetime,
+    responded: Callable[[], None] | None = None,
 ) -> str | None:
-    """Ask the provider to place one claimed call and store its SID; unknown outcomes are left for recovery."""
+    """Ask the provider to place one claimed call and store its SID; unknown outcomes are left for recovery.
+
+    ``responded`` is told the moment the provider's answer (or the failure) is in, before anything is stored:
+    the pacing counts from then.
+    """
     request = OutboundCall(
         to=claimed.phone,
         from_=settings.from_number,
@@ -249,7 +216,11 @@ async def place(
         timeout=settings.ring_timeout,
     )
     try:
-        sid = await provider.create_call(request)
+        try:
+            sid = await provider.create_call(request)
+        finally:
+            if responded is not None:
+                responded()
     except ProviderAccountRefused as exc:
         await _account_refused(sessions, claimed, str(exc), now)
         return None
@@ -328,33 +299,35 @@ async def recover_orphans(
     sessions: async_sessionmaker[AsyncSession],
     settings: DialerSettings,
     now: datetime,
-    limit: int = 50,
+    limit: int = 10,
 ) -> int:
-    """Settle claimed calls whose SID never got stored (the dialer died, or the request's fate is unknown)."""
+    """Settle claimed calls whose SID never got stored (the dialer died, or the request's fate is unknown).
+
+    Claim (a short transaction marks them as being checked), ask the provider with no transaction open, then
+    settle each in a transaction of its own, only if it is still the orphan it was: a status callback that
+    arrived meanwhile (it carries the SID) has settled it already.
+    """
+    orphans = await _claim_for_check(
+        sessions,
+        settings,
+        now,
+        limit,
+        Call.status == CallStatus.QUEUED,
+        Call.provider_sid.is_(None),
+        Call.placed_at < now - settings.orphan_grace,
+    )
     settled = 0
-    async with sessions() as session, session.begin():
-        orphans = list(
-            (
-                await session.scalars(
-                    select(Call)
-                    .options(lazyload(Call.worker))
-                    .where(
-                        Call.status == CallStatus.QUEUED,
-                        Call.provider_sid.is_(None),
-                        Call.placed_at < now - settings.orphan_grace,
-                    )
-                    .order_by(Call.placed_at)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True, of=Call)
-                )
-            ).all()
-        )
-        for call in orphans:
-            phone = await session.scalar(select(Worker.phone).where(Worker.id == call.worker_id))
-            try:
-                found = await provider.calls_to(phone or "")
-            except Exception as exc:
-                log.warning("recovery: cannot list calls of call %s: %s", call.id, describe(exc))
+    for orphan in orphans:
+        try:
+            found = await provider.calls_to(orphan.phone)
+        except Exception as exc:
+            # Left marked: asked again once the mark expires.
+            log.warning("recovery: cannot list calls of call %s: %s", orphan.call_id, describe(exc))
+            continue
+        async with sessions() as session, session.begin():
+            call = await _still_claimed(session, orphan)
+            if call is None or call.provider_sid is not None or call.status is not CallStatus.QUEUED:
+                log.info("recovery: call %s was settled meanwhile", orphan.call_id)
                 continue
             known = set(
                 (
@@ -388,6 +361,61 @@ async def recover_orphans(
     return settled
 
 
+@dataclass(frozen=True)
+class CheckedCall:
+    """A call claimed for a question to the provider: what it was when claimed."""
+
+    call_id: int
+    attempt: int
+    status: CallStatus
+    provider_sid: str | None
+    phone: str
+    checking_until: datetime
+
+
+def check_lease(settings: DialerSettings, calls: int) -> timedelta:
+    """How long a claim for checking holds: long enough to ask about every call claimed, one after the other."""
+    return timedelta(seconds=2 * settings.request_timeout) * calls + timedelta(seconds=10)
+
+
+async def _claim_for_check(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: DialerSettings,
+    now: datetime,
+    limit: int,
+    *conditions: Any,
+) -> list[CheckedCall]:
+    """Mark up to ``limit`` calls as being checked by this dialer (committed at once) and return them."""
+    async with sessions() as session, session.begin():
+        rows = (
+            await session.execute(
+                select(Call.id, Call.attempts, Call.status, Call.provider_sid, Worker.phone)
+                .join(Worker, Worker.id == Call.worker_id)
+                .where(*conditions, (Call.checking_until.is_(None)) | (Call.checking_until < now))
+                .order_by(Call.placed_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=Call)
+            )
+        ).all()
+        if not rows:
+            return []
+        until = now + check_lease(settings, len(rows))
+        await session.execute(update(Call).where(Call.id.in_([r.id for r in rows])).values(checking_until=until))
+    return [CheckedCall(r.id, r.attempts, r.status, r.provider_sid, r.phone, until) for r in rows]
+
+
+async def _still_claimed(session: AsyncSession, checked: CheckedCall) -> Call | None:
+    """The call, locked, when it is still the attempt this dialer claimed (and its mark is released); else None.
+
+    Another dialer owns it when its mark is not ours any more (ours expired and it claimed the call again).
+    """
+    call = await session.get(Call, checked.call_id, with_for_update=True, options=[lazyload(Call.worker)])
+    if call is None or call.attempts != checked.attempt or call.checking_until != checked.checking_until:
+        return None
+    call.checking_until = None
+    return call
+
+
 def _status_params(status: str, sid: str) -> dict[str, Any]:
     return {"CallStatus": status, "CallSid": sid}
 
@@ -401,47 +429,47 @@ async def settle_stale(
     sessions: async_sessionmaker[AsyncSession],
     settings: DialerSettings,
     now: datetime,
-    limit: int = 50,
+    limit: int = 10,
 ) -> int:
     """Close placed calls whose final status callback never came, from the provider's own record of them.
 
     A call still ``queued`` or ``in_progress`` ``stale_call_after`` after it was placed is asked about: an
     ended one gets that status applied as if the callback had arrived (completed, or the retry ladder); one
-    the provider does not know is closed as failed; one still running is left alone.
+    the provider does not know is closed as failed; one still running is left alone until its mark expires.
+    Claimed, asked and settled like the orphans: a final callback that arrived meanwhile wins.
     """
+    stale = await _claim_for_check(
+        sessions,
+        settings,
+        now,
+        limit,
+        Call.status.in_(ACTIVE),
+        Call.provider_sid.is_not(None),
+        Call.placed_at < now - settings.stale_call_after,
+    )
     settled = 0
-    async with sessions() as session, session.begin():
-        stale = list(
-            (
-                await session.scalars(
-                    select(Call)
-                    .options(lazyload(Call.worker))
-                    .where(
-                        Call.status.in_(ACTIVE),
-                        Call.provider_sid.is_not(None),
-                        Call.placed_at < now - settings.stale_call_after,
-                    )
-                    .order_by(Call.placed_at)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True, of=Call)
-                )
-            ).all()
-        )
-        for call in stale:
-            assert call.provider_sid is not None
-            try:
-                found = await provider.fetch(call.provider_sid)
-            except Exception as exc:
-                log.warning("stale call %s: cannot fetch %s: %s", call.id, call.provider_sid, describe(exc))
+    for checked in stale:
+        assert checked.provider_sid is not None
+        try:
+            found = await provider.fetch(checked.provider_sid)
+        except Exception as exc:
+            log.warning("stale call %s: cannot fetch %s: %s", checked.call_id, checked.provider_sid, describe(exc))
+            continue
+        if found is not None and found.status not in FINAL_STATUSES:
+            # Left marked: not asked again before the mark expires.
+            log.info("stale call %s is still %s at the provider", checked.call_id, found.status)
+            continue
+        async with sessions() as session, session.begin():
+            call = await _still_claimed(session, checked)
+            if call is None or call.status not in ACTIVE or call.provider_sid != checked.provider_sid:
+                log.info("stale call %s was settled meanwhile", checked.call_id)
                 continue
             if found is None:
-                log.warning("stale call %s: the provider does not know %s; failed", call.id, call.provider_sid)
-                await apply_status(session, call, _status_params("failed", call.provider_sid), now, settings)
-            elif found.status in FINAL_STATUSES:
-                log.info("stale call %s: its final callback was lost; the provider says %s", call.id, found.status)
-                await apply_status(session, call, _status_params(found.status, call.provider_sid), now, settings)
+                log.warning("stale call %s: the provider does not know %s; failed", call.id, checked.provider_sid)
+                status = "failed"
             else:
-                log.info("stale call %s is still %s at the provider", call.id, found.status)
-                continue
+                log.info("stale call %s: its final callback was lost; the provider says %s", call.id, found.status)
+                status = found.status
+            await apply_status(session, call, _status_params(status, checked.provider_sid), now, settings)
             settled += 1
     return settled

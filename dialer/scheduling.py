@@ -1,16 +1,14 @@
 """Turning domain events into call rows: consent calls, job pitches, callbacks and post-hire check-ins.
 
-Events are shared with the conversations notifier, so the dialer never sets ``Event.handled_at``. It keeps
-its own cursor plus a table of handled ids above the cursor: event ids are taken from a sequence before their
-transaction commits, so a later id can become visible before an earlier one; a plain cursor would skip the
-earlier one. The cursor is only moved over events older than ``CURSOR_LAG`` (no transaction stays open that
-long), and the handled-id rows below it are pruned.
+The dialer is consumer ``"dialer"`` of the one event log (``jobs_core.event_log``): its ``{kind: handler}``
+table is ``HANDLERS``; claims, retries with backoff and dead letters are the log's business.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,13 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.hours import CallingHours
 from dialer.settings import DialerSettings
-from dialer.tables import DialerEventCursor, DialerHandledEvent
+from jobs_core.event_log import Consumer, Handler, consume_once
 from jobs_core.matching import eligible_workers_query, jobs_fitting_worker
 from jobs_core.model import (
     Application,
     ApplicationStatus,
     Call,
     CallPurpose,
+    CallRequest,
     CallStatus,
     Consent,
     Event,
@@ -40,15 +39,6 @@ from jobs_core.model import (
 log = logging.getLogger(__name__)
 
 CONSUMER = "dialer"
-CURSOR_LAG = timedelta(hours=1)
-EVENT_KINDS = (
-    "worker.nominated",
-    "worker.consented",
-    "job.published",
-    "job.reinstated",
-    "application.hired",
-    "job.call_requested",
-)
 # How long a relative's "call my family member about this job" waits for the worker's consent.
 CALL_REQUEST_WINDOW = timedelta(days=30)
 OPEN_STATUSES = (CallStatus.PENDING, CallStatus.RETRY_WAIT, CallStatus.QUEUED, CallStatus.IN_PROGRESS)
@@ -168,15 +158,11 @@ async def awaiting_jobs(session: AsyncSession, worker_id: int) -> list[int]:
 async def requested_jobs(session: AsyncSession, worker_id: int, now: datetime) -> list[int]:
     """Jobs relatives asked us to call this worker about (recently), newest request first."""
     rows = await session.scalars(
-        select(Event.payload["job_id"].as_integer())
-        .where(
-            Event.kind == "job.call_requested",
-            Event.payload["worker_id"].as_integer() == worker_id,
-            Event.created_at >= now - CALL_REQUEST_WINDOW,
-        )
-        .order_by(Event.id.desc())
+        select(CallRequest.job_id)
+        .where(CallRequest.worker_id == worker_id, CallRequest.created_at >= now - CALL_REQUEST_WINDOW)
+        .order_by(CallRequest.id.desc())
     )
-    return [job_id for job_id in dict.fromkeys(rows.all()) if job_id is not None]
+    return list(dict.fromkeys(rows.all()))
 
 
 async def schedule_requested_call(
@@ -441,80 +427,61 @@ async def cancel_open_calls(session: AsyncSession, worker_id: int, except_call: 
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def handle_event(
-    session: AsyncSession, event: Event, now: datetime, settings: DialerSettings, hours: CallingHours
-) -> None:
+@dataclass(frozen=True)
+class Scheduling:
+    """What the dialer's event handlers need besides the session and the event."""
+
+    settings: DialerSettings
+    hours: CallingHours
+    now: datetime
+
+
+async def _on_nominated(session: AsyncSession, event: Event, s: Scheduling) -> None:
     payload = event.payload or {}
-    if event.kind == "worker.nominated":
-        await schedule_consent_call(session, int(payload["worker_id"]), payload.get("nomination_id"), now, hours)
-    elif event.kind == "worker.consented":
-        await schedule_pitches_for_worker(session, int(payload["worker_id"]), now, settings, hours)
-    elif event.kind == "job.published":
-        await schedule_job(session, int(payload["job_id"]), now, settings, hours)
-    elif event.kind == "job.reinstated":
-        await reschedule_reinstated_job(session, int(payload["job_id"]), now, settings, hours)
-    elif event.kind == "job.call_requested":
-        await schedule_requested_call(session, payload, now, settings, hours)
-    elif event.kind == "application.hired":
-        await schedule_checkins(session, int(payload["application_id"]), event.created_at, now, settings, hours)
+    await schedule_consent_call(session, int(payload["worker_id"]), payload.get("nomination_id"), s.now, s.hours)
+
+
+async def _on_consented(session: AsyncSession, event: Event, s: Scheduling) -> None:
+    await schedule_pitches_for_worker(session, int(event.payload["worker_id"]), s.now, s.settings, s.hours)
+
+
+async def _on_published(session: AsyncSession, event: Event, s: Scheduling) -> None:
+    await schedule_job(session, int(event.payload["job_id"]), s.now, s.settings, s.hours)
+
+
+async def _on_reinstated(session: AsyncSession, event: Event, s: Scheduling) -> None:
+    await reschedule_reinstated_job(session, int(event.payload["job_id"]), s.now, s.settings, s.hours)
+
+
+async def _on_call_requested(session: AsyncSession, event: Event, s: Scheduling) -> None:
+    await schedule_requested_call(session, event.payload or {}, s.now, s.settings, s.hours)
+
+
+async def _on_hired(session: AsyncSession, event: Event, s: Scheduling) -> None:
+    application_id = int(event.payload["application_id"])
+    await schedule_checkins(session, application_id, event.created_at, s.now, s.settings, s.hours)
+
+
+HANDLERS: dict[str, Handler[Scheduling]] = {
+    "worker.nominated": _on_nominated,
+    "worker.consented": _on_consented,
+    "job.published": _on_published,
+    "job.reinstated": _on_reinstated,
+    "job.call_requested": _on_call_requested,
+    "application.hired": _on_hired,
+}
+SCHEDULER = Consumer(CONSUMER, HANDLERS)
 
 
 async def consume_events(
     sessions: async_sessionmaker[AsyncSession], settings: DialerSettings, now: datetime, limit: int = 200
 ) -> int:
-    """Schedule calls for new events; returns how many events were handled. Safe with several dialers."""
-    hours = CallingHours.of(settings)
-    async with sessions() as session, session.begin():
-        await session.execute(
-            insert(DialerEventCursor).values(consumer=CONSUMER, last_event_id=0).on_conflict_do_nothing()
-        )
-        # One consumer at a time: the others skip instead of waiting.
-        cursor = await session.scalar(
-            select(DialerEventCursor).where(DialerEventCursor.consumer == CONSUMER).with_for_update(skip_locked=True)
-        )
-        if cursor is None:
-            return 0
-        handled = select(DialerHandledEvent.event_id).where(DialerHandledEvent.event_id == Event.id).exists()
-        events = list(
-            (
-                await session.scalars(
-                    select(Event)
-                    .where(Event.id > cursor.last_event_id, Event.kind.in_(EVENT_KINDS), ~handled)
-                    .order_by(Event.id)
-                    .limit(limit)
-                )
-            ).all()
-        )
-        for event in events:
-            try:
-                async with session.begin_nested():
-                    await handle_event(session, event, now, settings, hours)
-            except Exception:
-                # A bad event must not block the ones after it; it is logged and marked handled.
-                log.exception("dialer: event %s (%s) could not be scheduled", event.id, event.kind)
-        if events:
-            await session.execute(
-                insert(DialerHandledEvent)
-                .values([{"event_id": e.id, "handled_at": now} for e in events])
-                .on_conflict_do_nothing()
-            )
-        await _advance_cursor(session, cursor, now)
-        return len(events)
+    """Schedule calls for new events; returns how many events were claimed. Safe with several dialers.
 
-
-async def _advance_cursor(session: AsyncSession, cursor: DialerEventCursor, now: datetime) -> None:
-    """Move the cursor over old events that are all handled, then forget their handled-id rows."""
-    handled = select(DialerHandledEvent.event_id).where(DialerHandledEvent.event_id == Event.id).exists()
-    first_unhandled = await session.scalar(
-        select(func.min(Event.id)).where(Event.id > cursor.last_event_id, Event.kind.in_(EVENT_KINDS), ~handled)
-    )
-    query = select(func.max(Event.id)).where(Event.id > cursor.last_event_id, Event.created_at < now - CURSOR_LAG)
-    if first_unhandled is not None:
-        query = query.where(Event.id < first_unhandled)
-    new_last = await session.scalar(query)
-    if new_last is not None and new_last > cursor.last_event_id:
-        cursor.last_event_id = new_last
-        await session.execute(delete(DialerHandledEvent).where(DialerHandledEvent.event_id <= new_last))
+    A handler that raises (a deadlock with another dialer, a bug) is retried with backoff and, after the
+    last try, dead-lettered with an alarm (``jobs_core.event_log``); it is never silently passed over.
+    """
+    return await consume_once(sessions, SCHEDULER, Scheduling(settings, CallingHours.of(settings), now), now, limit)
 
 
 def live_job_ids(jobs: Iterable[Job], now: datetime) -> list[int]:

@@ -33,8 +33,8 @@ class DialerSettings:
     calling_hours_end: time = time(20, 0)
     holidays: frozenset[date] = frozenset()
     calls_per_second: float = 1.0
-    # Send slots are (1 + margin) / cps apart: the provider never sees more than cps calls in a 1-second window.
-    pacing_margin: float = 0.015
+    # Send slots are (1 + margin) / cps apart (the pace); the sender's window keeps the provider's count within cps.
+    pacing_margin: float = 0.005
     max_concurrent_calls: int = 10
     daily_calls_per_number: int = 2
     answering_machine_detection: bool = True

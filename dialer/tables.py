@@ -1,4 +1,4 @@
-"""The dialer's own bookkeeping tables: its event cursor, the events it handled, the pacer.
+"""The dialer's own bookkeeping tables: the pacer, the account alarm, the incoming calls it handled.
 
 They live on the domain's metadata so ``alembic check`` and the tests' truncation see them, but only the
 dialer reads or writes them.
@@ -8,28 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jobs_core.model.base import Base, utcnow
-
-
-class DialerEventCursor(Base):
-    """Events at or below ``last_event_id`` are all handled (or not the dialer's business)."""
-
-    __tablename__ = "dialer_event_cursor"
-
-    consumer: Mapped[str] = mapped_column(String(40), primary_key=True)
-    last_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
-
-
-class DialerHandledEvent(Base):
-    """Events above the cursor already handled: ids may commit out of order, so the cursor alone is not enough."""
-
-    __tablename__ = "dialer_handled_events"
-
-    event_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    handled_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class DialerPacer(Base):

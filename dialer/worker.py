@@ -7,23 +7,21 @@
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
 import gc
 import logging
 import math
 import os
 import signal
-from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from dialer.audio import SilentAudio
-from dialer.clock import Clock
-from dialer.placing import ClaimedCall, Pacer, claim_due, place, recover_orphans, settle_stale
+from dialer.pacing import PacedSender, Pacer, Responded
+from dialer.placer import PlacerLock
+from dialer.placing import ClaimedCall, claim_due, place, recover_orphans, settle_stale
 from dialer.provider import TwilioProvider
 from dialer.scheduling import consume_events
 from dialer.settings import DialerSettings
@@ -34,81 +32,6 @@ log = logging.getLogger(__name__)
 
 RECOVERY_EVERY = 5.0  # seconds between sweeps for orphans and for calls whose final callback was lost
 LOOKAHEAD = timedelta(seconds=1)  # claim the next batch when less than this is left to send
-
-
-class PacedSender:
-    """Sends claimed calls at their pacer slots, one after the other, while the loop claims the next batch.
-
-    A call whose slot passed more than ``pacer.tolerance`` ago (the event loop was busy) is not sent late:
-    it takes a fresh slot, so two sends are never closer than the pacer allows.
-    """
-
-    def __init__(
-        self, pacer: Pacer, clock: Clock, send: Callable[[ClaimedCall, datetime], Coroutine[Any, Any, str | None]]
-    ) -> None:
-        self.pacer = pacer
-        self.clock = clock
-        self.send = send
-        self.queue: list[tuple[datetime, int, ClaimedCall]] = []  # sorted by slot
-        self.in_flight: set[asyncio.Task[str | None]] = set()
-        self.sent = 0
-        self.resent = 0  # sends moved to a fresh slot because the sender woke up too late
-        self._wake = asyncio.Event()
-        self._closing = False
-
-    def push(self, calls: list[ClaimedCall], slots: list[datetime]) -> None:
-        for call, slot in zip(calls, slots, strict=True):
-            bisect.insort(self.queue, (slot, call.call_id, call))
-        self._wake.set()
-
-    def backlog(self, now: datetime) -> timedelta:
-        """How long until the last queued call is sent."""
-        return max(timedelta(0), self.queue[-1][0] - now) if self.queue else timedelta(0)
-
-    async def run(self) -> None:
-        while True:
-            if not self.queue:
-                if self._closing:
-                    return
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            await self.clock.sleep((self.queue[0][0] - self.clock.now()).total_seconds())
-            slot, _, call = self.queue.pop(0)
-            task = asyncio.create_task(self._send_at(call, slot))
-            self.in_flight.add(task)
-            task.add_done_callback(self._done)
-
-    async def _send_at(self, call: ClaimedCall, slot: datetime) -> str | None:
-        # Checked when the task runs, not when it was created: the loop may have been busy in between.
-        now = self.clock.now()
-        if now - slot > self.pacer.tolerance:
-            self.resent += 1
-            try:
-                [fresh] = await self.pacer.reserve(1, now)
-            except Exception:
-                # Left queued without a SID: the recovery sweep makes it due again.
-                log.exception("call %s: no fresh send slot; left for recovery", call.call_id)
-                return None
-            self.push([call], [fresh])
-            return None
-        self.sent += 1
-        return await self.send(call, now)
-
-    def _done(self, task: asyncio.Task[str | None]) -> None:
-        self.in_flight.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("placing a call failed", exc_info=task.exception())
-
-    async def close(self, runner: asyncio.Task[None]) -> None:
-        """Send what is claimed already, then wait for the requests in flight."""
-        self._closing = True
-        self._wake.set()
-        await runner
-        while self.in_flight:
-            await asyncio.gather(*self.in_flight, return_exceptions=True)
-            if self.queue:  # a late send took a fresh slot meanwhile
-                await self.run()
 
 
 async def _wait(stop_event: asyncio.Event, seconds: float) -> None:
@@ -138,8 +61,13 @@ async def run_dialer(
     gc.freeze()
     pacer = Pacer(deps.sessions, settings.calls_per_second, settings.pacing_margin)
     batch = max(1, math.ceil(settings.calls_per_second * 2))
-    sender = PacedSender(pacer, clock, lambda call, now: place(call, provider, deps.sessions, settings, now))
+
+    async def send(call: ClaimedCall, started: datetime, responded: Responded) -> str | None:
+        return await place(call, provider, deps.sessions, settings, started, responded)
+
+    sender = PacedSender(pacer, clock, send)
     sending = asyncio.create_task(sender.run())
+    placer = PlacerLock(deps.sessions.kw["bind"])
     last_recovery = -math.inf
     loop = asyncio.get_running_loop()
     try:
@@ -156,6 +84,14 @@ async def run_dialer(
                     last_recovery = loop.time()
                     await recover_orphans(provider, deps.sessions, settings, now)
                     await settle_stale(provider, deps.sessions, settings, now)
+                was_placer = placer.held
+                if not await placer.hold():
+                    backoff.succeeded()
+                    await _wait(stop_event, settings.poll_interval)
+                    continue
+                if not was_placer:
+                    # Requests of the previous placer may still be counted by the provider for one window.
+                    sender.window.not_before = clock.now() + sender.window.span
                 claimed = await claim_due(deps.sessions, settings, now, batch)
                 backoff.succeeded()
                 if not claimed:
@@ -163,13 +99,18 @@ async def run_dialer(
                     continue
                 sender.push(claimed, await pacer.reserve(len(claimed), clock.now()))
             except Exception as error:
+                if not placer.held and sender.queue:
+                    # Another dialer may place calls now: these stay queued without a SID, so the recovery
+                    # sweep asks the provider about them and makes them due again.
+                    log.warning("no longer the placer: %s claimed calls left for recovery", len(sender.drop()))
                 await backoff.pause(error, stop_event)
             if sending.done():
                 break  # the sender failed: its exception is raised by close() below
     finally:
         await sender.close(sending)
+        await placer.release()
         if stats is not None:
-            stats.update(sent=sender.sent, resent=sender.resent)
+            stats.update(sent=sender.sent, held_back=sender.held_back)
 
 
 def settings_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> DialerSettings:
@@ -194,7 +135,7 @@ def settings_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Di
         orphan_grace=timedelta(seconds=float(get("DIALER_ORPHAN_GRACE_SECONDS", "30"))),
         request_timeout=float(get("DIALER_REQUEST_TIMEOUT", "10")),
         poll_interval=float(get("DIALER_POLL_INTERVAL", "0.5")),
-        pacing_margin=float(get("DIALER_PACING_MARGIN", "0.015")),
+        pacing_margin=float(get("DIALER_PACING_MARGIN", "0.005")),
     )
 
 

@@ -57,6 +57,13 @@ def is_outage(error: BaseException) -> bool:
     return False
 
 
+def exponential(failures: int, first: float, cap: float) -> float:
+    """The wait after ``failures`` consecutive failures: 0, then first, 2×first, 4×first … up to cap."""
+    if failures <= 0:
+        return 0.0
+    return float(min(cap, first * 2 ** min(failures - 1, 30)))
+
+
 def one_line(error: BaseException) -> str:
     """``Type: first line of the message``, short enough for one log line."""
     message = str(error).strip().splitlines()[0] if str(error).strip() else ""
@@ -128,9 +135,7 @@ class Backoff:
         return self._delay(self.failures + 1)
 
     def _delay(self, failures: int) -> float:
-        if failures == 0:
-            return 0.0
-        return float(min(self.cap, self.first * 2 ** min(failures - 1, 30)))
+        return exponential(failures, self.first, self.cap)
 
     def succeeded(self) -> None:
         """The work went through: if it had been failing, say once that it recovered."""

@@ -1,6 +1,8 @@
-"""Telegram channel: aiogram's Bot client, our own webhook route and long polling, the outbox sender."""
+"""Telegram channel: aiogram's Bot client, our own webhook route and long polling, the outbox sender and the
+election that makes one process per bot its sender."""
 
 from bots.telegram.deps import DialogHandler, TelegramDeps, make_bot
+from bots.telegram.leader import SenderElection
 from bots.telegram.outbox import TelegramOutboxSender
 from bots.telegram.pacing import BotPacer
 from bots.telegram.polling import run_polling
@@ -10,6 +12,7 @@ __all__ = [
     "WEBHOOK_PATH",
     "BotPacer",
     "DialogHandler",
+    "SenderElection",
     "TelegramDeps",
     "TelegramOutboxSender",
     "make_bot",

@@ -36,7 +36,6 @@ class TelegramDeps:
     moderators_chat_id: int | None = None  # informational here; the dialog gets it through DialogDeps
     webhook_url: str | None = None  # public URL of POST /telegram/webhook; None: set it yourself, or poll
     download_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "bongpheak-telegram")
+    # Telegram's limits, kept by the bot's one sender (the process holding the sender lock).
     pacer: BotPacer = field(default_factory=BotPacer)
-    # A reply held up by 429s longer than this fails the update (500), and Telegram delivers it again.
-    max_reply_wait: float = 20.0
     inline_cache_time: int = 30

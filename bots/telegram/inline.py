@@ -70,15 +70,15 @@ async def matching_jobs(uow: UnitOfWork, query: str) -> list[Job]:
     return [j for j in await live_jobs(uow, limit=SCAN) if needle in j.title.casefold()][:MAX_RESULTS]
 
 
-async def answer_inline_query(
-    deps: TelegramDeps, inline_query: InlineQuery, session_factory: async_sessionmaker[AsyncSession]
-) -> None:
-    """Answer with published jobs: their voice note by file_id when one was uploaded, else a text card."""
-    me = await deps.bot.me()
+async def inline_results(
+    session_factory: async_sessionmaker[AsyncSession], query: str, bot_username: str | None
+) -> list[InlineQueryResultUnion]:
+    """Published jobs for an inline query: their voice note by file_id when one was uploaded, else a text
+    card. Reads only; the caller answers Telegram once its transaction is over."""
     results: list[InlineQueryResultUnion] = []
     # Built inside the unit of work: leaving it rolls back, which expires the loaded jobs.
     async with UnitOfWork(session_factory) as uow:
-        jobs = await matching_jobs(uow, inline_query.query)
+        jobs = await matching_jobs(uow, query)
         voices: dict[int, str] = {}
         if jobs:
             rows = await uow.session.execute(
@@ -88,7 +88,16 @@ async def answer_inline_query(
             )
             voices = {job_id: file_id for job_id, file_id in rows if job_id is not None}
         for job in jobs:
-            results.append(_result(job, voices.get(job.id), me.username))
+            results.append(_result(job, voices.get(job.id), bot_username))
+    return results
+
+
+async def answer_inline_query(
+    deps: TelegramDeps, inline_query: InlineQuery, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """Read the results (a short read of its own), then answer: no transaction is open during the call."""
+    me = await deps.bot.me()
+    results = await inline_results(session_factory, inline_query.query, me.username)
     await deps.bot.answer_inline_query(inline_query.id, results, cache_time=deps.inline_cache_time, is_personal=False)
 
 

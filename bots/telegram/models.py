@@ -1,4 +1,5 @@
-"""The Telegram adapter's own tables: updates already handled, and uploaded voice notes' file_ids."""
+"""The Telegram adapter's own tables: updates already handled, uploaded voice notes' file_ids, what the sender
+learnt about chats."""
 
 from __future__ import annotations
 
@@ -44,3 +45,16 @@ class TelegramCallbackQuery(Base):
     query_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     handled: Mapped[bool] = mapped_column(default=False)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TelegramChat(Base):
+    """What the sender learnt about a chat and must remember whoever sends next (leadership moves between
+    processes): the chat refuses voice notes; the chat shows the "send my number" keyboard, to be removed
+    with the next plain message."""
+
+    __tablename__ = "telegram_chats"
+
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    voice_forbidden: Mapped[bool] = mapped_column(default=False)
+    contact_keyboard_shown: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

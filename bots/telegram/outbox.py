@@ -1,24 +1,34 @@
-"""Sends the ``outbox`` rows of the Telegram channel at Telegram's pace.
+"""Sends the ``outbox`` rows of the Telegram channel at Telegram's pace: claim, commit, send, settle.
 
-Each message is claimed in its own transaction (``FOR UPDATE SKIP LOCKED``), sent, marked sent and committed
-at once: nothing is marked sent before Telegram accepted it, and a restart resumes with what is unsent.
-The one window: if the process dies after Telegram accepted a message and before the commit, that message
-is sent again after the restart (at-least-once; the row's ``dedupe_key`` keeps its cause from queueing it
-twice). Pacing (30/s, 1/s per chat, 20/min per group, 429 pauses) is per process: run one sender per bot.
+1. Claim: due rows are marked taken (``claimed_at``) in a short transaction, a batch at a time, and committed:
+   no row lock is held while sending. Chats with a message in flight are left out of the claim, so one chat's
+   messages go one after another, in queue order.
+2. Send: every claimed chat is sent to by its own task, in order, through the process's :class:`BotPacer`;
+   chats go concurrently. There is one sender per bot across all processes (:mod:`bots.telegram.leader`), so
+   the in-memory pacer is exact: 30 msg/s per bot, 1 msg/s per chat, 20/min per group, 429 pauses.
+3. Settle: outcomes (sent, retry later, given up) are written in batches, one short transaction per batch.
+
+The one window: a message Telegram accepted whose "sent" mark was not yet committed when the process died is
+sent again by the next sender (:meth:`TelegramOutboxSender.recover` releases the dead sender's claims). It
+is bounded by what was in flight: the claimed batch's sends of the last settle interval.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from datetime import timedelta
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramNetworkError, TelegramServerError
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from bots.telegram.chats import ChatMemory
 from bots.telegram.deps import TelegramDeps
 from bots.telegram.render import RepliesDelayed, TelegramRenderer
-from conversations.outbox import OutboxMessage, mark_failed, mark_sent
+from conversations.outbox import OutboxMessage, release_claims
 from jobs_core.backoff import Backoff
 from jobs_core.model.base import utcnow
 
@@ -26,6 +36,8 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 MAX_ATTEMPTS = 8
+STOP_GRACE = 5.0  # seconds a stopping sender waits for the sends under way
+SETTLE_EVERY = 0.02  # seconds outcomes wait to be written together (a crash re-sends at most these)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -33,119 +45,284 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(600, 5 * 2 ** max(0, attempts - 1)))
 
 
+@dataclass
+class Outcome:
+    """What became of one claimed row: sent, retried at ``retry_at``, or given up (``error`` says why)."""
+
+    row_id: int
+    attempts: int
+    sent: bool = False
+    error: str | None = None
+    retry_at: datetime | None = None
+    give_up: bool = False
+    release: bool = False  # not tried (stopping): claimable again, no attempt counted
+
+
 class TelegramOutboxSender:
-    """``await sender.run(stop)`` in the server; ``await sender.drain()`` sends what is due and returns."""
+    """``await sender.run(stop)`` while this process is the bot's sender; ``await sender.drain()`` sends
+    what is due and returns (tests, benchmarks, a one-off command).
+
+    ``workers``: how many chats are sent to at once; ``batch``: rows claimed per transaction.
+    """
 
     def __init__(
         self,
         deps: TelegramDeps,
         *,
-        workers: int = 8,
+        workers: int = 64,
+        batch: int = 200,
         idle_delay: float = 0.5,
         renderer: TelegramRenderer | None = None,
         backoff: Backoff | None = None,
     ) -> None:
         self.deps = deps
         self.workers = workers
+        self.batch = batch
         self.idle_delay = idle_delay
-        # A 429 met while sending an alert pauses the bot; waiting long is fine here (nobody is waiting).
-        self.renderer = renderer or TelegramRenderer(deps.bot, deps.pacer, max_wait=120.0)
-        self._in_flight: set[str] = set()
-        # Shared by the workers: an outage is logged once for the sender, and they all slow down together.
+        # A 429 met while sending pauses the bot; waiting long is fine here (nobody holds a transaction).
+        self.renderer = renderer or TelegramRenderer(
+            deps.bot, deps.pacer, ChatMemory(deps.session_factory), max_wait=120.0
+        )
+        # Outages are logged once for the sender, and claiming slows down.
         self.backoff = backoff or Backoff("telegram outbox", logger=log)
         self.sent = 0
         self.failed = 0
+        self._chats: dict[str, asyncio.Task[None]] = {}  # chats being sent to now
+        self._held: dict[str, float] = {}  # chat → loop time before which its rows wait (a postponed row)
+        self._outcomes: list[Outcome] = []
+        self._outcome_ready = asyncio.Event()
+        self._room = asyncio.Event()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Send until ``stop`` is set; idle workers look for due rows every ``idle_delay`` seconds."""
-        await asyncio.gather(*(self._worker(stop) for _ in range(self.workers)))
+    # ------------------------------------------------------------------ entry points
+
+    async def recover(self) -> int:
+        """Release rows an earlier sender claimed and never settled (it died); called on taking over."""
+        async with self.deps.session_factory() as session, session.begin():
+            released = await release_claims(session, CHANNEL)
+        if released:
+            log.warning("telegram outbox: %d messages left in flight by the previous sender are sent again", released)
+        return released
+
+    async def run(self, stop: asyncio.Event, wake: asyncio.Event | None = None) -> None:
+        """Send until ``stop`` is set; ``wake`` (set on NOTIFY) makes it look for new rows at once, else it
+        looks every ``idle_delay`` seconds."""
+        await self.renderer.chats.load()
+        await self._pump(stop, wake or asyncio.Event(), until_empty=False)
 
     async def drain(self) -> int:
-        """Send everything due now (tests, benchmarks, a one-off command); returns how many were sent."""
+        """Send everything due now; returns how many were sent."""
         before = self.sent
-
-        async def until_empty() -> None:
-            while (outcome := await self._send_one()) != "empty":
-                if outcome == "busy":
-                    await asyncio.sleep(0.05)
-
-        await asyncio.gather(*(until_empty() for _ in range(self.workers)))
+        await self.renderer.chats.load()
+        await self._pump(asyncio.Event(), asyncio.Event(), until_empty=True)
         return self.sent - before
 
-    async def _worker(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                outcome = await self._send_one()
-            except Exception as error:
-                await self.backoff.pause(error, stop)
-                continue
-            self.backoff.succeeded()
-            if outcome != "sent":
-                try:
-                    await asyncio.wait_for(stop.wait(), self.idle_delay if outcome == "empty" else 0.05)
-                except TimeoutError:
-                    pass
+    # ------------------------------------------------------------------ the pump
 
-    async def _send_one(self) -> str:
-        """Claim, send and settle one message: "sent", "failed", "busy" (only paced chats left) or "empty"."""
-        busy = sorted(set(self.deps.pacer.busy_chats()) | self._in_flight)
+    async def _pump(self, stop: asyncio.Event, wake: asyncio.Event, *, until_empty: bool) -> None:
+        settler = asyncio.create_task(self._settle_loop(), name="telegram-outbox-settle")
+        try:
+            while not stop.is_set():
+                wake.clear()
+                try:
+                    claimed = await self._claim_some(stop)
+                except Exception as error:
+                    await self.backoff.pause(error, stop)
+                    continue
+                self.backoff.succeeded()
+                if claimed:
+                    continue  # more may be due: claim again while there is room
+                if until_empty and not self._chats:
+                    if not self._held or min(self._held.values()) > asyncio.get_running_loop().time() + 5:
+                        break
+                await self._wait_for_work(stop, wake)
+        finally:
+            # Chats stop before their next message; one stuck in a long 429 pause is cut short (its rows stay
+            # claimed until the next sender's recover()).
+            if self._chats:
+                await asyncio.wait(list(self._chats.values()), timeout=STOP_GRACE)
+            for task in list(self._chats.values()):
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+            settler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await settler
+            await self._settle_now()
+
+    async def _wait_for_work(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
+        """Until a NOTIFY, a chat's task ending (room to claim, or its next row), or ``idle_delay``."""
+        self._room.clear()
+        waiters = [asyncio.ensure_future(e.wait()) for e in (stop, wake, self._room)]
+        try:
+            await asyncio.wait(waiters, timeout=self.idle_delay, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _claim_some(self, stop: asyncio.Event) -> int:
+        """Claim a batch of due rows (committed) and start a task for each chat in it; how many were claimed."""
+        room = self.workers - len(self._chats)
+        if room <= 0:
+            return 0
+        now = asyncio.get_running_loop().time()
+        for chat in [c for c, until in self._held.items() if until <= now]:
+            del self._held[chat]
+        skip = set(self._chats) | set(self._held) | set(self.deps.pacer.busy_chats())
+        at = utcnow()
         async with self.deps.session_factory() as session, session.begin():
-            query = (
-                select(OutboxMessage)
+            due = (
+                select(OutboxMessage.id)
                 .where(
                     OutboxMessage.channel == CHANNEL,
                     OutboxMessage.sent_at.is_(None),
                     OutboxMessage.failed.is_(False),
-                    OutboxMessage.not_before <= utcnow(),
+                    OutboxMessage.claimed_at.is_(None),
+                    OutboxMessage.not_before <= at,
                 )
                 .order_by(OutboxMessage.priority, OutboxMessage.not_before, OutboxMessage.id)
-                .limit(1)
+                .limit(self.batch)
                 .with_for_update(skip_locked=True)
             )
-            if busy:
-                query = query.where(OutboxMessage.chat_id.not_in(busy))
-            message = await session.scalar(query)
-            if message is None:
-                return "busy" if busy else "empty"
-            if message.chat_id in self._in_flight:
-                return "busy"  # another worker of this process took the same chat a moment ago
-            self._in_flight.add(message.chat_id)
-            try:
-                return await self._send(message)
-            finally:
-                self._in_flight.discard(message.chat_id)
+            if skip:
+                due = due.where(OutboxMessage.chat_id.not_in(sorted(skip)))
+            rows = list(
+                (
+                    await session.scalars(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id.in_(due.scalar_subquery()))
+                        .values(claimed_at=at)
+                        .returning(OutboxMessage)
+                        .execution_options(synchronize_session=False)
+                    )
+                ).all()
+            )
+        by_chat: dict[str, list[OutboxMessage]] = defaultdict(list)
+        for row in sorted(rows, key=lambda r: (r.priority, r.not_before, r.id)):
+            by_chat[row.chat_id].append(row)
+        chats = list(by_chat.items())
+        for chat_id, messages in chats[:room]:
+            self._chats[chat_id] = asyncio.create_task(self._send_chat(chat_id, messages, stop))
+        if len(chats) > room:
+            # More chats than room: their rows go back at once, for a later claim.
+            await self._write([Outcome(m.id, m.attempts, release=True) for _, ms in chats[room:] for m in ms])
+        return len(rows)
 
-    async def _send(self, message: OutboxMessage) -> str:
+    async def _send_chat(self, chat_id: str, messages: list[OutboxMessage], stop: asyncio.Event) -> None:
+        """One chat's claimed rows, in order; after a postponed row the rest wait with it (order is kept)."""
+        try:
+            postponed: datetime | None = None
+            for message in messages:
+                if stop.is_set():
+                    self._record(Outcome(message.id, message.attempts, release=True))
+                elif postponed is not None:
+                    self._record(Outcome(message.id, message.attempts, retry_at=postponed))
+                else:
+                    outcome = await self._send(message)
+                    self._record(outcome)
+                    if outcome.retry_at is not None:
+                        postponed = outcome.retry_at
+            if postponed is not None:
+                wait = max(0.0, (postponed - utcnow()).total_seconds())
+                self._held[chat_id] = asyncio.get_running_loop().time() + wait
+        finally:
+            del self._chats[chat_id]
+            self._room.set()
+
+    def _record(self, outcome: Outcome) -> None:
+        self._outcomes.append(outcome)
+        self._outcome_ready.set()
+
+    async def _send(self, message: OutboxMessage) -> Outcome:
+        attempts = message.attempts + 1
         try:
             reply = message.reply
         except (KeyError, ValueError, TypeError) as error:
-            mark_failed(message, f"unreadable payload: {error}", give_up=True)
             self.failed += 1
-            return "failed"
+            return Outcome(message.id, attempts, error=f"unreadable payload: {error}", give_up=True)
         try:
             reachable = await self.renderer.deliver(message.chat_id, [reply], self.deps.session_factory, per_chat=True)
         except RepliesDelayed as error:
-            mark_failed(message, str(error), retry_after=timedelta(seconds=error.retry_after))
-            return "failed"
+            return Outcome(
+                message.id, attempts, error=str(error), retry_at=utcnow() + timedelta(seconds=error.retry_after)
+            )
         except (TelegramNetworkError, TelegramServerError) as error:
-            give_up = message.attempts + 1 >= MAX_ATTEMPTS
-            mark_failed(
-                message,
-                f"{type(error).__name__}: {error.message}",
-                retry_after=backoff(message.attempts + 1),
+            give_up = attempts >= MAX_ATTEMPTS
+            self.failed += give_up
+            return Outcome(
+                message.id,
+                attempts,
+                error=f"{type(error).__name__}: {error.message}",
+                retry_at=None if give_up else utcnow() + backoff(attempts),
                 give_up=give_up,
             )
-            self.failed += give_up
-            return "failed"
         except (TelegramBadRequest, TelegramAPIError) as error:
             # Chat not found, message malformed…: sending it again would fail the same way.
-            mark_failed(message, f"{type(error).__name__}: {error.message}", give_up=True)
             self.failed += 1
-            return "failed"
+            return Outcome(message.id, attempts, error=f"{type(error).__name__}: {error.message}", give_up=True)
         if not reachable:
-            mark_failed(message, "blocked: the person blocked the bot (403)", give_up=True)
             self.failed += 1
-            return "failed"
-        mark_sent(message)
+            return Outcome(message.id, attempts, error="blocked: the person blocked the bot (403)", give_up=True)
         self.sent += 1
-        return "sent"
+        return Outcome(message.id, attempts, sent=True)
+
+    # ------------------------------------------------------------------ settling
+
+    async def _settle_loop(self) -> None:
+        while True:
+            await self._outcome_ready.wait()
+            await asyncio.sleep(SETTLE_EVERY)  # let the outcomes of other chats join this transaction
+            try:
+                await self._settle_now()
+            except Exception as error:  # the outcomes stay queued; the next round writes them
+                log.warning("telegram outbox: settling failed (%s); retrying", error)
+                await asyncio.sleep(1.0)
+
+    async def _settle_now(self) -> None:
+        self._outcome_ready.clear()
+        if not self._outcomes:
+            return
+        outcomes, self._outcomes = self._outcomes, []
+        try:
+            await self._write(outcomes)
+        except BaseException:
+            self._outcomes[:0] = outcomes
+            self._outcome_ready.set()
+            raise
+
+    async def _write(self, outcomes: list[Outcome]) -> None:
+        """All outcomes in one transaction: one statement for the sent rows (the usual case) and for the
+        released ones, one per failure."""
+        at = utcnow()
+        sent = [o.row_id for o in outcomes if o.sent]
+        released = [o.row_id for o in outcomes if o.release]
+        async with self.deps.session_factory() as session, session.begin():
+            if sent:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(sent))
+                    .values(sent_at=at, attempts=OutboxMessage.attempts + 1, error=None, claimed_at=None)
+                    .execution_options(synchronize_session=False)
+                )
+            if released:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(released))
+                    .values(claimed_at=None)
+                    .execution_options(synchronize_session=False)
+                )
+            for o in outcomes:
+                if o.sent or o.release:
+                    continue
+                values: dict[str, object] = {"attempts": o.attempts, "claimed_at": None}
+                if o.error is not None:
+                    values["error"] = o.error[:500]
+                if o.give_up or o.retry_at is None:
+                    values["failed"] = True
+                else:
+                    values["not_before"] = o.retry_at
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == o.row_id)
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                )

@@ -1,4 +1,5 @@
-"""Long polling (getUpdates) for running without a public URL; the same processing as the webhook."""
+"""Long polling (getUpdates) for running without a public URL; the same processing as the webhook: replies
+are stored with the update and sent by the bot's one sender, which this process may become (the election)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import logging
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 
 from bots.telegram.deps import TelegramDeps
-from bots.telegram.outbox import TelegramOutboxSender
+from bots.telegram.leader import SenderElection
 from bots.telegram.updates import ALLOWED_UPDATES, UpdateProcessor
 from jobs_core.backoff import Backoff, is_outage
 
@@ -32,7 +33,7 @@ async def run_polling(
     await deps.bot.delete_webhook(drop_pending_updates=False)
     # The sender has its own stop: leaving this loop (stopped or failing) ends it, without touching ``stop``.
     sender_stop = asyncio.Event()
-    sender = asyncio.create_task(TelegramOutboxSender(deps).run(sender_stop)) if send_outbox else None
+    sender = asyncio.create_task(SenderElection(deps).run(sender_stop)) if send_outbox else None
     offset: int | None = None
     tries = 0
     polling = Backoff("telegram getUpdates", logger=log, first=retry_delay)

@@ -1,4 +1,7 @@
-"""Replies rendered as Bot API calls: inline keyboards, the contact button, voice notes uploaded once."""
+"""Replies rendered as Bot API calls: inline keyboards, the contact button, voice notes uploaded once.
+
+Used by the outbox sender only (:mod:`bots.telegram.outbox`): the webhook stores replies, it never sends them.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bots.telegram.chats import ChatMemory
 from bots.telegram.models import TelegramFile
 from bots.telegram.pacing import BotPacer
 from conversations.replies import AskPhone, AskVoice, Button, Edit, JobCard, Keyboard, Reply, Text, Voice
@@ -125,15 +129,17 @@ def contact_keyboard() -> ReplyKeyboardMarkup:
 class TelegramRenderer:
     """Sends one chat's replies in order through the pacer; knows Telegram's errors and what they mean."""
 
-    def __init__(self, bot: Bot, pacer: BotPacer, *, max_wait: float = 20.0) -> None:
+    def __init__(self, bot: Bot, pacer: BotPacer, chats: ChatMemory, *, max_wait: float = 20.0) -> None:
         self.bot = bot
         self.pacer = pacer
         self.max_wait = max_wait
-        # Chats whose privacy settings refuse voice notes get audio files instead (learned from the 400).
-        self.voice_forbidden: set[str] = set()
-        # Chats showing the "send my number" keyboard, removed with the next plain message.
-        self._contact_keyboard_shown: set[str] = set()
-        # audio_id → file_id, in front of the telegram_files table (a file_id never changes for a bot).
+        # Chats refusing voice notes (learnt from the 400) and chats showing the "send my number" keyboard:
+        # in telegram_chats, so the next sender knows them too.
+        self.chats = chats
+        # audio_id → file_id, in front of the telegram_files table. Safe to lose and to hold differently in
+        # two processes: a file_id never changes for a bot, so any entry any process holds is right; a miss
+        # costs one SELECT; an entry Telegram stops accepting is forgotten (here and in the table) on its 400
+        # and uploaded again, so a stale copy elsewhere heals the same way.
         self._file_ids: dict[str, str] = {}
 
     async def deliver(
@@ -172,10 +178,9 @@ class TelegramRenderer:
 
     async def _send_text(self, chat_id: str, text: str, markup: Markup, per_chat: bool) -> None:
         chunks = split_text(text or MORE_CHOICES)
-        if markup is None and chat_id in self._contact_keyboard_shown:
+        removes_keyboard = markup is None and chat_id in self.chats.keyboard_shown
+        if removes_keyboard:
             markup = ReplyKeyboardRemove()
-        if not isinstance(markup, ReplyKeyboardMarkup):
-            self._contact_keyboard_shown.discard(chat_id)
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
             await self._call(
@@ -185,6 +190,9 @@ class TelegramRenderer:
                     chat_id, chunk, reply_markup=markup if last else None
                 ),
             )
+        if removes_keyboard:
+            # Forgotten once the removal was sent (a failed send leaves it to the next message).
+            await self.chats.show_keyboard(chat_id, False)
 
     async def _edit_text(self, chat_id: str, reply: Edit, per_chat: bool) -> None:
         """editMessageText on the bot's earlier message; a message that cannot be edited gets the words anew."""
@@ -222,11 +230,13 @@ class TelegramRenderer:
         elif isinstance(reply, Edit):
             await self._edit_text(chat_id, reply, per_chat)
         elif isinstance(reply, AskPhone):
+            # Remembered before the send: a keyboard maybe shown is removed needlessly at worst, never left.
+            await self.chats.show_keyboard(chat_id, True)
             await self._send_text(chat_id, reply.text, contact_keyboard(), per_chat)
             if reply.buttons:
-                # One message carries one keyboard: the flow's own buttons follow under a pointer.
+                # One message carries one keyboard: the flow's own buttons follow under a pointer (an inline
+                # keyboard, which does not remove the contact keyboard).
                 await self._send_text(chat_id, MORE_CHOICES, inline_keyboard(reply.buttons), per_chat)
-            self._contact_keyboard_shown.add(chat_id)
         elif isinstance(reply, Voice):
             await self._send_voice(
                 chat_id, reply, reply.caption, inline_keyboard(reply.buttons), None, session_factory, per_chat
@@ -255,7 +265,7 @@ class TelegramRenderer:
         if caption and utf16_len(caption) > CAPTION_LIMIT:
             await self._send_text(chat_id, caption, None, per_chat)
             caption = ""
-        if chat_id in self.voice_forbidden:
+        if chat_id in self.chats.voice_forbidden:
             await self._send_audio(chat_id, voice, caption, markup, per_chat)
             return
         try:
@@ -292,7 +302,7 @@ class TelegramRenderer:
         except TelegramBadRequest as error:
             if VOICE_FORBIDDEN not in error.message:
                 raise
-            self.voice_forbidden.add(chat_id)
+            await self.chats.forbid_voice(chat_id)
             await self._send_audio(chat_id, voice, caption, markup, per_chat)
 
     async def _send_audio(
@@ -355,12 +365,16 @@ class TelegramRenderer:
             await session.commit()
 
     async def mark_unreachable(self, chat_id: str, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        """A private chat's id is the user's: the relative with that Telegram id is no longer reachable."""
-        log.info("telegram chat %s blocked the bot", chat_id)
-        async with session_factory() as session:
-            relative_id = await session.scalar(
-                select(Relative.id).where(Relative.channel == Channel.TELEGRAM, Relative.external_id == chat_id)
-            )
-            await session.commit()
-        if relative_id is not None:
-            await people.mark_unreachable(UnitOfWork(session_factory), relative_id)
+        await mark_unreachable(chat_id, session_factory)
+
+
+async def mark_unreachable(chat_id: str, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    """A private chat's id is the user's: the relative with that Telegram id is no longer reachable."""
+    log.info("telegram chat %s blocked the bot", chat_id)
+    async with session_factory() as session:
+        relative_id = await session.scalar(
+            select(Relative.id).where(Relative.channel == Channel.TELEGRAM, Relative.external_id == chat_id)
+        )
+        await session.commit()
+    if relative_id is not None:
+        await people.mark_unreachable(UnitOfWork(session_factory), relative_id)

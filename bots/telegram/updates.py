@@ -1,33 +1,38 @@
-"""One Telegram update, processed exactly once: translated to Incoming, handled, answered, committed.
+"""One Telegram update, processed exactly once: translated to Incoming, handled, its replies stored, committed.
 
-The update_id row, everything the dialog engine writes and the file_id cache entries share one database
-transaction: a failure anywhere rolls all of it back and the caller answers Telegram with a 500, so the
-same update comes again and is processed from scratch. Replies already sent before such a failure are sent
-again on the retry (Telegram's messages cannot be rolled back); that is the accepted window.
+The update_id row, everything the dialog engine writes and the dialog's replies (``outbox`` rows, URGENT,
+keyed ``tg-update:<update_id>:<n>``) share one database transaction, which also NOTIFYs the bot's sender:
+the replies leave after the commit, from the one sender process (:mod:`bots.telegram.leader`). A failure
+anywhere rolls all of it back, nothing is sent, and the caller answers Telegram with a 500, so the same
+update comes again and is processed from scratch. A redelivered update finds its update_id and does nothing.
+
+No network call happens while the transaction is open: answerCallbackQuery, getMe and a voice message's
+download come before it; answerInlineQuery after a short read of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import CallbackQuery, ChatMemberUpdated, ChosenInlineResult, Message, Update
-from sqlalchemy import delete
+from aiogram.types import CallbackQuery, ChatMemberUpdated, ChosenInlineResult, InlineQuery, Message, Update
+from sqlalchemy import delete, select
 from sqlalchemy import update as update_rows
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.telegram.deps import TelegramDeps
-from bots.telegram.inline import answer_inline_query, job_of_result
+from bots.telegram.inline import inline_results, job_of_result
 from bots.telegram.models import TelegramCallbackQuery, TelegramUpdate
-from bots.telegram.render import TelegramRenderer
-from conversations.replies import Incoming
+from bots.telegram.render import mark_unreachable
+from conversations.outbox import URGENT, enqueue_many, wake_sender
+from conversations.replies import Incoming, Reply
 from jobs_core.model import Job
 from jobs_core.model.base import utcnow
 from jobs_core.uow import UnitOfWork
@@ -55,7 +60,9 @@ class UpdateProcessor:
 
     def __init__(self, deps: TelegramDeps) -> None:
         self.deps = deps
-        self.renderer = TelegramRenderer(deps.bot, deps.pacer, max_wait=deps.max_reply_wait)
+        # One chat's updates wait here rather than on the conversation_state row lock: they are taken in
+        # arrival order, and the waiting ones hold no pooled connection. The row lock (per channel, chat,
+        # user) is what orders a person's updates across processes.
         self._chat_locks: dict[str, asyncio.Lock] = {}
         self._chat_users: dict[str, int] = {}
         # The bot's @username, learnt (getMe) the first time a group command names an addressee.
@@ -89,29 +96,53 @@ class UpdateProcessor:
             await self._answer_callback(query)
         if self._username is None and _names_an_addressee(update):
             await self._learn_username()  # a network call: before the transaction, never inside it
+        if update.inline_query is not None:
+            return await self._answer_inline(update.update_id, update.inline_query)
+        if _recording_of(update) is not None and await self._handled_before(update.update_id):
+            return False  # a redelivered voice message: not downloaded again
+        incoming = await self.translate(update)  # downloads a voice message: before the transaction
         async with (
             self._one_at_a_time(_chat_of(update)),
             self.deps.session_factory() as session,
             session.begin(),
         ):
-            inserted = await session.scalar(
-                insert(TelegramUpdate)
-                .values(update_id=update.update_id)
-                .on_conflict_do_nothing(index_elements=["update_id"])
-                .returning(TelegramUpdate.update_id)
-            )
-            if inserted is None:
+            if not await _first_time(session, update.update_id):
                 log.info("telegram update %s already handled", update.update_id)
                 return False
             if query is not None and not await _take_callback_query(session, query.id):
                 log.info("callback query of update %s already handled", update.update_id)
                 return False
-            connection = await session.connection()
-            in_transaction = async_sessionmaker(
-                bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-            )
-            await self._dispatch(update, in_transaction)
+            in_transaction = await _in_transaction(session)
+            if update.chosen_inline_result is not None:
+                await self._record_share(update.chosen_inline_result, in_transaction)
+            elif update.my_chat_member is not None:
+                await self._membership(update.my_chat_member, in_transaction)
+            elif incoming is not None:
+                replies = await self.deps.dialog(incoming, in_transaction)
+                await _store_replies(session, update.update_id, incoming.chat_id, replies)
         return True
+
+    async def _answer_inline(self, update_id: int, inline_query: InlineQuery) -> bool:
+        """Recorded and read in one short transaction, answered after it. A failed answer is not retried:
+        the person has typed on by the time Telegram would deliver the query again."""
+        me = await self.deps.bot.me()  # before the transaction (aiogram keeps it after the first call)
+        async with self.deps.session_factory() as session, session.begin():
+            if not await _first_time(session, update_id):
+                return False
+            results = await inline_results(await _in_transaction(session), inline_query.query, me.username)
+        try:
+            await self.deps.bot.answer_inline_query(
+                inline_query.id, results, cache_time=self.deps.inline_cache_time, is_personal=False
+            )
+        except TelegramAPIError as error:
+            log.info("answerInlineQuery failed: %s", error)
+        return True
+
+    async def _handled_before(self, update_id: int) -> bool:
+        async with self.deps.session_factory() as session:
+            found = await session.scalar(select(TelegramUpdate.update_id).where(TelegramUpdate.update_id == update_id))
+            await session.commit()
+        return found is not None
 
     async def _learn_username(self) -> None:
         try:
@@ -139,26 +170,11 @@ class UpdateProcessor:
         except TelegramAPIError as error:  # an old query (redelivered update) cannot be answered again
             log.info("answerCallbackQuery failed: %s", error)
 
-    async def _dispatch(self, update: Update, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        if update.inline_query is not None:
-            await answer_inline_query(self.deps, update.inline_query, session_factory)
-            return
-        if update.chosen_inline_result is not None:
-            await self._record_share(update.chosen_inline_result, session_factory)
-            return
-        if update.my_chat_member is not None:
-            await self._membership(update.my_chat_member, session_factory)
-            return
-        incoming = await self.translate(update)
-        if incoming is None:
-            return
-        replies = await self.deps.dialog(incoming, session_factory)
-        await self.renderer.deliver(incoming.chat_id, replies, session_factory)
-
     # ------------------------------------------------------------------ translation
 
     async def translate(self, update: Update) -> Incoming | None:
-        """The Incoming for a message or a pressed button; None for updates no flow is interested in."""
+        """The Incoming for a message or a pressed button; None for updates no flow is interested in.
+        A voice message's recording is downloaded here (the caller holds no transaction)."""
         if update.message is not None:
             return await self._from_message(update.message)
         if update.callback_query is not None:
@@ -244,7 +260,7 @@ class UpdateProcessor:
     async def _membership(self, change: ChatMemberUpdated, session_factory: async_sessionmaker[AsyncSession]) -> None:
         """A private chat's member status 'kicked' means the person blocked the bot."""
         if change.chat.type == "private" and change.new_chat_member.status == "kicked":
-            await self.renderer.mark_unreachable(str(change.chat.id), session_factory)
+            await mark_unreachable(str(change.chat.id), session_factory)
 
 
 async def prune_handled_updates(
@@ -258,6 +274,33 @@ async def prune_handled_updates(
             delete(TelegramCallbackQuery).where(TelegramCallbackQuery.received_at < utcnow() - older_than)
         )
     return int(getattr(result, "rowcount", 0) or 0) + int(getattr(queries, "rowcount", 0) or 0)
+
+
+async def _first_time(session: AsyncSession, update_id: int) -> bool:
+    """Record the update_id in the update's transaction; False when it was handled before."""
+    inserted = await session.scalar(
+        insert(TelegramUpdate)
+        .values(update_id=update_id)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(TelegramUpdate.update_id)
+    )
+    return inserted is not None
+
+
+async def _in_transaction(session: AsyncSession) -> async_sessionmaker[AsyncSession]:
+    """Sessions that work inside ``session``'s transaction (each in a savepoint)."""
+    return async_sessionmaker(
+        bind=await session.connection(), join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+async def _store_replies(session: AsyncSession, update_id: int, chat_id: str, replies: Sequence[Reply]) -> None:
+    """The dialog's replies, queued in the update's transaction for the sender, which is woken at commit."""
+    if not replies:
+        return
+    keyed = [(chat_id, reply, f"tg-update:{update_id}:{n}") for n, reply in enumerate(replies)]
+    await enqueue_many(session, CHANNEL, keyed, priority=URGENT)
+    await wake_sender(session, CHANNEL)
 
 
 async def _take_callback_query(session: AsyncSession, query_id: str) -> bool:
@@ -275,6 +318,11 @@ def _with(incoming: Incoming, *, extra_own: bool | None = None, **changes: objec
     if extra_own is not None:
         changes["extra"] = {**incoming.extra, "contact_is_own": "1" if extra_own else "0"}
     return replace(incoming, **changes)  # type: ignore[arg-type]
+
+
+def _recording_of(update: Update) -> object | None:
+    message = update.message
+    return None if message is None else (message.voice or message.audio)
 
 
 def _chat_of(update: Update) -> str | None:

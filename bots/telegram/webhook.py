@@ -1,4 +1,8 @@
-"""``POST /telegram/webhook``: Telegram's updates, checked, de-duplicated and processed before the 200."""
+"""``POST /telegram/webhook``: Telegram's updates, checked, de-duplicated and processed before the 200.
+
+The 200 means the update's changes and its replies are committed; the replies leave right after, from the
+bot's one sender process (see :mod:`bots.telegram.leader`, which every process running this app joins).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from aiogram.types import Update
 from aiohttp import web
 
 from bots.telegram.deps import TelegramDeps
-from bots.telegram.outbox import TelegramOutboxSender
+from bots.telegram.leader import SenderElection
 from bots.telegram.updates import ALLOWED_UPDATES, MalformedUpdate, UpdateProcessor, prune_handled_updates
 
 log = logging.getLogger(__name__)
@@ -21,6 +25,7 @@ PROCESSOR = web.AppKey("telegram_processor", UpdateProcessor)
 DEPS = web.AppKey("telegram_deps", TelegramDeps)
 SENDER_TASK = web.AppKey("telegram_outbox_task", asyncio.Task[None])
 SENDER_STOP = web.AppKey("telegram_outbox_stop", asyncio.Event)
+ELECTION = web.AppKey("telegram_sender_election", SenderElection)
 # Telegram's updates nest a dozen levels at most and their integers fit 64 bits (ids have 52 significant bits).
 MAX_DEPTH = 32
 INT64 = 2**63
@@ -51,7 +56,7 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         log.warning("telegram update %s refused: %s", update.update_id, exc)
         return web.Response(status=400, text="not an update")
     except Exception:
-        # Rolled back: Telegram delivers the same update_id again.
+        # Rolled back (nothing stored, nothing sent): Telegram delivers the same update_id again.
         log.exception("telegram update %s failed; Telegram will retry it", update.update_id)
         return web.Response(status=500, text="retry")
     return web.Response(status=200)
@@ -76,8 +81,9 @@ def plausible(payload: object) -> bool:
 def setup_telegram(
     app: web.Application, deps: TelegramDeps, *, path: str = WEBHOOK_PATH, send_outbox: bool = True
 ) -> None:
-    """Add the webhook route; on startup register the webhook (if ``deps.webhook_url``) and start sending the
-    outbox (if ``send_outbox``); on cleanup stop the sender and close the Bot's HTTP session."""
+    """Add the webhook route; on startup register the webhook (if ``deps.webhook_url``) and join the election of
+    the bot's sender (if ``send_outbox``: the elected process sends the outbox); on cleanup leave it (the next
+    process takes over) and close the Bot's HTTP session."""
     app[DEPS] = deps
     app[PROCESSOR] = UpdateProcessor(deps)
     app.router.add_post(path, telegram_webhook)
@@ -91,7 +97,8 @@ def setup_telegram(
         if send_outbox:
             stop = asyncio.Event()
             app[SENDER_STOP] = stop
-            app[SENDER_TASK] = asyncio.create_task(TelegramOutboxSender(deps).run(stop), name="telegram-outbox")
+            election = app[ELECTION] = SenderElection(deps)
+            app[SENDER_TASK] = asyncio.create_task(election.run(stop), name="telegram-sender-election")
 
     async def on_cleanup(app: web.Application) -> None:
         if SENDER_TASK in app:

@@ -4,9 +4,10 @@ from jobs_core.model.application import Application, ApplicationStatus, Experien
 from jobs_core.model.audit import AuditEntry
 from jobs_core.model.base import Base, Channel, Language
 from jobs_core.model.call import Call, CallAttempt, CallPurpose, CallReason, CallStatus, JobPitch
+from jobs_core.model.call_request import CallRequest
 from jobs_core.model.demo import DemoData
 from jobs_core.model.employer import Employer, EmployerIdentity, EmployerKind, Verification
-from jobs_core.model.event import Event
+from jobs_core.model.event import Event, EventFloor, EventMark
 from jobs_core.model.job import Benefit, Currency, GenderPreference, Job, JobStatus, SalaryPeriod, Sector
 from jobs_core.model.moderation import Decision, ModerationDecision
 from jobs_core.model.people import (
@@ -31,6 +32,7 @@ __all__ = [
     "CallAttempt",
     "CallPurpose",
     "CallReason",
+    "CallRequest",
     "CallStatus",
     "Channel",
     "Consent",
@@ -41,6 +43,8 @@ __all__ = [
     "EmployerIdentity",
     "EmployerKind",
     "Event",
+    "EventFloor",
+    "EventMark",
     "Experience",
     "Gender",
     "GenderPreference",

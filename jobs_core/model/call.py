@@ -87,6 +87,9 @@ class Call(Base):
     placed_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
+    # A dialer is asking the provider about this call (an orphan, a lost final callback) until then; after it,
+    # the dialer is presumed dead and another one asks.
+    checking_until: Mapped[datetime | None]
 
     worker: Mapped[Worker] = relationship(lazy="selectin")
 

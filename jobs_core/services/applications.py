@@ -19,6 +19,7 @@ from jobs_core.errors import InvalidField, NotAllowed, NotFound
 from jobs_core.model import (
     Application,
     ApplicationStatus,
+    CallRequest,
     Channel,
     Consent,
     Experience,
@@ -180,8 +181,8 @@ async def apply_for_family(cmd: ApplyForFamily, uow: UnitOfWork) -> FamilyApplic
             return FamilyApplication(already_yours=False, application_id=None)
         uow.audit(f"relative:{cmd.relative_id}", "application.awaiting_worker", "application", new_id)
         # The dialer calls the worker (consent first if not given yet), pitches this job, 1 confirms it.
-        uow.emit(
-            "job.call_requested",
+        request_call(
+            uow,
             job_id=job.id,
             worker_id=cmd.worker_id,
             nomination_id=nomination.id,
@@ -190,6 +191,34 @@ async def apply_for_family(cmd: ApplyForFamily, uow: UnitOfWork) -> FamilyApplic
         )
         await uow.commit()
         return FamilyApplication(already_yours=False, application_id=new_id)
+
+
+def request_call(
+    uow: UnitOfWork,
+    *,
+    job_id: int,
+    worker_id: int,
+    nomination_id: int | None,
+    relative_id: int | None,
+    application_id: int | None = None,
+) -> None:
+    """A relative asks us to call a family member about a job: the request is recorded (the dialer pitches
+    requested jobs first once the worker agrees to calls) and ``job.call_requested`` emitted, in the caller's
+    unit of work. The dialer decides what to call: consent first, never a worker who opted out."""
+    uow.session.add(
+        CallRequest(
+            worker_id=worker_id,
+            job_id=job_id,
+            nomination_id=nomination_id,
+            relative_id=relative_id,
+            application_id=application_id,
+            created_at=uow.now(),
+        )
+    )
+    payload = {"job_id": job_id, "worker_id": worker_id, "nomination_id": nomination_id, "relative_id": relative_id}
+    if application_id is not None:
+        payload["application_id"] = application_id
+    uow.emit("job.call_requested", **payload)
 
 
 async def close_awaiting(

@@ -22,11 +22,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bongpheak.commands.seed import seed
-from conversations.events import HandledEvent
 from conversations.notifier import CONSUMER as NOTIFIER
 from conversations.outbox import OutboxMessage
+from dialer.scheduling import CONSUMER as SCHEDULER
 from dialer.simulator import CarrierSimulator, serve
-from dialer.tables import DialerEventCursor, DialerHandledEvent
+from jobs_core.event_log import is_handled
 from jobs_core.model import Call, CallPurpose, CallStatus, Consent, DemoData, Employer, Event, Worker
 from jobs_core.model.base import utcnow
 from jobs_core.phones import is_demo_phone
@@ -179,10 +179,7 @@ async def test_a_demo_database_refuses_services_configured_as_real_before_any_re
 
 async def _handled_by_both_consumers(sessions: async_sessionmaker[AsyncSession], event_id: int) -> bool:
     async with sessions() as session:
-        notified = await session.get(HandledEvent, (NOTIFIER, event_id))
-        scheduled = await session.get(DialerHandledEvent, event_id)
-        cursor = await session.scalar(select(func.max(DialerEventCursor.last_event_id)))
-        return notified is not None and (scheduled is not None or (cursor or 0) >= event_id)
+        return await is_handled(session, NOTIFIER, event_id) and await is_handled(session, SCHEDULER, event_id)
 
 
 async def test_serve_and_the_dialer_on_local_fakes_send_nothing_for_the_seeded_history(
@@ -199,10 +196,10 @@ async def test_serve_and_the_dialer_on_local_fakes_send_nothing_for_the_seeded_h
         ["serve", "--polling", "--dialer", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path
     )
     try:
-        # A no-op for both consumers (there is no worker 0). They take events oldest first, so once both have
+        # A no-op for both consumers (there is no job 0). They take events oldest first, so once both have
         # handled this one they have been through everything written before it: the whole seeded history.
         async with session_factory() as session, session.begin():
-            barrier = Event(kind="worker.nominated", payload={"worker_id": 0}, created_at=utcnow())
+            barrier = Event(kind="job.published", payload={"job_id": 0}, created_at=utcnow())
             session.add(barrier)
         async with asyncio.timeout(START_WITHIN):
             while not await _handled_by_both_consumers(session_factory, barrier.id):

@@ -9,7 +9,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = {
-    "jobs_core": {"aiogram", "aiohttp", "twilio", "pydub", "media", "conversations", "bots", "dialer", "bongpheak"},
+    "jobs_core": {
+        "aiogram",
+        "aiohttp",
+        "twilio",
+        "pydub",
+        "prometheus_client",
+        "media",
+        "conversations",
+        "bots",
+        "dialer",
+        "bongpheak",
+    },
     "media": {"aiogram", "aiohttp", "twilio", "jobs_core", "conversations", "bots", "dialer", "bongpheak"},
     "conversations": {"aiogram", "aiohttp", "twilio", "bots", "dialer", "bongpheak"},
 }

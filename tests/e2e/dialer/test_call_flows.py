@@ -20,6 +20,8 @@ from jobs_core.model import (
     Worker,
 )
 from jobs_core.model.application import ApplicationStatus
+from jobs_core.services.applications import request_call
+from jobs_core.uow import UnitOfWork
 from tests.e2e.dialer.conftest import VoiceStack, hire
 from tests.integration.dialer.support import add_employer, add_job, add_worker, phone
 
@@ -27,6 +29,13 @@ from tests.integration.dialer.support import add_employer, add_job, add_worker, 
 async def _event(stack: VoiceStack, kind: str, **payload: object) -> None:
     async with stack.sessions() as session, session.begin():
         session.add(Event(kind=kind, payload=payload, created_at=stack.clock.now()))
+
+
+async def _call_requested(stack: VoiceStack, job_id: int, worker_id: int, nomination_id: int) -> None:
+    """A relative's "call my family member about this job", as the service records it."""
+    async with UnitOfWork(stack.sessions, now=stack.clock.now()) as uow:
+        request_call(uow, job_id=job_id, worker_id=worker_id, nomination_id=nomination_id, relative_id=None)
+        await uow.commit()
 
 
 async def _calls(stack: VoiceStack, worker_id: int) -> list[Call]:
@@ -237,7 +246,7 @@ async def test_a_relative_asks_us_to_call_about_one_job_consent_comes_first(stac
     elsewhere = await add_job(stack.sessions, employer, province="17", sector="hospitality")
     worker, nomination = await add_worker(stack.sessions, phone(40), consent=Consent.PENDING)
     stack.scripts[phone(40)] = Script(keys=["1"])
-    await _event(stack, "job.call_requested", job_id=elsewhere, worker_id=worker, nomination_id=nomination)
+    await _call_requested(stack, elsewhere, worker, nomination)
     await stack.dial()
     [consent_call] = await _calls(stack, worker)
     assert consent_call.purpose is CallPurpose.CONSENT and consent_call.job_ids == []
@@ -254,7 +263,7 @@ async def test_a_requested_job_is_pitched_to_a_consented_worker_once(stack: Voic
     worker, nomination = await add_worker(stack.sessions, phone(41))
     stack.scripts[phone(41)] = Script(keys=["0"])
     for _ in range(2):  # two relatives (or one pressing twice) ask about the same job
-        await _event(stack, "job.call_requested", job_id=job, worker_id=worker, nomination_id=nomination)
+        await _call_requested(stack, job, worker, nomination)
     await stack.dial()
     calls = await _calls(stack, worker)
     assert [(c.purpose, c.job_ids) for c in calls] == [(CallPurpose.JOB_PITCH, [job])]
@@ -264,7 +273,7 @@ async def test_an_opted_out_worker_is_not_called_whoever_asks(stack: VoiceStack)
     employer = await add_employer(stack.sessions)
     job = await add_job(stack.sessions, employer)
     worker, nomination = await add_worker(stack.sessions, phone(42), consent=Consent.OPTED_OUT)
-    await _event(stack, "job.call_requested", job_id=job, worker_id=worker, nomination_id=nomination)
+    await _call_requested(stack, job, worker, nomination)
     await stack.dial()
     assert await _calls(stack, worker) == []
     assert stack.simulator.placed == []

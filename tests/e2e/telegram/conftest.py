@@ -3,6 +3,7 @@ fake Bot API server, PostgreSQL for the rest."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.telegram import BotPacer, TelegramDeps, make_bot, setup_telegram
 from bots.telegram.models import TelegramUpdate
-from bots.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
+from bots.telegram.webhook import DEPS, SECRET_HEADER, WEBHOOK_PATH
+from conversations.outbox import OutboxMessage
 from conversations.replies import AskPhone, Button, Incoming, JobCard, Reply, Text, Voice
 from jobs_core.model import AuditEntry
+from jobs_core.model.base import utcnow
 from jobs_core.services.people import relative_for
 from jobs_core.uow import UnitOfWork
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -114,25 +117,53 @@ def deps(
         secret=SECRET,
         download_dir=tmp_path / "downloads",
         pacer=BotPacer(),
-        max_reply_wait=3.0,
     )
 
 
 @pytest.fixture
 async def client(deps: TelegramDeps) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    """The webhook app as a serve process runs it: it joins the sender election and, alone, becomes the sender."""
     app = web.Application()
-    setup_telegram(app, deps, send_outbox=False)
+    setup_telegram(app, deps)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 
 
 async def post_update(
-    client: TestClient[web.Request, web.Application], update: dict[str, Any], secret: str | None = SECRET
+    client: TestClient[web.Request, web.Application],
+    update: dict[str, Any],
+    secret: str | None = SECRET,
+    *,
+    delivered: bool = True,
 ) -> int:
+    """POST the update; after a 200, wait (``delivered``) until the sender has sent what is due: the replies
+    leave after the webhook's answer."""
     headers = {SECRET_HEADER: secret} if secret is not None else {}
     response = await client.post(WEBHOOK_PATH, json=update, headers=headers)
     await response.read()
+    if response.status == 200 and delivered:
+        await all_sent(client.server.app[DEPS].session_factory)
     return response.status
+
+
+async def due_messages(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """Telegram outbox rows due now and neither sent nor given up (claimed ones included)."""
+    due = (
+        OutboxMessage.channel == "telegram",
+        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.failed.is_(False),
+        OutboxMessage.not_before <= utcnow(),
+    )
+    return await count(sessions, OutboxMessage, *due)
+
+
+async def all_sent(sessions: async_sessionmaker[AsyncSession], within: float = 60.0) -> None:
+    """Wait until the sender has sent (and recorded) every message due now."""
+    async with asyncio.timeout(within):
+        while True:
+            if not await due_messages(sessions):
+                return
+            await asyncio.sleep(0.02)
 
 
 async def count(sessions: async_sessionmaker[AsyncSession], model: Any, *where: Any) -> int:

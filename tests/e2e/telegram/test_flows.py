@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bots.telegram import TelegramDeps, TelegramOutboxSender, setup_telegram
+from bots.telegram import TelegramDeps, setup_telegram
 from bots.telegram.dialog import conversation_dialog
 from bots.telegram.models import TelegramFile
 from conversations.notifier import notify_once
@@ -26,7 +26,7 @@ from jobs_core.model import Job, JobStatus, Nomination, Worker
 from jobs_core.model.base import utcnow
 from media.composer import PitchJob
 from tests.builders import Builder
-from tests.e2e.telegram.conftest import post_update
+from tests.e2e.telegram.conftest import all_sent, post_update
 from tests.fakes.telegram_api import ApiCall, FakeTelegramAPI, callback_update, message_update, user
 
 Client = TestClient[web.Request, web.Application]
@@ -60,7 +60,7 @@ def dialog_deps(session_factory: async_sessionmaker[AsyncSession], tmp_path: Pat
 @pytest.fixture
 async def flow_client(deps: TelegramDeps, dialog_deps: DialogDeps) -> AsyncIterator[Client]:
     app = web.Application()
-    setup_telegram(app, replace(deps, dialog=conversation_dialog(dialog_deps)), send_outbox=False)
+    setup_telegram(app, replace(deps, dialog=conversation_dialog(dialog_deps)))
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 
@@ -229,7 +229,7 @@ async def test_employer_posts_a_job_and_a_moderator_approves_it_in_the_group(
 
     # The notifier queues the review card for the moderators' group; the outbox sender delivers it.
     assert await notify_once(dialog_deps) > 0
-    assert await TelegramOutboxSender(deps).drain() >= 1
+    await all_sent(deps.session_factory)
     review = [c for c in fake_api.sent(MODERATORS_GROUP) if f"Job #{job_id} for review" in str(c.params.get("text"))]
     assert review
     moderator = TelegramUser(flow_client, fake_api, MODERATOR, chat_id=MODERATORS_GROUP)

@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bots.telegram import TelegramDeps, TelegramOutboxSender, setup_telegram
+from bots.telegram import TelegramDeps, setup_telegram
 from bots.telegram.dialog import conversation_dialog
 from conversations.notifier import notify_once
 from conversations.outbox import URGENT, OutboxMessage
@@ -32,7 +32,7 @@ from jobs_core.model.base import utcnow
 from jobs_core.services.jobs import AttachVoiceClip, SubmitJob, attach_voice_clip, submit_job
 from media.composer import PitchJob
 from tests.builders import Builder
-from tests.e2e.telegram.conftest import post_update
+from tests.e2e.telegram.conftest import all_sent, post_update
 from tests.fakes.telegram_api import ApiCall, FakeTelegramAPI, callback_update, message_update, user
 
 Client = TestClient[web.Request, web.Application]
@@ -71,7 +71,7 @@ def connect(deps: TelegramDeps) -> Connect:
     @asynccontextmanager
     async def connected(dialog_deps: DialogDeps) -> AsyncIterator[Client]:
         app = web.Application()
-        setup_telegram(app, replace(deps, dialog=conversation_dialog(dialog_deps)), send_outbox=False)
+        setup_telegram(app, replace(deps, dialog=conversation_dialog(dialog_deps)))
         async with TestClient(TestServer(app)) as client:
             yield client
 
@@ -140,7 +140,7 @@ async def deliver_notices(dialog_deps: DialogDeps, deps: TelegramDeps) -> None:
     """The notifier queues what events call for; the outbox sender sends it."""
     while await notify_once(dialog_deps):
         pass
-    await TelegramOutboxSender(deps).drain()
+    await all_sent(deps.session_factory)
 
 
 def sent_message(api: FakeTelegramAPI, chat_id: int, containing: str) -> dict[str, Any]:
@@ -335,7 +335,7 @@ async def test_a_report_of_fees_hides_the_job_until_decided_and_the_reporter_hea
         queued = (await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == str(GROUP)))).all()
     [report_card] = [m for m in queued if "Asks for a fee" in str(m.payload.get("text"))]
     assert report_card.priority == URGENT
-    await TelegramOutboxSender(deps).drain()
+    await all_sent(deps.session_factory)
     card = sent_message(fake_api, GROUP, "Asks for a fee or deposit")
     assert "🚨" in card["text"] and "hidden from browsing, alerts and calls" in card["text"]
     sokha = Member(client, fake_api, MODERATOR, "Sokha")

@@ -83,13 +83,14 @@ async def test_polling_processes_updates_once_and_confirms_them(
     for i in range(3):
         fake_api.queue_update(message_update(900 + i, CHAT, f"p{i}"))
     stop = asyncio.Event()
-    task = asyncio.create_task(run_polling(deps, stop, poll_timeout=1, send_outbox=False, retry_delay=0.05))
-    for _ in range(200):
+    task = asyncio.create_task(run_polling(deps, stop, poll_timeout=1, retry_delay=0.05))
+    # The replies leave from the sender (this process, elected), one a second in one chat.
+    for _ in range(1000):
         if len(fake_api.sent(CHAT)) >= 3:
             break
         await asyncio.sleep(0.02)
     fake_api.queue_update(message_update(903, CHAT, "p3"))
-    for _ in range(200):
+    for _ in range(1000):
         if len(fake_api.sent(CHAT)) >= 4:
             break
         await asyncio.sleep(0.02)

@@ -71,7 +71,7 @@ async def test_a_pause_holds_every_chat() -> None:
     assert p.pauses == 1
 
 
-async def test_webhook_replies_skip_the_per_chat_wait() -> None:
+async def test_acquire_without_per_chat_skips_the_per_chat_wait() -> None:
     clock = FakeClock()
     p = pacer(clock)
     await p.acquire("9", per_chat=False)

@@ -14,7 +14,15 @@ from bots.telegram.models import TelegramCallbackQuery, TelegramFile
 from bots.telegram.render import CONTACT_LABEL, split_text, utf16_len
 from bots.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
 from jobs_core.model import AuditEntry, Relative
-from tests.e2e.telegram.conftest import SECRET, StandInDialog, count, handled_updates, post_update, turns
+from tests.e2e.telegram.conftest import (
+    SECRET,
+    StandInDialog,
+    all_sent,
+    count,
+    handled_updates,
+    post_update,
+    turns,
+)
 from tests.fakes.telegram_api import FakeTelegramAPI, callback_update, message_update
 
 Client = TestClient[web.Request, web.Application]
@@ -209,13 +217,17 @@ async def test_429_pauses_and_the_reply_is_sent_after_retry_after(client: Client
     assert second.at - first.at >= 0.95
 
 
-async def test_a_long_429_fails_the_update_so_telegram_retries_it(
+async def test_a_long_429_holds_the_reply_not_the_update(
     client: Client, fake_api: FakeTelegramAPI, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
-    fake_api.rate_limit_next(5, "sendMessage")  # longer than the deps' max_reply_wait of 3 s
+    fake_api.rate_limit_next(3, "sendMessage")
     update = message_update(20, CHAT, "hi")
-    assert await post_update(client, update) == 500
-    assert await handled_updates(session_factory) == 0
+    assert await post_update(client, update, delivered=False) == 200  # handled: Telegram need not retry it
+    assert await handled_updates(session_factory) == 1
+    await all_sent(session_factory)
+    limited, sent = fake_api.calls_of("sendMessage")
+    assert (limited.status, sent.status) == (429, 200) and sent.params["text"] == "You said: hi"
+    assert sent.at - limited.at >= 2.95
 
 
 async def test_long_text_is_split_under_4096(client: Client, fake_api: FakeTelegramAPI) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conversations.outbox import deserialize_reply, serialize_reply
-from conversations.replies import AskPhone, AskVoice, Button, JobCard, Reply, Text, Voice
+from conversations.replies import AskPhone, AskVoice, Button, Edit, JobCard, Reply, Text, Voice
 
 VOICE = Voice("abc123", Path("/cache/a.ogg"), None, caption="listen", buttons=((Button("Again", "job:1"),),))
 REPLIES: list[Reply] = [
@@ -21,6 +21,9 @@ REPLIES: list[Reply] = [
     JobCard(8, "no voice"),
     AskPhone("phone?"),
     AskVoice("record", ((Button("Skip", "@3:skip"),),)),
+    Text("Which district?", force_reply=True),
+    Edit("4411", "✅ Approved by Dara", ((Button("Undo", "mod:undo:3"),),)),
+    Edit("4412", "Decided"),
 ]
 
 
