@@ -11,6 +11,7 @@ behind: each leads a process group, which is killed whole at the end.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import itertools
 import json
@@ -36,6 +37,10 @@ T = TypeVar("T")
 DAYTIME = Path(__file__).with_name("daytime.py")
 
 
+HEARTBEAT = 0.01  # seconds between the outside world's checks of its own loop
+LATE = 0.02  # a heartbeat later than this: the loop was held up (starved of CPU, or busy)
+
+
 @dataclass
 class Dial:
     """One Calls.json request the carrier accepted: when it arrived, from which connection, for which call."""
@@ -56,6 +61,9 @@ class OutsideWorld:
         self.carrier = CarrierSimulator(account_sid, auth_token, cps=1000, script=script)
         self.carrier.app.middlewares.append(self._record_dial)
         self.dials: list[Dial] = []
+        # (when the loop got going again, how long it had been held up): a request that arrived meanwhile
+        # was stamped up to that much late.
+        self.stalls: list[tuple[float, float]] = []
         self.backends: list[str] = []
         self.balancer_url = ""
         self.carrier_url = ""
@@ -64,6 +72,7 @@ class OutsideWorld:
         self._thread = threading.Thread(target=self._loop.run_forever, name="outside-world", daemon=True)
         self._runners: list[web.AppRunner] = []
         self._http: aiohttp.ClientSession | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> OutsideWorld:
         self._thread.start()
@@ -82,6 +91,7 @@ class OutsideWorld:
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._loop))
 
     async def _start(self) -> None:
+        self._heartbeat = asyncio.create_task(self._beat())
         await self.telegram.start()
         runner, self.carrier_url = await serve(self.carrier.app)
         self._runners.append(runner)
@@ -92,11 +102,37 @@ class OutsideWorld:
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
 
     async def _stop(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
         for runner in reversed(self._runners):
             await runner.cleanup()
         await self.telegram.stop()
         if self._http is not None:
             await self._http.close()
+
+    async def _beat(self) -> None:
+        while True:
+            due = time.monotonic() + HEARTBEAT
+            await asyncio.sleep(HEARTBEAT)
+            now = time.monotonic()
+            if now - due > LATE:
+                self.stalls.append((now, now - due + HEARTBEAT))
+
+    def lateness(self, stamped: float) -> float:
+        """How much earlier than ``stamped`` a request may really have arrived: the part of a stall of this
+        loop that lies before the stamp, or what a heartbeat cannot see."""
+        longest = max((held for _, held in self.stalls), default=0.0)
+        first = bisect.bisect_left(self.stalls, (stamped - LATE, 0.0))
+        # A hold-up too short for a heartbeat to report late (HEARTBEAT + LATE) may precede any stamp.
+        late = HEARTBEAT + LATE
+        for end, held in self.stalls[first:]:
+            if end - longest > stamped:
+                break
+            if end - held <= stamped:
+                late = max(late, stamped - (end - held))
+        return late
 
     @web.middleware
     async def _record_dial(
