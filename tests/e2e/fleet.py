@@ -33,8 +33,8 @@ from tests.e2e.test_startup import Bongpheak, closed_port
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 T = TypeVar("T")
-# `bongpheak` with the alerts' night lifted, so the test passes at any hour (see the module).
-DAYTIME = Path(__file__).with_name("daytime.py")
+# The `bongpheak` command in the daytime whatever the hour, dying with the test (see the module).
+COMMAND = Path(__file__).with_name("bongpheak_child.py")
 
 
 HEARTBEAT = 0.01  # seconds between the outside world's checks of its own loop
@@ -217,7 +217,7 @@ class Fleet:
             log.flush()
             member.process = await asyncio.create_subprocess_exec(
                 sys.executable,
-                str(DAYTIME),
+                str(COMMAND),
                 *member.args,
                 cwd=self.bongpheak.folder,  # no .env here
                 env=self.bongpheak.env(**self.settings),

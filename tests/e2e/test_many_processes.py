@@ -507,7 +507,8 @@ def write_records(world: OutsideWorld, folder: Path, t0: float) -> None:
     with (folder / "telegram.jsonl").open("w") as out:
         for call in world.telegram.calls:
             row = {"t": round(call.at - t0, 4), "method": call.method, "chat": call.chat_id, "status": call.status}
-            out.write(json.dumps({**row, "port": call.client_port, "content": call.content}) + "\n")
+            row |= {"port": call.client_port, "uploads": sorted(call.files), "content": call.content}
+            out.write(json.dumps(row) + "\n")
     with (folder / "stalls.jsonl").open("w") as out:
         for end, held in world.stalls:
             out.write(json.dumps({"t": round(end - t0, 4), "held": round(held, 4)}) + "\n")
