@@ -118,7 +118,13 @@ class OutsideWorld:
             await asyncio.sleep(HEARTBEAT)
             now = time.monotonic()
             if now - due > LATE:
-                self.stalls.append((now, now - due + HEARTBEAT))
+                began = due - HEARTBEAT
+                if self.stalls and began <= self.stalls[-1][0] + LATE:
+                    # Held up again right after catching up: one hold-up, as long as both (what piled up during
+                    # the first may be handled, and stamped, only after the second).
+                    end, held = self.stalls.pop()
+                    began = end - held
+                self.stalls.append((now, now - began))
 
     def lateness(self, stamped: float) -> float:
         """How much earlier than ``stamped`` a request may really have arrived: the part of a stall of this
