@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
+import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -519,6 +520,7 @@ def write_records(world: OutsideWorld, folder: Path, t0: float) -> None:
             out.write(json.dumps(row) + "\n")
 
 
+@pytest.mark.slow
 async def test_three_serve_and_two_dialer_processes_send_every_message_and_call_once_within_the_limits(
     session_factory: async_sessionmaker[AsyncSession], database_url: str, tmp_path: Path
 ) -> None:
