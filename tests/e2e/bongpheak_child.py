@@ -1,4 +1,4 @@
-"""The ``bongpheak`` command as a test runs it in a process of its own: ``python tests/e2e/bongpheak_child.py serve …``.
+"""The ``bongpheak`` command as a test runs it in a process of its own: ``python -m tests.e2e.bongpheak_child serve``.
 
 Two differences from the real command, both about the test, not the product:
 

@@ -33,8 +33,10 @@ from tests.e2e.test_startup import Bongpheak, closed_port
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 T = TypeVar("T")
-# The `bongpheak` command in the daytime whatever the hour, dying with the test (see the module).
-COMMAND = Path(__file__).with_name("bongpheak_child.py")
+# The `bongpheak` command in the daytime whatever the hour, dying with the test (see the module), run from this
+# checkout: by module name, so that its folder (with test packages named like the product's) is not on the path.
+COMMAND = "tests.e2e.bongpheak_child"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 HEARTBEAT = 0.01  # seconds between the outside world's checks of its own loop
@@ -217,16 +219,22 @@ class Fleet:
     def dialer_members(self) -> list[Member]:
         return [m for m in self.members if m.port is None]
 
+    def env(self) -> dict[str, str]:
+        env = self.bongpheak.env(**self.settings)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+        return env
+
     async def start(self, member: Member) -> None:
         with member.log.open("a") as log:
             log.write(f"--- start {member.starts + 1} at {time.monotonic():.3f}\n")
             log.flush()
             member.process = await asyncio.create_subprocess_exec(
                 sys.executable,
-                str(COMMAND),
+                "-m",
+                COMMAND,
                 *member.args,
                 cwd=self.bongpheak.folder,  # no .env here
-                env=self.bongpheak.env(**self.settings),
+                env=self.env(),
                 stdin=asyncio.subprocess.DEVNULL,
                 # A file, not a pipe: nobody reads a pipe while the test runs, and a full one stalls the process.
                 stdout=log,
