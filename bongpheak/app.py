@@ -5,8 +5,9 @@
     POST /telegram/webhook     Telegram updates (secret token checked)
     POST /voice/...            Twilio-compatible voice webhooks (signature checked), GET /voice/media/...
 
-Background work started with the app: the notifier (events → outbox), the Telegram outbox sender, and the
-sweeper that expires listings. The dialer runs separately (`bongpheak dialer`) or inside serve (--dialer).
+Background work started with the app: the notifier (events → outbox), the Telegram sender election (the one
+process holding the lock sends the Telegram outbox for all), and the sweeper that expires listings. The dialer
+runs separately (`bongpheak dialer`) or inside serve (--dialer).
 """
 
 from __future__ import annotations
@@ -214,7 +215,9 @@ def build_app(
     app.router.add_get("/healthz", health.handler)
     app.router.add_get("/metrics", metrics)
     if telegram is not None:
-        setup_telegram(app, telegram)
+        sender = Backoff("telegram outbox", logger=log)
+        health.watch("telegram outbox", sender)
+        setup_telegram(app, telegram, backoff=sender)
     if wiring.voice is not None:
         setup_voice(app, wiring.voice)
     else:

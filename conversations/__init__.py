@@ -15,8 +15,10 @@ Public API
     ``conversations.audio.employer_clip_normaliser(dir)``), ``page_size`` (3 job cards a page).
 
 ``conversations.outbox``
-    ``enqueue(session, channel, chat_id, reply, dedupe_key, priority=, not_before=)`` in the caller's
-    transaction; ``claim(session, channel, limit=, now=)`` (``FOR UPDATE SKIP LOCKED``), ``mark_sent``,
+    ``enqueue(session, channel, chat_id, reply, dedupe_key, priority=, not_before=)`` and
+    ``enqueue_many(session, channel, [(chat_id, reply, key)], priority=, wake=)`` in the caller's transaction
+    (``wake``: NOTIFY ``<channel>_outbox`` at commit, also ``wake_sender``); ``release_claims`` (rows a dead
+    sender had claimed); ``claim(session, channel, limit=, now=)`` (``FOR UPDATE SKIP LOCKED``), ``mark_sent``,
     ``mark_failed(message, error, retry_after=, give_up=)``; ``OutboxMessage.reply`` deserialises the payload;
     ``serialize_reply`` / ``deserialize_reply``.
 

@@ -198,14 +198,16 @@ async def enqueue_many(
     *,
     priority: int = NORMAL,
     now: datetime | None = None,
+    wake: bool = False,
 ) -> None:
     """Queue (chat_id, reply, dedupe_key) triples in one statement, in the caller's transaction; rows already
     queued under the same dedupe key are left alone. Ids follow the list's order, so a chat's replies go out
-    in the order given."""
+    in the order given. ``wake``: the same statement NOTIFYs the channel's sender (delivered at commit) when
+    it queued anything, saving a round trip of :func:`wake_sender`."""
     if not messages:
         return
     at = now or utcnow()
-    await session.execute(
+    queue = (
         insert(OutboxMessage)
         .values(
             [
@@ -225,6 +227,12 @@ async def enqueue_many(
         )
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
     )
+    if not wake:
+        await session.execute(queue)
+        return
+    # A data-modifying WITH runs to completion whatever the outer query reads of it.
+    queued = queue.returning(OutboxMessage.id).cte("queued")
+    await session.execute(select(func.pg_notify(notify_channel(channel), "")).select_from(queued).limit(1))
 
 
 def notify_channel(channel: str) -> str:

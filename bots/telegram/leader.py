@@ -9,8 +9,9 @@ gone, and the next process takes the lock within ``retry`` seconds.
 The leader LISTENs on ``telegram_outbox`` (each update's transaction NOTIFYs it when it stores replies, and
 PostgreSQL delivers the notice at commit) and also looks every ``idle_delay`` seconds, so a lost notice
 delays a message, never loses it. On taking over, rows the previous sender claimed and never settled are
-released and sent (the documented at-least-once window). Its connection is checked every ``check_every``
-seconds: a leader that cannot reach its lock's connection stops sending at once.
+released and sent (the documented at-least-once window), after a second of quiet so that Telegram's 1-s
+windows hold across the handover. Its connection is checked every ``check_every`` seconds: a leader that
+cannot reach its lock's connection stops sending at once.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from jobs_core.backoff import Backoff
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 10.0
+HANDOVER_QUIET = 1.1  # seconds a new sender waits before its first send (Telegram's windows are 1 s)
 
 
 def lock_key(bot_id: int) -> int:
@@ -64,8 +66,9 @@ class SenderElection:
         self.deps = deps
         self.retry = retry
         self.check_every = check_every
-        self.make_sender = sender or (lambda: TelegramOutboxSender(deps))
-        self.backoff = backoff or Backoff("telegram sender election", logger=log)
+        # One back-off for the lock's connection and the sending: /healthz shows either failing.
+        self.backoff = backoff or Backoff("telegram outbox", logger=log)
+        self.make_sender = sender or (lambda: TelegramOutboxSender(deps, backoff=self.backoff))
         self.key = lock_key(deps.bot.id)
         self.leading = False
         self.terms = 0  # how many times this process became the sender
@@ -111,6 +114,9 @@ class SenderElection:
         await connection.add_listener(notify_channel(CHANNEL), notified)
         sender = self.sender = self.make_sender()
         await sender.recover()
+        # The previous sender may have sent a moment ago (a kill hands over within a second): a second and a
+        # bit of quiet keeps the bot's 30 a second and each chat's one a second across the handover.
+        await _wait(stop, HANDOVER_QUIET)
         sending = asyncio.create_task(sender.run(term_over, wake), name="telegram-outbox")
         stopped = asyncio.ensure_future(stop.wait())
         try:

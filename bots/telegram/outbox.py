@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,6 +37,10 @@ CHANNEL = "telegram"
 MAX_ATTEMPTS = 8
 STOP_GRACE = 5.0  # seconds a stopping sender waits for the sends under way
 SETTLE_EVERY = 0.02  # seconds outcomes wait to be written together (a crash re-sends at most these)
+
+
+def _queue_order(row: OutboxMessage) -> tuple[int, datetime, int]:
+    return (row.priority, row.not_before, row.id)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -88,6 +91,7 @@ class TelegramOutboxSender:
         self.sent = 0
         self.failed = 0
         self._chats: dict[str, asyncio.Task[None]] = {}  # chats being sent to now
+        self._backlog: dict[str, list[OutboxMessage]] = {}  # claimed chats waiting for room, most urgent first
         self._held: dict[str, float] = {}  # chat → loop time before which its rows wait (a postponed row)
         self._outcomes: list[Outcome] = []
         self._outcome_ready = asyncio.Event()
@@ -122,16 +126,20 @@ class TelegramOutboxSender:
         settler = asyncio.create_task(self._settle_loop(), name="telegram-outbox-settle")
         try:
             while not stop.is_set():
-                wake.clear()
-                try:
-                    claimed = await self._claim_some(stop)
-                except Exception as error:
-                    await self.backoff.pause(error, stop)
-                    continue
-                self.backoff.succeeded()
-                if claimed:
-                    continue  # more may be due: claim again while there is room
-                if until_empty and not self._chats:
+                self._start_chats(stop)
+                # Claim when the backlog runs low, and at once on a NOTIFY (replies someone waits for).
+                if len(self._backlog) < self.workers or wake.is_set():
+                    wake.clear()
+                    try:
+                        claimed = await self._claim_some()
+                    except Exception as error:
+                        await self.backoff.pause(error, stop)
+                        continue
+                    self.backoff.succeeded()
+                    self._start_chats(stop)
+                    if claimed and len(self._backlog) < self.workers:
+                        continue  # more may be due
+                if until_empty and not self._chats and not self._backlog:
                     if not self._held or min(self._held.values()) > asyncio.get_running_loop().time() + 5:
                         break
                 await self._wait_for_work(stop, wake)
@@ -147,6 +155,9 @@ class TelegramOutboxSender:
             settler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await settler
+            # Claimed, never tried: claimable again at once.
+            self._outcomes.extend(Outcome(m.id, m.attempts, release=True) for ms in self._backlog.values() for m in ms)
+            self._backlog.clear()
             await self._settle_now()
 
     async def _wait_for_work(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
@@ -159,15 +170,19 @@ class TelegramOutboxSender:
             for waiter in waiters:
                 waiter.cancel()
 
-    async def _claim_some(self, stop: asyncio.Event) -> int:
-        """Claim a batch of due rows (committed) and start a task for each chat in it; how many were claimed."""
-        room = self.workers - len(self._chats)
-        if room <= 0:
-            return 0
+    def _start_chats(self, stop: asyncio.Event) -> None:
+        """Give claimed chats a task each, most urgent first, while fewer than ``workers`` are under way."""
+        while self._backlog and len(self._chats) < self.workers:
+            chat_id = next(iter(self._backlog))
+            messages = self._backlog.pop(chat_id)
+            self._chats[chat_id] = asyncio.create_task(self._send_chat(chat_id, messages, stop))
+
+    async def _claim_some(self) -> int:
+        """Claim a batch of due rows (committed) into the backlog, by chat; how many were claimed."""
         now = asyncio.get_running_loop().time()
         for chat in [c for c, until in self._held.items() if until <= now]:
             del self._held[chat]
-        skip = set(self._chats) | set(self._held) | set(self.deps.pacer.busy_chats())
+        skip = set(self._chats) | set(self._backlog) | set(self._held) | set(self.deps.pacer.busy_chats())
         at = utcnow()
         async with self.deps.session_factory() as session, session.begin():
             due = (
@@ -196,15 +211,14 @@ class TelegramOutboxSender:
                     )
                 ).all()
             )
-        by_chat: dict[str, list[OutboxMessage]] = defaultdict(list)
-        for row in sorted(rows, key=lambda r: (r.priority, r.not_before, r.id)):
-            by_chat[row.chat_id].append(row)
-        chats = list(by_chat.items())
-        for chat_id, messages in chats[:room]:
-            self._chats[chat_id] = asyncio.create_task(self._send_chat(chat_id, messages, stop))
-        if len(chats) > room:
-            # More chats than room: their rows go back at once, for a later claim.
-            await self._write([Outcome(m.id, m.attempts, release=True) for _, ms in chats[room:] for m in ms])
+        if not rows:
+            return 0
+        for row in rows:
+            self._backlog.setdefault(row.chat_id, []).append(row)
+        # Most urgent chat first (by its first row), each chat's rows in queue order.
+        for messages in self._backlog.values():
+            messages.sort(key=_queue_order)
+        self._backlog = dict(sorted(self._backlog.items(), key=lambda item: _queue_order(item[1][0])))
         return len(rows)
 
     async def _send_chat(self, chat_id: str, messages: list[OutboxMessage], stop: asyncio.Event) -> None:

@@ -31,7 +31,7 @@ from bots.telegram.deps import TelegramDeps
 from bots.telegram.inline import inline_results, job_of_result
 from bots.telegram.models import TelegramCallbackQuery, TelegramUpdate
 from bots.telegram.render import mark_unreachable
-from conversations.outbox import URGENT, enqueue_many, wake_sender
+from conversations.outbox import URGENT, enqueue_many
 from conversations.replies import Incoming, Reply
 from jobs_core.model import Job
 from jobs_core.model.base import utcnow
@@ -299,8 +299,7 @@ async def _store_replies(session: AsyncSession, update_id: int, chat_id: str, re
     if not replies:
         return
     keyed = [(chat_id, reply, f"tg-update:{update_id}:{n}") for n, reply in enumerate(replies)]
-    await enqueue_many(session, CHANNEL, keyed, priority=URGENT)
-    await wake_sender(session, CHANNEL)
+    await enqueue_many(session, CHANNEL, keyed, priority=URGENT, wake=True)
 
 
 async def _take_callback_query(session: AsyncSession, query_id: str) -> bool:

@@ -16,6 +16,7 @@ from aiohttp import web
 from bots.telegram.deps import TelegramDeps
 from bots.telegram.leader import SenderElection
 from bots.telegram.updates import ALLOWED_UPDATES, MalformedUpdate, UpdateProcessor, prune_handled_updates
+from jobs_core.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +80,16 @@ def plausible(payload: object) -> bool:
 
 
 def setup_telegram(
-    app: web.Application, deps: TelegramDeps, *, path: str = WEBHOOK_PATH, send_outbox: bool = True
+    app: web.Application,
+    deps: TelegramDeps,
+    *,
+    path: str = WEBHOOK_PATH,
+    send_outbox: bool = True,
+    backoff: Backoff | None = None,
 ) -> None:
     """Add the webhook route; on startup register the webhook (if ``deps.webhook_url``) and join the election of
     the bot's sender (if ``send_outbox``: the elected process sends the outbox); on cleanup leave it (the next
-    process takes over) and close the Bot's HTTP session."""
+    process takes over) and close the Bot's HTTP session. ``backoff``: the sender's, for /healthz."""
     app[DEPS] = deps
     app[PROCESSOR] = UpdateProcessor(deps)
     app.router.add_post(path, telegram_webhook)
@@ -97,7 +103,7 @@ def setup_telegram(
         if send_outbox:
             stop = asyncio.Event()
             app[SENDER_STOP] = stop
-            election = app[ELECTION] = SenderElection(deps)
+            election = app[ELECTION] = SenderElection(deps, backoff=backoff)
             app[SENDER_TASK] = asyncio.create_task(election.run(stop), name="telegram-sender-election")
 
     async def on_cleanup(app: web.Application) -> None:

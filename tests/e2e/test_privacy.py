@@ -48,10 +48,11 @@ class Stack:
 
 
 class _Webhook:
-    """What TelegramUser needs of a test client: ``post(path, json=, headers=)`` against the running app."""
+    """What TelegramUser needs of a test client: ``post(path, json=, headers=)`` against the running app, and
+    its database (``sessions``), to wait for the replies the app sends after its answer."""
 
-    def __init__(self, http: ClientSession, base_url: str) -> None:
-        self.http, self.base_url = http, base_url
+    def __init__(self, http: ClientSession, base_url: str, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.http, self.base_url, self.sessions = http, base_url, sessions
 
     def post(self, path: str, **kwargs: Any) -> Any:
         return self.http.post(self.base_url + path, **kwargs)
@@ -66,7 +67,9 @@ async def stack(
         running_system(engine, session_factory, tmp_path, lambda to: scripts.get(to), SECRET) as system,
         ClientSession() as http,
     ):
-        yield Stack(_Webhook(http, system.base_url), system.telegram, system.carrier, session_factory, scripts)
+        yield Stack(
+            _Webhook(http, system.base_url, session_factory), system.telegram, system.carrier, session_factory, scripts
+        )
 
 
 async def nominate(
@@ -138,7 +141,10 @@ async def test_two_families_who_know_one_phone_never_learn_of_each_other(stack: 
     view = vanna.text
     assert "Sophy Chan · 012 777 888" in view and "Mony" in view
     assert "Sophea" not in view and "agreed" not in view and "Vuthy" not in view
-    assert "reach" not in view and "planned" not in view and "answered" not in view
+    # The known number's own entry says nothing of its calls (Mony's, a fresh number, may say its consent call
+    # is planned, once the dialer has scheduled it).
+    known_entry = view.split("👤 Sophy Chan", 1)[1].split("👤", 1)[0]
+    assert "reach" not in known_entry and "planned" not in known_entry and "answered" not in known_entry
     async with stack.sessions() as session:
         worker = await session.scalar(select(Worker).where(Worker.phone == "+85512777888"))
         mine = await session.scalar(select(Nomination).where(Nomination.name == "Sophy Chan"))

@@ -21,6 +21,7 @@ import itertools
 import json
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,6 +93,8 @@ class FakeTelegramAPI:
         self.calls: list[ApiCall] = []
         self.max_per_second: int | None = None  # enforce a global rate with 429s (the outbox benchmark)
         self.latency = 0.0  # seconds added to every answer, to look like a network
+        # Called with each call as it arrives (before it is answered): benchmarks time deliveries with it.
+        self.on_call: list[Callable[[ApiCall], None]] = []
         self._failures: dict[str, deque[_Failure]] = {}
         self._blocked_chats: set[str] = set()
         self._voice_forbidden: set[str] = set()
@@ -259,6 +262,8 @@ class FakeTelegramAPI:
         peer = request.transport.get_extra_info("peername") if request.transport else None
         call.client_port = int(peer[1]) if peer else 0
         self.calls.append(call)
+        for listener in self.on_call:
+            listener(call)
         if self.latency:
             await asyncio.sleep(self.latency)
         failure = self._failure_for(method, call)

@@ -142,7 +142,8 @@ async def post_update(
     response = await client.post(WEBHOOK_PATH, json=update, headers=headers)
     await response.read()
     if response.status == 200 and delivered:
-        await all_sent(client.server.app[DEPS].session_factory)
+        sessions = getattr(client, "sessions", None) or client.server.app[DEPS].session_factory
+        await all_sent(sessions)
     return response.status
 
 

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bots.telegram import BotPacer, SenderElection, TelegramDeps, make_bot, setup_telegram
+from bots.telegram import BotPacer, SenderElection, TelegramDeps, TelegramOutboxSender, make_bot, setup_telegram
 from bots.telegram.webhook import ELECTION
 from conversations.outbox import OutboxMessage
 from jobs_core.model.base import utcnow
@@ -204,3 +204,23 @@ async def test_an_updates_replies_are_keyed_by_its_update_id_and_settled_once_se
     assert [r.dedupe_key for r in rows] == ["tg-update:60:0"]
     assert all(r.sent_at is not None and r.claimed_at is None and r.attempts == 1 for r in rows)
     assert next(c.params["text"] for c in fake_api.sent(CHAT)) == "Your phone number?"
+
+
+async def test_the_sender_is_woken_by_the_commit_not_by_its_next_look(
+    deps: TelegramDeps, fake_api: FakeTelegramAPI, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    own = replace(deps, bot=make_bot(TOKEN, fake_api.base_url), pacer=BotPacer())
+    election = SenderElection(own, sender=lambda: TelegramOutboxSender(own, idle_delay=600))
+    stop = asyncio.Event()
+    running = asyncio.create_task(election.run(stop))
+    try:
+        await eventually(lambda: election.leading, "elected", 30)
+        async with serve_process(deps, fake_api, send_outbox=False) as client:
+            assert await post_update(client, message_update(70, CHAT, "wake up"), delivered=False) == 200
+            # Its next look is ten minutes away: only the NOTIFY sent at the update's commit can explain this.
+            await all_sent(session_factory, within=30)
+        assert [c.params["text"] for c in fake_api.sent(CHAT)] == ["You said: wake up"]
+    finally:
+        stop.set()
+        await running
+        await own.bot.session.close()
