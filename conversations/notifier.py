@@ -1,6 +1,6 @@
 """The push side: domain events become outbox messages for relatives, employers and moderators.
 
-    handled = await notify_once(deps)        # one batch; returns how many events it handled
+    claimed = await notify_once(deps)        # one batch; returns how many events it claimed
     await run_notifier(deps, stop_event)     # a loop for the ``serve`` process
 
 The notifier is consumer ``"conversations"`` of the one event log (``jobs_core.event_log``), with the

@@ -78,19 +78,21 @@ async def consume_once(
 ) -> int:
     """Handle (or fail) up to ``batch`` due events of ``consumer``; returns how many it claimed."""
     await enrol(sessions, consumer, limit=batch * 10)
+    claimed: list[tuple[int, Event]] = []
     only: list[int] | None = None
     if consumer.prepare is not None:
-        async with sessions() as session:
-            due = await session.scalars(_due_events(consumer, now).limit(batch))
-            events = list(due.all())
-        if not events:
-            return 0
-        await consumer.prepare(events, context)
+        # What nobody is handling right now (marks claimed elsewhere are skipped); the read ends before prepare.
+        async with sessions() as session, session.begin():
+            due = _due_events(consumer, now).limit(batch).with_for_update(of=EventMark, read=True, skip_locked=True)
+            events = list((await session.scalars(due)).all())
+        if events:
+            await consumer.prepare(events, context)
         only = [event.id for event in events]  # what was prepared, and nothing that arrived meanwhile
-    async with sessions() as session, session.begin():
-        claimed = await _claim(session, consumer, now, batch, only)
-        for attempts, event in claimed:
-            await _handle(session, consumer, context, event, attempts + 1, now)
+    if only is None or only:
+        async with sessions() as session, session.begin():
+            claimed = await _claim(session, consumer, now, batch, only)
+            for attempts, event in claimed:
+                await _handle(session, consumer, context, event, attempts + 1, now)
     if len(claimed) < batch:  # caught up: a good moment to stop scanning what is long handled
         async with sessions() as session, session.begin():
             await raise_floor(session, consumer, now)

@@ -188,6 +188,10 @@ async def test_the_floor_rises_over_settled_handled_events_only(
         # The handled marks below the floor are forgotten; the floor says it all.
         marks = (await session.scalars(select(EventMark.event_id).where(EventMark.consumer == CONSUMER))).all()
     assert list(marks) == [ids[4] + 1]
+    idle = replace(deps, clock=lambda: now + timedelta(hours=2))  # nothing to do: the floor still rises
+    assert await notify_once(idle) == 0
+    async with session_factory() as session:
+        assert await floor_of(session, CONSUMER) == ids[4] + 2
 
 
 async def test_publishing_renders_the_voice_notes_in_both_languages_even_without_subscribers(

@@ -7,7 +7,7 @@ import collections
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer import scheduling
@@ -164,3 +164,18 @@ async def _pitches(sessions: async_sessionmaker[AsyncSession], worker_id: int) -
             select(Call).where(Call.worker_id == worker_id, Call.purpose == CallPurpose.JOB_PITCH)
         )
         return [call.job_ids for call in calls.all()]
+
+
+async def test_a_statement_failing_in_one_handler_does_not_stop_the_rest_of_the_batch(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    first, second = await _emit(session_factory, "thing.happened", 2, NOW)
+
+    async def divide(session: AsyncSession, event: Event, context: None) -> None:
+        await session.execute(text("SELECT 1 / :n"), {"n": event.payload["n"]})  # n = 0 for the first event
+
+    consumer = Consumer("alerts", {"thing.happened": divide})
+    assert await consume_once(session_factory, consumer, None, NOW) == 2
+    failed, handled = await _mark(session_factory, "alerts", first), await _mark(session_factory, "alerts", second)
+    assert failed is not None and failed.handled_at is None and "division by zero" in (failed.last_error or "")
+    assert handled is not None and handled.handled_at == NOW
