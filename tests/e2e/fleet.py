@@ -53,7 +53,7 @@ class Dial:
 
 
 class OutsideWorld:
-    """``async with OutsideWorld(script) as world:`` the fake Bot API (``world.telegram``), the carrier
+    """``async with OutsideWorld(sid, token, script) as world:`` the fake Bot API (``world.telegram``), the carrier
     (``world.carrier``, whose accepted calls are ``world.dials``) and ``world.balancer_url``, which forwards to
     whichever of ``world.backends`` answers."""
 
