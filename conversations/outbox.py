@@ -13,11 +13,12 @@ the next sender (:func:`release_claims`): what the dead one had in flight may be
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String, func, select, update
+from sqlalchemy import BigInteger, DateTime, Index, String, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -207,32 +208,33 @@ async def enqueue_many(
     if not messages:
         return
     at = now or utcnow()
-    queue = (
-        insert(OutboxMessage)
-        .values(
-            [
-                {
-                    "channel": channel,
-                    "chat_id": chat_id,
-                    "payload": serialize_reply(reply),
-                    "priority": priority,
-                    "created_at": at,
-                    "not_before": at,
-                    "attempts": 0,
-                    "failed": False,
-                    "dedupe_key": key[:120],
-                }
-                for chat_id, reply, key in messages
-            ]
-        )
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-    )
-    if not wake:
-        await session.execute(queue)
-        return
-    # A data-modifying WITH runs to completion whatever the outer query reads of it.
-    queued = queue.returning(OutboxMessage.id).cte("queued")
-    await session.execute(select(func.pg_notify(notify_channel(channel), "")).select_from(queued).limit(1))
+    # One statement whatever the number of rows (arrays, unnested in order), so it is compiled once and
+    # prepared once; a multi-row VALUES would be compiled again for every call.
+    params = {
+        "channel": channel,
+        "priority": priority,
+        "at": at,
+        "chats": [chat_id for chat_id, _reply, _key in messages],
+        "payloads": [json.dumps(serialize_reply(reply)) for _chat, reply, _key in messages],
+        "keys": [key[:120] for _chat, _reply, key in messages],
+        "notify": notify_channel(channel) if wake else "",
+    }
+    await session.execute(_ENQUEUE_MANY_AND_WAKE if wake else _ENQUEUE_MANY, params)
+
+
+_ROWS = """
+    INSERT INTO outbox (channel, chat_id, payload, priority, created_at, not_before, attempts, failed, dedupe_key)
+    SELECT :channel, r.chat_id, r.payload::jsonb, :priority, :at, :at, 0, false, r.dedupe_key
+    FROM unnest(CAST(:chats AS varchar[]), CAST(:payloads AS text[]), CAST(:keys AS varchar[]))
+        WITH ORDINALITY AS r(chat_id, payload, dedupe_key, n)
+    ORDER BY r.n
+    ON CONFLICT (dedupe_key) DO NOTHING
+"""
+_ENQUEUE_MANY = text(_ROWS).bindparams(bindparam("at", type_=DateTime(timezone=True)))
+# A data-modifying WITH runs to completion whatever the outer query reads of it.
+_ENQUEUE_MANY_AND_WAKE = text(
+    f"WITH queued AS ({_ROWS} RETURNING id) SELECT pg_notify(:notify, '') FROM queued LIMIT 1"
+).bindparams(bindparam("at", type_=DateTime(timezone=True)))
 
 
 def notify_channel(channel: str) -> str:
