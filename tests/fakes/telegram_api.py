@@ -47,11 +47,22 @@ class ApiCall:
     at: float = 0.0  # time.monotonic() when it arrived
     status: int = 200
     result: Any = None  # what Telegram answered (the sent Message for sends)
+    client_port: int = 0  # the bot's end of the connection: tells which process sent it
 
     @property
     def chat_id(self) -> str | None:
         value = self.params.get("chat_id")
         return None if value is None else str(value)
+
+    @property
+    def content(self) -> str:
+        """What the chat shows, to tell one message from another: the text, or the caption and the kind of media
+        (not the file: two renderings of one voice note differ in their bytes, Ogg streams carry a random
+        serial number)."""
+        if "text" in self.params:
+            return str(self.params["text"])
+        kinds = [f"[{key}]" for key in ("voice", "audio", "document", "photo") if key in self.params]
+        return " ".join([str(self.params.get("caption") or ""), *kinds]).strip()
 
     @property
     def ok(self) -> bool:
@@ -248,6 +259,8 @@ class FakeTelegramAPI:
             if isinstance(value, str) and value.startswith("attach://") and value[9:] in files and key not in files:
                 files[key] = files[value[9:]]
         call = ApiCall(method, params, files, time.monotonic())
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        call.client_port = int(peer[1]) if peer else 0
         self.calls.append(call)
         for listener in self.on_call:
             listener(call)
