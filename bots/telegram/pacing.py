@@ -44,7 +44,17 @@ class BotPacer:
         self._chat_next: dict[str, float] = {}
         self._group_sends: dict[str, deque[float]] = {}
         self._paused_until = 0.0
+        self._in_flight: set[str] = set()  # chats whose last send has not been answered yet
         self.pauses = 0  # how many 429s paused the bot (for logs and the benchmark)
+
+    def answered(self, chat_id: str) -> None:
+        """Telegram answered the send ``acquire`` allowed to ``chat_id``: the chat's next message waits a whole
+        interval from now. Telegram counts when a request arrives, which may be well after it left a busy
+        process; the answer proves it has arrived, so spacing from the answer holds 1 per second per chat
+        however late the request travelled."""
+        if chat_id in self._in_flight:
+            self._in_flight.discard(chat_id)
+            self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), self._clock() + self.chat_interval)
 
     def pause(self, seconds: float) -> None:
         """Telegram said 429: nothing is sent by this bot until ``seconds`` have passed."""
@@ -83,7 +93,7 @@ class BotPacer:
         now = self._clock()
         for chat in [c for c, t in self._chat_next.items() if t <= now]:
             del self._chat_next[chat]
-        busy = set(self._chat_next)
+        busy = set(self._chat_next) | self._in_flight
         busy.update(c for c in self._group_sends if self.chat_wait(c, now) > 0)
         return sorted(busy)
 
@@ -100,5 +110,6 @@ class BotPacer:
         self._sends.append(now)
         if chat_id is not None:
             self._chat_next[chat_id] = now + self.chat_interval
+            self._in_flight.add(chat_id)
             if is_group(chat_id):
                 self._group_sends.setdefault(chat_id, deque()).append(now)

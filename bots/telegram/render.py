@@ -169,7 +169,10 @@ class TelegramRenderer:
                 raise RepliesDelayed(self.pacer.paused_for)
             await self.pacer.acquire(chat_id, per_chat=per_chat)
             try:
-                return await send()
+                try:
+                    return await send()
+                finally:
+                    self.pacer.answered(chat_id)
             except TelegramRetryAfter as error:
                 log.warning("telegram 429: pausing the bot for %s s", error.retry_after)
                 self.pacer.pause(error.retry_after)

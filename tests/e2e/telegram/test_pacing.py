@@ -43,6 +43,7 @@ async def test_one_per_second_per_chat() -> None:
     for _ in range(5):
         await p.acquire("42")
         stamps.append(clock.now)
+        p.answered("42")  # at once: the renderer reports every answer
     assert all(b - a >= 1.0 for a, b in itertools.pairwise(stamps))
     assert p.busy_chats() == ["42"]
     clock.now += 2
@@ -78,3 +79,17 @@ async def test_acquire_without_per_chat_skips_the_per_chat_wait() -> None:
     before = clock.now
     await p.acquire("9", per_chat=False)
     assert clock.now - before < 0.1
+
+
+async def test_a_chats_next_message_waits_a_second_from_telegrams_answer_to_the_last() -> None:
+    """A request may reach Telegram long after it left a busy process; counting from the answer keeps the
+    chat's messages a second apart where Telegram counts them."""
+    clock = FakeClock()
+    p = pacer(clock)
+    await p.acquire("42")
+    left = clock.now
+    clock.now += 0.7  # the request travels slowly; Telegram answers 0.7 s later
+    p.answered("42")
+    assert "42" in p.busy_chats()
+    await p.acquire("42")
+    assert clock.now - left >= 0.7 + p.chat_interval
