@@ -142,9 +142,9 @@ async def drive(
 
         stop = asyncio.Event()
         sampler = asyncio.create_task(sample_load(stop))
-        began = time.monotonic()
+        began, cpu_began = time.monotonic(), time.process_time()
         await asyncio.gather(*(worker(updates[w::concurrency]) for w in range(concurrency)))
-        elapsed = time.monotonic() - began
+        elapsed, cpu = time.monotonic() - began, time.process_time() - cpu_began
         stop.set()
         await sampler
     assert set(statuses) == {200}, statuses
@@ -154,6 +154,7 @@ async def drive(
         "p50_ms": 1000 * statistics.median(latencies),
         "p99_ms": 1000 * percentile(latencies, 0.99),
         "load": max(load),
+        "cpu_ms": 1000 * cpu / len(latencies),  # this process's CPU per update: server, clients and fake API
     }
 
 
@@ -322,9 +323,10 @@ def main() -> None:
         e, b = r["echo"], r["browse"]
         print(
             f"run {n}: echo {e['per_second']:6.1f}/s p50 {e['p50_ms']:6.1f} ms p99 {e['p99_ms']:6.1f} ms "
-            f"({e['calls']:.2f} calls/update, load {e['load']:.2f}) | browse {b['per_second']:6.1f}/s "
-            f"p50 {b['p50_ms']:6.1f} ms p99 {b['p99_ms']:6.1f} ms ({b['calls']:.2f} calls/update, "
-            f"load {b['load']:.2f}) | ratio {r['ratio']:.2f} | dialog {b['dialog_ms']:.1f} ms | uploads {b['uploads']}"
+            f"({e['calls']:.2f} calls/update, CPU {e['cpu_ms']:.1f} ms/update, load {e['load']:.2f}) | "
+            f"browse {b['per_second']:6.1f}/s p50 {b['p50_ms']:6.1f} ms p99 {b['p99_ms']:6.1f} ms "
+            f"({b['calls']:.2f} calls/update, CPU {b['cpu_ms']:.1f} ms/update, load {b['load']:.2f}) | "
+            f"ratio {r['ratio']:.2f} | dialog {b['dialog_ms']:.1f} ms | uploads {b['uploads']}"
         )
     runs = result["runs"]
     print("median over runs (min, max):")
@@ -334,6 +336,8 @@ def main() -> None:
     print(f"  browse updates/s {spread([r['browse']['per_second'] for r in runs], '.1f')}")
     print(f"  browse p50 ms    {spread([r['browse']['p50_ms'] for r in runs], '.1f')}")
     print(f"  browse p99 ms    {spread([r['browse']['p99_ms'] for r in runs], '.1f')}")
+    print(f"  echo   CPU ms per update (this process) {spread([r['echo']['cpu_ms'] for r in runs], '.1f')}")
+    print(f"  browse CPU ms per update (this process) {spread([r['browse']['cpu_ms'] for r in runs], '.1f')}")
     print(f"  ratio            {spread([r['ratio'] for r in runs], '.2f')}")
     print(f"  dialog engine ms per browse update {spread([r['browse']['dialog_ms'] for r in runs], '.1f')}")
     loads = [r[k]["load"] for r in runs for k in ("echo", "browse")]
