@@ -45,8 +45,8 @@ UI_LANGUAGES = ("km", "en")
 GROUP_TYPES = ("group", "supergroup")
 
 
-# The statements every update runs, built once: building a statement and its cache key costs more CPU than
-# PostgreSQL spends running it (bench/bench_webhook.py, --profile).
+# The statements every update runs, built once rather than per update (SQLAlchemy builds a statement and
+# computes its cache key anew on each construction).
 _RECORD_UPDATE = (
     insert(TelegramUpdate)
     .values(update_id=bindparam("update_id"))
