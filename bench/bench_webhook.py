@@ -12,6 +12,8 @@ An update is done when the webhook answered AND every Bot API call it causes has
 (our replies leave after the 200, so the answer alone would flatter us). Each of the concurrent clients owns
 its chats and posts its next update when the previous one is done. Pacing is lifted for the run (Telegram's
 30 msg/s would cap both at the same number): this measures what the adapter costs, not Telegram's limit.
+Each route's CPU time per update in this process (server, sender, fake API and clients) is printed beside
+its rate: the process is CPU-bound, so at N closed-loop clients latency is about N times that CPU.
 
     DATABASE_URL=postgresql://… .venv/bin/python -m bench.bench_webhook [--updates 2000 --concurrency 16 --runs 3]
 """
@@ -37,6 +39,7 @@ from aiogram.types import Update
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bongpheak.app import freeze_startup_heap
 from bongpheak.database import create_engine, session_factory
 from bots.telegram import BotPacer, TelegramDeps, make_bot, setup_telegram
 from bots.telegram.dialog import conversation_dialog
@@ -221,6 +224,7 @@ async def run(
                 if app[ELECTION].leading:
                     break
                 await asyncio.sleep(0.05)
+        freeze_startup_heap()  # as a serve process does once started
         deliveries = Deliveries(api)
 
         ids = itertools.count(1)
