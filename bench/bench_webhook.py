@@ -12,6 +12,8 @@ An update is done when the webhook answered AND every Bot API call it causes has
 (our replies leave after the 200, so the answer alone would flatter us). Each of the concurrent clients owns
 its chats and posts its next update when the previous one is done. Pacing is lifted for the run (Telegram's
 30 msg/s would cap both at the same number): this measures what the adapter costs, not Telegram's limit.
+Each route's CPU time per update in this process (server, sender, fake API and clients) is printed beside
+its rate: the process is CPU-bound, so at N closed-loop clients latency is about N times that CPU.
 
     DATABASE_URL=postgresql://… .venv/bin/python -m bench.bench_webhook [--updates 2000 --concurrency 16 --runs 3]
 """
@@ -37,6 +39,7 @@ from aiogram.types import Update
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bongpheak.app import freeze_startup_heap
 from bongpheak.database import create_engine, session_factory
 from bots.telegram import BotPacer, TelegramDeps, make_bot, setup_telegram
 from bots.telegram.dialog import conversation_dialog
@@ -142,9 +145,9 @@ async def drive(
 
         stop = asyncio.Event()
         sampler = asyncio.create_task(sample_load(stop))
-        began = time.monotonic()
+        began, cpu_began = time.monotonic(), time.process_time()
         await asyncio.gather(*(worker(updates[w::concurrency]) for w in range(concurrency)))
-        elapsed = time.monotonic() - began
+        elapsed, cpu = time.monotonic() - began, time.process_time() - cpu_began
         stop.set()
         await sampler
     assert set(statuses) == {200}, statuses
@@ -154,6 +157,7 @@ async def drive(
         "p50_ms": 1000 * statistics.median(latencies),
         "p99_ms": 1000 * percentile(latencies, 0.99),
         "load": max(load),
+        "cpu_ms": 1000 * cpu / len(latencies),  # this process's CPU per update: server, clients and fake API
     }
 
 
@@ -220,6 +224,7 @@ async def run(
                 if app[ELECTION].leading:
                     break
                 await asyncio.sleep(0.05)
+        freeze_startup_heap()  # as a serve process does once started
         deliveries = Deliveries(api)
 
         ids = itertools.count(1)
@@ -322,9 +327,10 @@ def main() -> None:
         e, b = r["echo"], r["browse"]
         print(
             f"run {n}: echo {e['per_second']:6.1f}/s p50 {e['p50_ms']:6.1f} ms p99 {e['p99_ms']:6.1f} ms "
-            f"({e['calls']:.2f} calls/update, load {e['load']:.2f}) | browse {b['per_second']:6.1f}/s "
-            f"p50 {b['p50_ms']:6.1f} ms p99 {b['p99_ms']:6.1f} ms ({b['calls']:.2f} calls/update, "
-            f"load {b['load']:.2f}) | ratio {r['ratio']:.2f} | dialog {b['dialog_ms']:.1f} ms | uploads {b['uploads']}"
+            f"({e['calls']:.2f} calls/update, CPU {e['cpu_ms']:.1f} ms/update, load {e['load']:.2f}) | "
+            f"browse {b['per_second']:6.1f}/s p50 {b['p50_ms']:6.1f} ms p99 {b['p99_ms']:6.1f} ms "
+            f"({b['calls']:.2f} calls/update, CPU {b['cpu_ms']:.1f} ms/update, load {b['load']:.2f}) | "
+            f"ratio {r['ratio']:.2f} | dialog {b['dialog_ms']:.1f} ms | uploads {b['uploads']}"
         )
     runs = result["runs"]
     print("median over runs (min, max):")
@@ -334,6 +340,8 @@ def main() -> None:
     print(f"  browse updates/s {spread([r['browse']['per_second'] for r in runs], '.1f')}")
     print(f"  browse p50 ms    {spread([r['browse']['p50_ms'] for r in runs], '.1f')}")
     print(f"  browse p99 ms    {spread([r['browse']['p99_ms'] for r in runs], '.1f')}")
+    print(f"  echo   CPU ms per update (this process) {spread([r['echo']['cpu_ms'] for r in runs], '.1f')}")
+    print(f"  browse CPU ms per update (this process) {spread([r['browse']['cpu_ms'] for r in runs], '.1f')}")
     print(f"  ratio            {spread([r['ratio'] for r in runs], '.2f')}")
     print(f"  dialog engine ms per browse update {spread([r['browse']['dialog_ms'] for r in runs], '.1f')}")
     loads = [r[k]["load"] for r in runs for k in ("echo", "browse")]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, ChatMemberUpdated, ChosenInlineResult, InlineQuery, Message, Update
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy import update as update_rows
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -43,6 +43,28 @@ CHANNEL = "telegram"
 ALLOWED_UPDATES = ["message", "callback_query", "inline_query", "chosen_inline_result", "my_chat_member"]
 UI_LANGUAGES = ("km", "en")
 GROUP_TYPES = ("group", "supergroup")
+
+
+# The statements every update runs, built once rather than per update (SQLAlchemy builds a statement and
+# computes its cache key anew on each construction).
+_RECORD_UPDATE = (
+    insert(TelegramUpdate)
+    .values(update_id=bindparam("update_id"))
+    .on_conflict_do_nothing(index_elements=["update_id"])
+    .returning(TelegramUpdate.update_id)
+)
+_RECORD_QUERY = (
+    insert(TelegramCallbackQuery)
+    .values(query_id=bindparam("query_id"))
+    .on_conflict_do_nothing(index_elements=["query_id"])
+    .returning(TelegramCallbackQuery.query_id)
+)
+_TAKE_QUERY = (
+    update_rows(TelegramCallbackQuery)
+    .where(TelegramCallbackQuery.query_id == bindparam("taken_id"), TelegramCallbackQuery.handled.is_(False))
+    .values(handled=True)
+    .returning(TelegramCallbackQuery.query_id)
+)
 
 
 class MalformedUpdate(Exception):
@@ -157,12 +179,7 @@ class UpdateProcessor:
         if not query_id or len(query_id) > 64:
             raise MalformedUpdate("callback query id")
         async with self.deps.session_factory() as session, session.begin():
-            inserted = await session.scalar(
-                insert(TelegramCallbackQuery)
-                .values(query_id=query_id)
-                .on_conflict_do_nothing(index_elements=["query_id"])
-                .returning(TelegramCallbackQuery.query_id)
-            )
+            inserted = await session.scalar(_RECORD_QUERY, {"query_id": query_id})
         return inserted is not None
 
     async def _answer_callback(self, query: CallbackQuery) -> None:
@@ -280,12 +297,7 @@ async def prune_handled_updates(
 
 async def _first_time(session: AsyncSession, update_id: int) -> bool:
     """Record the update_id in the update's transaction; False when it was handled before."""
-    inserted = await session.scalar(
-        insert(TelegramUpdate)
-        .values(update_id=update_id)
-        .on_conflict_do_nothing(index_elements=["update_id"])
-        .returning(TelegramUpdate.update_id)
-    )
+    inserted = await session.scalar(_RECORD_UPDATE, {"update_id": update_id})
     return inserted is not None
 
 
@@ -306,12 +318,7 @@ async def _store_replies(session: AsyncSession, update_id: int, chat_id: str, re
 
 async def _take_callback_query(session: AsyncSession, query_id: str) -> bool:
     """Mark a callback query handled in the update's transaction; False when it already was."""
-    taken = await session.scalar(
-        update_rows(TelegramCallbackQuery)
-        .where(TelegramCallbackQuery.query_id == query_id, TelegramCallbackQuery.handled.is_(False))
-        .values(handled=True)
-        .returning(TelegramCallbackQuery.query_id)
-    )
+    taken = await session.scalar(_TAKE_QUERY, {"taken_id": query_id})
     return taken is not None
 
 
