@@ -254,6 +254,14 @@ def crowded_windows(
     return found
 
 
+VOICE = " [voice]"
+
+
+def card(content: str) -> str:
+    """A message's words, without the mark of the voice note it carries."""
+    return content.removesuffix(VOICE)
+
+
 def short(content: str) -> str:
     return content if len(content) <= 80 else f"{content[:40]}…{content[-40:]}"
 
@@ -311,13 +319,26 @@ def delivery_problems(messages: list[Sent], load: Load, kill: Kill | None, t0: f
     missing("families' news", load.family_chats, lambda got: [] if got else ["any message"])
     missing("the employer's notices", [EMPLOYER_CHAT], titles_lacking(load.titles))
     # Everyone browsing did the same in the same order, with the same jobs live: they all get the same replies.
-    shapes = Counter(frozenset(Counter(m.content for m in by_chat.get(c, [])).items()) for c in load.browser_chats)
+    # A job card whose voice note this serve process is still rendering goes out with its text only (a turn
+    # never waits for ffmpeg; each process keeps its own audio cache), so cards are compared by their words;
+    # every card that went out bare must also have gone out with its note once it was rendered.
+    browsing = [m for c in load.browser_chats for m in by_chat.get(c, [])]
+    voiced = {card(m.content) for m in browsing if m.content.endswith(VOICE)}
+    job_cards = {card(m.content) for m in browsing if any(m.content.startswith(f"💼 {t}\n") for t in load.titles)}
+    never_voiced = sorted(job_cards - voiced)
+    if not job_cards:
+        problems.append("replies: nobody browsing got a job card")
+    if never_voiced:
+        problems.append(f"replies: job cards never sent with their voice note: {[short(c) for c in never_voiced]}")
+    shapes = Counter(
+        frozenset(Counter(card(m.content) for m in by_chat.get(c, [])).items()) for c in load.browser_chats
+    )
     reference: Counter[str] = Counter(dict(shapes.most_common(1)[0][0])) if shapes else Counter()
     if len(reference) < 5:
         problems.append(f"replies: the most common replies to the 5 updates are only {len(reference)} messages")
     odd = []
     for chat in load.browser_chats:
-        got = Counter(m.content for m in by_chat.get(chat, []))
+        got = Counter(card(m.content) for m in by_chat.get(chat, []))
         lacking = reference - got
         unexpected = {c: n for c, n in got.items() if c not in reference}
         if lacking or unexpected:
