@@ -74,6 +74,8 @@ TABLES = (
     "calls",
     "call_attempts",
 )
+# Tables whose id is a sequence, moved past the copied ids (call_attempts' key is (call_id, attempt)).
+SERIAL_TABLES = tuple(table for table in TABLES if table != "call_attempts")
 # Scheduling at any hour: the calls' first due time is not what is measured.
 ANY_TIME = datetime.min.time()
 SCHEDULING = DialerSettings(calling_hours_start=ANY_TIME, calling_hours_end=ANY_TIME)
@@ -624,16 +626,7 @@ async def load(url: str, options: Options, report: Report) -> None:
             sum(len(tries) for _, tries in plan),
         )
         await connection.execute("RESET session_replication_role")
-        for table in (
-            "workers",
-            "relatives",
-            "nominations",
-            "subscriptions",
-            "employers",
-            "jobs",
-            "job_pitches",
-            "calls",
-        ):
+        for table in SERIAL_TABLES:
             await connection.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))"
             )
