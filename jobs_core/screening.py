@@ -64,6 +64,9 @@ SECTORS = (
 HAZARDOUS_SECTORS = frozenset({"construction", "fishing", "security"})
 MINIMUM_WORKING_AGE = 15
 ADULT_AGE = 18
+# "Only young women" for serving or caring work: an age range no wider than this, ending at most at this age.
+NARROW_AGE_SPAN = 9
+NARROW_AGE_MAX = 27
 
 
 class Risk(StrEnum):
@@ -114,6 +117,23 @@ _REASON_LIST = (
     ),
     Reason("exit_penalty", Risk.HIGH, "Penalises workers for leaving, or says they cannot leave."),
     Reason(
+        "debt_bondage",
+        Risk.HIGH,
+        "Advances or loans (often to the family) repaid from wages, or work until a debt is paid: debt bondage.",
+    ),
+    Reason(
+        "wages_withheld",
+        Risk.HIGH,
+        "Wages held back: paid only at the end of a season, contract or boat trip, lost if the worker leaves "
+        "early, or kept from wages as a deposit.",
+    ),
+    Reason("body_photos", Risk.HIGH, "Asks for full-body, swimsuit or underwear photos of applicants."),
+    Reason(
+        "live_in_no_rest",
+        Risk.HIGH,
+        "Live-in domestic work with no day off, or available day and night.",
+    ),
+    Reason(
         "multiple_warning_signs",
         Risk.HIGH,
         "Three or more separate warning signs together; check the employer before publishing.",
@@ -142,6 +162,37 @@ _REASON_LIST = (
         "messaging_handle_only",
         Risk.MEDIUM,
         "The only contact is a messaging-app handle (Telegram, WhatsApp...), no phone number.",
+    ),
+    Reason(
+        "pay_above_norm",
+        Risk.MEDIUM,
+        "Pay well above the usual wage (about 1.5 times or more) for work that needs no experience.",
+    ),
+    Reason(
+        "pay_mismatch",
+        Risk.MEDIUM,
+        "The pay written in the text is not the pay in the salary field.",
+    ),
+    Reason(
+        "minor_in_text",
+        Risk.MEDIUM,
+        "The text accepts workers under 18 although the age field says 18 or over.",
+    ),
+    Reason(
+        "sea_long_trips",
+        Risk.MEDIUM,
+        "Fishing at sea for months, or without port calls: workers cannot leave or ask for help.",
+    ),
+    Reason(
+        "appearance_demands",
+        Risk.MEDIUM,
+        "Asks for looks, body shape, skin colour or height, or only young women in a narrow age range, "
+        "for hospitality or domestic work.",
+    ),
+    Reason(
+        "live_in_hours_unstated",
+        Risk.MEDIUM,
+        "Live-in domestic work without working hours or a day off stated.",
     ),
     Reason("no_employer_name", Risk.MEDIUM, "No employer name given."),
     Reason("vague_listing", Risk.MEDIUM, "No pay stated and only vague wording about the job or the salary."),
@@ -404,6 +455,59 @@ def _employer_unnamed(name: str, t: rules.Terms) -> bool:
     return bool(re.fullmatch(r"[@+\d\s\w.]*", text)) and (text.startswith("@") or not re.search(r"[^\d\s+]", text))
 
 
+def _places_not_abroad(listing: Listing, text: str, t: rules.Terms) -> str:
+    """``text`` without the foreign names that do not mean work abroad.
+
+    A brand or a shop ("Korea BBQ", "Thai Express", ហាងកាហ្វេជប៉ុន) is always left out. A cross-border
+    route ("Phnom Penh - Bangkok") is left out for transport work based at home, and then so is the rest
+    of the foreign wording (the bus goes to Thailand; the driver works from Phnom Penh).
+    """
+    text = t.blank_out("brand_not_country", t.blank_out("abroad_ignore", text))
+    transport = listing.sector == "transport" or t.has("transport_work", text)
+    if transport and t.has("cross_border_route", text):
+        home = t.has("based_in_cambodia", text) or not t.has("abroad", rules.normalise(listing.location))
+        if home:
+            return ""
+    return text
+
+
+def _pay_contradicts(stated: float, in_text: list[float], n: rules.WageNorms) -> bool:
+    """True when no pay written in the text is near the pay field (ranges and rounding allowed)."""
+    low, high = stated / n.pay_mismatch_ratio, stated * n.pay_mismatch_ratio
+    return not any(low <= amount <= high for amount in in_text)
+
+
+def _narrow_young_women(listing: Listing, text: str, t: rules.Terms) -> bool:
+    """Only women, in a narrow and young age range: "waitress, girls 18-22"."""
+    if not t.has("female_only", text) or t.has("male_and_female", text):
+        return False
+    ranges = rules.age_ranges_in_text(text)
+    if listing.min_age is not None and listing.max_age is not None:
+        ranges.append((listing.min_age, listing.max_age))
+    return any(high <= NARROW_AGE_MAX and high - low <= NARROW_AGE_SPAN for low, high in ranges)
+
+
+def _moderator_patterns(listing: Listing, text: str, t: rules.Terms, found: set[str]) -> None:
+    """Signs that need more than one keyword: debt, held wages, life at sea, looks, live-in work."""
+    if t.has("debt_bondage", text):
+        found.add("debt_bondage")
+    if t.has("wages_withheld", text):
+        found.add("wages_withheld")
+    if (listing.sector == "fishing" or t.has("fishing_context", text)) and t.has("sea_long_trips", text):
+        found.add("sea_long_trips")
+    if t.has("body_photos", text):
+        found.add("body_photos")
+    caring_or_serving = listing.sector in {"hospitality", "domestic"} or t.has("hospitality_or_domestic", text)
+    if t.has("appearance_demands", text) or (caring_or_serving and _narrow_young_women(listing, text, t)):
+        found.add("appearance_demands")
+    domestic = listing.sector == "domestic" or t.has("domestic_work", text)
+    live_in = t.has("live_in", text)
+    if domestic and t.has("no_rest", text):
+        found.add("live_in_no_rest")
+    elif domestic and live_in and not t.has("rest_stated", text):
+        found.add("live_in_hours_unstated")
+
+
 def screen(
     listing: Listing,
     agencies: LicensedAgencies | None = None,
@@ -415,7 +519,7 @@ def screen(
     t = terms or rules.terms()
     n = norms or rules.wage_norms()
     agencies = agencies if agencies is not None else LicensedAgencies.default()
-    text = rules.normalise("\n".join((listing.title, listing.description, listing.location)))
+    text = rules.prepare("\n".join((listing.title, listing.description, listing.location)), t)
     found: set[str] = set()
 
     # Fees, deposits and guarantees asked of workers.
@@ -431,7 +535,7 @@ def screen(
     irregular = t.has("irregular_crossing", text)
     if irregular:
         found.add("irregular_crossing")
-    abroad = irregular or t.has("abroad", t.blank_out("abroad_ignore", text))
+    abroad = irregular or t.has("abroad", _places_not_abroad(listing, text, t))
     agency_name = agencies.name_for(listing.licence_no)
     if listing.licence_no and normalise_licence(listing.licence_no):
         if agency_name is None:
@@ -443,8 +547,13 @@ def screen(
         if fee or guarantee:
             found.add("abroad_with_fees")
 
-    # Ages: the stated minimum, or a lower age written in the text ("Age 15 and up").
-    ages = [a for a in [listing.min_age, *rules.ages_in_text(text)] if a is not None]
+    # Ages: the stated minimum, or a lower age written in the text ("Age 15 and up", "under 18 OK").
+    text_ages = rules.ages_in_text(text)
+    if t.has("minor_words", text):
+        text_ages.append(ADULT_AGE - 1)
+    if text_ages and min(text_ages) < ADULT_AGE and listing.min_age is not None and listing.min_age >= ADULT_AGE:
+        found.add("minor_in_text")
+    ages = [a for a in [listing.min_age, *text_ages] if a is not None]
     youngest = min(ages) if ages else None
     hazardous = (
         listing.sector in HAZARDOUS_SECTORS
@@ -460,7 +569,9 @@ def screen(
 
     # Pay: the stated salary and any pay written in the text, as USD a month.
     no_experience = t.has("no_experience", text)
-    monthly: list[float] = rules.pay_amounts(text, t, n)
+    in_text = rules.pay_amounts(text, t, n)
+    monthly: list[float] = list(in_text)
+    stated = None
     if listing.salary_amount is not None:
         stated = n.monthly_usd(listing.salary_amount, listing.salary_currency, listing.salary_period)
         if stated is not None:
@@ -468,9 +579,15 @@ def screen(
     if monthly and not abroad:
         # "Far above" = more than 2.5x the upper end of the sector's usual unskilled pay when the listing
         # says no experience is needed, 3x otherwise. Pay abroad follows other countries' norms: not judged.
+        # Below the scam range, no-experience pay from about 1.5x is still worth a look.
         multiplier = n.multiplier_no_experience if no_experience else n.multiplier_default
-        if max(monthly) > n.norm_for(listing.sector).high * multiplier:
+        norm = n.norm_for(listing.sector).high
+        if max(monthly) > norm * multiplier:
             found.add("pay_far_above_norm")
+        elif no_experience and max(monthly) >= norm * n.above_multiplier_no_experience:
+            found.add("pay_above_norm")
+    if stated and in_text and _pay_contradicts(stated, in_text, n):
+        found.add("pay_mismatch")
     pay_stated = bool(monthly) or listing.salary_amount is not None
 
     high_pay = t.has("high_pay_promise", text)
@@ -485,6 +602,7 @@ def screen(
     penalty = t.has("exit_penalty", text)
     if penalty:
         found.add("exit_penalty")
+    _moderator_patterns(listing, text, t, found)
     handle_only = _contact_is_handle_only(listing.contact, t)
     if handle_only:
         found.add("messaging_handle_only")

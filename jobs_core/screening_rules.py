@@ -17,6 +17,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from jobs_core.number_words import words_to_digits
+
 DATA_PACKAGE = "jobs_core.data"
 TERMS_FILE = "screening_terms.json"
 WAGE_NORMS_FILE = "wage_norms.json"
@@ -38,6 +40,9 @@ _TRANSLATE = {
 _SPACE_GROUPING = re.compile(r"(?<=\d)[ \u00a0\u202f](?=\d{3}(?!\d))")
 _SPACES = re.compile(r"[ \t\u00a0\u202f]+")
 _KHMER = re.compile(r"[\u1780-\u17ff\u19e0-\u19ff]")
+# Khmer vowels typed in two pieces that look the same on screen as the one vowel (e + aa for o, e + ii for
+# oe) and the u + ii typed for the triisap + ii of ស៊ី, ម៉ី...: the same word either way.
+_KHMER_VOWEL_PIECES = (("\u17c1\u17b6", "\u17c4"), ("\u17c1\u17b8", "\u17be"), ("\u17bb\u17b8", "\u17ca\u17b8"))
 
 
 def normalise(text: str) -> str:
@@ -48,8 +53,19 @@ def normalise(text: str) -> str:
     """
     value = unicodedata.normalize("NFC", text).translate(_TRANSLATE)
     value = value.replace("\u17d2\u178a", "\u17d2\u178f").lower()
+    for pieces, whole in _KHMER_VOWEL_PIECES:
+        value = value.replace(pieces, whole)
     value = _SPACE_GROUPING.sub("", value)
     return _SPACES.sub(" ", value)
+
+
+def prepare(text: str, t: Terms) -> str:
+    """Listing text ready for the rules: ``normalise``, then known misspellings of key words in their
+    usual spelling (``spelling`` in the terms file), then numbers written in words as digits."""
+    value = normalise(text)
+    for pattern, spelling in t.spelling:
+        value = pattern.sub(spelling, value)
+    return _SPACES.sub(" ", words_to_digits(value))
 
 
 def is_khmer(text: str) -> bool:
@@ -81,6 +97,7 @@ class Terms:
     negators_km: tuple[str, ...]
     fillers_km: tuple[str, ...]
     placeholder_employer_names: frozenset[str]
+    spelling: tuple[tuple[re.Pattern[str], str], ...] = ()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Terms:
@@ -90,7 +107,14 @@ class Terms:
                 raise ValueError(f"{TERMS_FILE}: {key!r} must be a list of strings")
             return [str(v) for v in value]
 
-        meta = {"negatable", "negators_en", "negators_km", "negation_fillers_km", "placeholder_employer_names"}
+        meta = {
+            "negatable",
+            "negators_en",
+            "negators_km",
+            "negation_fillers_km",
+            "placeholder_employer_names",
+            "spelling",
+        }
         patterns: dict[str, tuple[re.Pattern[str], ...]] = {}
         for key in data:
             if key.startswith("_") or key in meta:
@@ -109,6 +133,7 @@ class Terms:
             negators_km=tuple(normalise(s) for s in strings("negators_km")),
             fillers_km=tuple(sorted((normalise(s) for s in strings("negation_fillers_km")), key=len, reverse=True)),
             placeholder_employer_names=frozenset(normalise(s) for s in strings("placeholder_employer_names")),
+            spelling=_spelling(data.get("spelling", {})),
         )
 
     def _compiled(self, category: str) -> tuple[re.Pattern[str], ...]:
@@ -180,9 +205,31 @@ class Terms:
         return True
 
 
+def _spelling(data: Any) -> tuple[tuple[re.Pattern[str], str], ...]:
+    if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
+        raise ValueError(f"{TERMS_FILE}: 'spelling' must map each spelling to a list of misspellings")
+    fixes = []
+    for spelling, variants in data.items():
+        for source in variants:
+            try:
+                fixes.append((re.compile(normalise_pattern(str(source))), normalise(str(spelling))))
+            except re.error as exc:
+                raise ValueError(f"{TERMS_FILE}: bad misspelling pattern for {spelling!r}: {source!r}: {exc}") from exc
+    return tuple(fixes)
+
+
+# "{gap:N}" in a pattern: up to N characters of the same sentence without a negation in them, so
+# "paid ... at the end of the season" does not match "paid monthly, not at the end of the season".
+_GAP = re.compile(r"\{gap:(\d+)\}")
+_GAP_BODY = r"(?:(?!\b(?:not|never|no|without)\b|មិន|គ្មាន|ពុំ|អត់)[^.!?;\n។៕])"
+
+
 def normalise_pattern(source: str) -> str:
     """A pattern written in the data file, adjusted like the text it is matched against."""
-    return unicodedata.normalize("NFC", source).replace("\u17d2\u178a", "\u17d2\u178f")
+    value = unicodedata.normalize("NFC", source).replace("\u17d2\u178a", "\u17d2\u178f")
+    for pieces, whole in _KHMER_VOWEL_PIECES:
+        value = value.replace(pieces, whole)
+    return _GAP.sub(lambda m: _GAP_BODY + "{0," + m.group(1) + "}", value)
 
 
 @lru_cache(maxsize=1)
@@ -215,6 +262,8 @@ class WageNorms:
     multiplier_no_experience: float
     multiplier_default: float
     sectors: Mapping[str, SectorNorm]
+    above_multiplier_no_experience: float = 1.5
+    pay_mismatch_ratio: float = 1.35
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> WageNorms:
@@ -244,6 +293,10 @@ class WageNorms:
             multiplier_no_experience=number(multipliers.get("no_experience"), "far_above_multiplier.no_experience"),
             multiplier_default=number(multipliers.get("default"), "far_above_multiplier.default"),
             sectors=sectors,
+            above_multiplier_no_experience=number(
+                multipliers.get("above_no_experience", 1.5), "far_above_multiplier.above_no_experience"
+            ),
+            pay_mismatch_ratio=number(data.get("pay_mismatch_ratio", 1.35), "pay_mismatch_ratio"),
         )
 
     def norm_for(self, sector: str) -> SectorNorm:
@@ -285,7 +338,8 @@ _MONEY_BEFORE = re.compile(r"(?:us\$|\$|\busd)\s?" + _NUM + _MULT)
 _MONEY_AFTER = re.compile(_NUM + _MULT + r"\s?(\$|usd\b|us dollars?\b|dollars?\b|ដុល្លារ|riels?\b|khr\b|៛|រៀល)")
 _PERIOD_AFTER = re.compile(
     r"^[\s,]*(?:/|a |an |per |each |every |ក្នុង\s?មួយ\s?|ក្នុង\s?1\s?|មួយ\s?|ប្រចាំ\s?)?"
-    r"(monthly|daily|hourly|weekly|month|day|hour|week|ខែ|ថ្ងៃ|ម៉ោង|សប្តាហ៍|អាទិត្យ)"
+    # ម៉ោងបន្ថែម is overtime, not "per hour": "ប្រាក់ខែ 215 ដុល្លារ ម៉ោងបន្ថែម ...".
+    r"(monthly|daily|hourly|weekly|month|day|hour|week|ខែ|ថ្ងៃ|ម៉ោង(?!បន្ថែម)|សប្តាហ៍|អាទិត្យ)"
 )
 _PERIOD_BEFORE = {
     "day": re.compile(r"\b(?:daily|per day|a day)\b|ប្រចាំថ្ងៃ|មួយថ្ងៃ"),
@@ -313,6 +367,15 @@ _AGE_PATTERNS = (
     re.compile(r"\b(\d{1,2}) ?(?:\+ ?(?:years|yrs|y\.?o)|years? (?:old )?(?:and|or) (?:up|above|over|older))"),
     re.compile(r"\b(?:from|at least|minimum(?: age)?|min\.?) (\d{1,2}) ?(?:years|yrs|y\.?o)"),
     re.compile(r"អាយុ\s?(?:ចាប់ពី|ពី|យ៉ាងតិច|ចាប់)?\s?(\d{1,2})"),
+    re.compile(r"\b(\d{1,2}) ?(?:years? old|yrs? old|y/o|yo)\b"),
+    re.compile(r"\b(\d{1,2})[- ]years?[- ]olds?\b"),
+    re.compile(r"\b(?:from|between) (\d{1,2}) ?(?:-|to|and|–) ?\d{1,2}\b"),
+    re.compile(r"(?<!\d)(\d{1,2})\s?ឆ្នាំ\s?(?:ឡើង|ឡើងទៅ|ហើយ|ក៏បាន)"),
+    re.compile(r"(?:ចាប់ពី|ពី)\s?(\d{1,2})\s?(?:-|ដល់|ទៅ)\s?\d{1,2}\s?ឆ្នាំ"),
+)
+_AGE_RANGES = (
+    re.compile(r"\b(?:ages?|aged|from|between)?:? ?(\d{2}) ?(?:-|to|–|and) ?(\d{2}) ?(?:years|yrs|y\.?o)?\b"),
+    re.compile(r"(?:អាយុ|ពី|ចាប់ពី)\s?(\d{2})\s?(?:-|ដល់|ទៅ|–)\s?(\d{2})"),
 )
 
 
@@ -332,6 +395,7 @@ def pay_amounts(text: str, t: Terms, norms: WageNorms) -> list[float]:
     its clause does not speak of fees or deposits (a "$200 deposit" is not a salary).
     """
     pay_words = t.patterns.get("pay_words", ())
+    not_base_pay = t.patterns.get("not_base_pay", ())
     amounts: list[float] = []
     seen: set[int] = set()
     for pattern, currency_group in ((_MONEY_BEFORE, None), (_MONEY_AFTER, 3)):
@@ -352,6 +416,9 @@ def pay_amounts(text: str, t: Terms, norms: WageNorms) -> list[float]:
             clause = text[max(left, match.start() - 25) : min(right, match.end() + 25)]
             if not is_pay or t.has("fee", clause) or t.has("guarantee", clause):
                 continue
+            # Overtime rates, bonuses and allowances are not the wage ("OT $1.5 per hour").
+            if any(p.search(text[max(0, match.start() - 20) : match.start()]) for p in not_base_pay):
+                continue
             monthly = norms.monthly_usd(_number(match.group(1), match.group(2)), currency, period)
             if monthly is not None:
                 amounts.append(monthly)
@@ -362,3 +429,14 @@ def ages_in_text(text: str) -> list[int]:
     """Minimum ages stated in normalised text ("Age 15 and up", "អាយុ ចាប់ពី 16 ឆ្នាំ"); under 10 is
     taken for something else (years of experience, head counts)."""
     return [int(m.group(1)) for rx in _AGE_PATTERNS for m in rx.finditer(text) if 10 <= int(m.group(1)) <= 80]
+
+
+def age_ranges_in_text(text: str) -> list[tuple[int, int]]:
+    """Age ranges in normalised text ("girls 18-22", "អាយុ ១៨ ដល់ ២៥ ឆ្នាំ") as (youngest, oldest)."""
+    ranges = []
+    for rx in _AGE_RANGES:
+        for m in rx.finditer(text):
+            low, high = int(m.group(1)), int(m.group(2))
+            if 14 <= low < high <= 70:
+                ranges.append((low, high))
+    return ranges

@@ -20,6 +20,7 @@ from jobs_core.screening import (
     Risk,
     screen,
 )
+from tests.unit.test_screening_moderator import CASES as MODERATOR_CASES
 
 SAMPLE = Path(__file__).parents[2].parent / "shared" / "samples" / "screening-sample.jsonl"
 
@@ -413,7 +414,7 @@ def test_listing_risk_and_reasons(name: str, changes: dict[str, Any], risk: Risk
 
 
 def test_every_reason_code_is_exercised_and_explained() -> None:
-    exercised = set().union(*(codes for *_, codes in CASES))
+    exercised = set().union(*(codes for *_, codes in [*CASES, *MODERATOR_CASES]))
     assert exercised == set(REASONS)
     for code, reason in REASONS.items():
         assert REASON_EXPLANATIONS[code] == reason.explanation
