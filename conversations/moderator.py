@@ -52,6 +52,16 @@ RISK_REASONS = {
     "free_travel_housing": N_("offers free travel or housing"),
     "border_town": N_("work in a border or SEZ town"),
     "high_pay_promise": N_("promises high or easy pay"),
+    "debt_bondage": N_("debt bondage: an advance or loan repaid from wages"),
+    "wages_withheld": N_("wages held back: paid only at the end, or lost if the worker leaves early"),
+    "body_photos": N_("asks for full-body or swimsuit photos"),
+    "live_in_no_rest": N_("live-in domestic work with no day off"),
+    "pay_above_norm": N_("pay well above the usual wage for work needing no experience"),
+    "pay_mismatch": N_("pay in the text differs from the pay field"),
+    "minor_in_text": N_("the text accepts under-18s although the age field says 18"),
+    "sea_long_trips": N_("months at sea or no port calls"),
+    "appearance_demands": N_("demands about looks or only young women"),
+    "live_in_hours_unstated": N_("live-in domestic work: no hours or day off stated"),
 }
 RISKS = {"low": N_("🟢 low risk"), "medium": N_("🟠 medium risk"), "high": N_("🔴 high risk")}
 REPORT_REASONS = {

@@ -11,8 +11,11 @@ from typing import Any
 
 import pytest
 
+from conversations.i18n import gettext_for
+from conversations.moderator import RISK_REASONS, reason_words
 from jobs_core.number_words import value_of, words_to_digits
 from jobs_core.screening import REASONS, Assessment, Listing, Risk, screen
+from jobs_core.screening_rules import is_khmer
 
 HOME: dict[str, Any] = {
     "title": "ត្រូវការបុគ្គលិក",
@@ -519,3 +522,11 @@ def test_words_are_read_as_numbers_only_where_they_count_something() -> None:
     # "one day", ក្នុងមួយថ្ងៃ and សែន ("very") stay words.
     for text in ("one day off", "ក្នុងមួយថ្ងៃ", "ការងារ សែនស្រួល", "ten of us"):
         assert words_to_digits(text) == text
+
+
+@pytest.mark.parametrize("code", sorted(REASONS))
+def test_moderators_read_every_reason_in_khmer_and_english(code: str) -> None:
+    english = reason_words(code, gettext_for("en"))
+    khmer = reason_words(code, gettext_for("km"))
+    assert english != code and code in RISK_REASONS
+    assert khmer != english and is_khmer(khmer)
