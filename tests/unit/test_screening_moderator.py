@@ -131,6 +131,12 @@ CASES: list[tuple[str, dict[str, Any], Risk, set[str]]] = [
         Risk.HIGH,
         {"wages_withheld"},
     ),
+    (
+        "en part of the salary kept as a deposit",
+        {"description": "10% of salary is deducted every month as a deposit, returned after 2 years."},
+        Risk.HIGH,
+        {"wages_withheld"},
+    ),
     # Sea fishing.
     (
         "km six months at sea, no port calls, in words",
@@ -441,6 +447,10 @@ TRAPS: list[tuple[str, dict[str, Any]]] = [
     (
         "km Malaysian food shop at home",
         {**PAY, "description": "ហាងម្ហូបម៉ាឡេស៊ី នៅផ្សារទួលទំពូង ត្រូវការអ្នករត់តុ ២ នាក់", "sector": "hospitality"},
+    ),
+    (
+        "en Thai Express shop, Thailand-style tea",
+        {"description": "Thai Express shop at Aeon needs cashiers, Thailand-style milk tea.", "salary_amount": 200},
     ),
     ("en Japan language school", {"description": "Japan language school in Sen Sok needs a receptionist."}),
     (
