@@ -25,6 +25,31 @@ found, after these combination rules:
     medium sign with two low ones.
 * Three or more medium reasons and no high one add ``multiple_warning_signs`` (high).
 
+Signs a moderator reads in context (``_moderator_patterns``)
+------------------------------------------------------------
+* ``debt_bondage`` (high): an advance or loan (often to the family) repaid from wages, or work until a debt
+  is paid. ``wages_withheld`` (high): pay only at the end of a season, contract or boat trip or on return,
+  wages lost when leaving early, part of the wage kept as a deposit.
+* ``sea_long_trips`` (medium): fishing work with months at sea, no port calls or transshipment; with pay on
+  return it is also ``wages_withheld``.
+* ``body_photos`` (high): full-body or swimsuit photos. ``appearance_demands`` (medium): looks, figure, skin
+  or height wanted, or - for hospitality and domestic work - only women in a young, narrow age range
+  (at most ``NARROW_AGE_SPAN`` years wide, ending by ``NARROW_AGE_MAX``).
+* ``live_in_no_rest`` (high): domestic work with no day off or "available 24 hours";
+  ``live_in_hours_unstated`` (medium): live-in domestic work that states neither hours nor a day off.
+* Contradictions between the text and the fields: ``minor_in_text`` (medium) when the text accepts
+  under-18s and ``min_age`` says 18 or more (the text's age also feeds ``underage``/``minor_hazardous``);
+  ``pay_mismatch`` (medium) when no pay in the text is within ``pay_mismatch_ratio`` of the salary field.
+* ``pay_above_norm`` (medium): no-experience pay from ``above_no_experience`` (1.5x) times the sector norm
+  up to the scam range (``pay_far_above_norm``).
+
+Before any rule runs the text is prepared (``screening_rules.prepare``): normalised (Khmer digits, zero-width
+characters, Khmer vowels typed in pieces), known misspellings of key words rewritten, and numbers written
+in words read as digits. A negation before a phrase, or inside it where a pattern says ``{gap:N}``, stops
+it: a listing that promises the worker never pays or keeps their documents is protecting them. Foreign
+names that are brands or shops ("Korea BBQ", ហាងម្ហូបម៉ាឡេស៊ី) are not work abroad, nor is a cross-border
+route of transport work based at home.
+
 High-risk listings are never published without a moderator (the jobs service enforces that; this module
 only says which listings are high).
 """
@@ -614,8 +639,11 @@ def screen(
 
     # Scam-compound recruitment (see the module docstring).
     far_above = "pay_far_above_norm" in found
-    anchor = far_above or high_pay or border
-    family = sum((far_above, high_pay, border, no_experience, free, handle_only, penalty))
+    # No-experience pay above the norm but below the scam range still anchors a scam-type job ("typing,
+    # no experience, $450, free room"); it does not weigh like far-above pay on its own.
+    above = "pay_above_norm" in found
+    anchor = far_above or above or high_pay or border
+    family = sum((far_above, above, high_pay, border, no_experience, free, handle_only, penalty))
     weight = 2 * far_above + 2 * handle_only + free + border + high_pay
     if (t.has("scam_job", text) and anchor and family >= 2) or (weight >= 4 and (far_above or handle_only)):
         found.add("scam_compound")

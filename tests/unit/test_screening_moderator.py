@@ -540,3 +540,13 @@ def test_moderators_read_every_reason_in_khmer_and_english(code: str) -> None:
     khmer = reason_words(code, gettext_for("km"))
     assert english != code and code in RISK_REASONS
     assert khmer != english and is_khmer(khmer)
+
+
+def test_no_experience_pay_above_the_norm_anchors_a_scam_type_job() -> None:
+    assessment = assess(
+        title="ត្រូវការបុគ្គលិកវាយអក្សរ",
+        description="មិនត្រូវការបទពិសោធន៍ ប្រាក់ខែ បួនរយហាសិបដុល្លារ ស្នាក់នៅឥតគិតថ្លៃ",
+        sector="other",
+    )
+    assert assessment.risk is Risk.HIGH
+    assert {"scam_compound", "pay_above_norm"} <= set(assessment.reasons)
