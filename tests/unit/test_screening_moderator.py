@@ -315,6 +315,12 @@ CASES: list[tuple[str, dict[str, Any], Risk, set[str]]] = [
         Risk.HIGH,
         {"documents_retained"},
     ),
+    (
+        "km commission paid to a broker",
+        {"description": "ត្រូវបង់កម្រៃជើងសារ ១០០ ដុល្លារ ឲ្យមេខ្យល់"},
+        Risk.HIGH,
+        {"fee_charged"},
+    ),
     ("en misspelt Malaysia", {"description": "Factory work in Malasia, contact now"}, Risk.HIGH, {"abroad_unlicensed"}),
 ]
 
@@ -371,6 +377,14 @@ TRAPS: list[tuple[str, dict[str, Any]]] = [
         "km waiters of either sex, clean workplace",
         {**PAY, "description": "ត្រូវការអ្នករត់តុ ប្រុស ឬ ស្រី អាយុ ១៨-៣៥ ឆ្នាំ កន្លែងធ្វើការស្អាត", "sector": "hospitality"},
     ),
+    ("en pretty good salary", {**PAY, "description": "Warehouse staff, pretty good salary, NSSF."}),
+    (
+        "km saleswomen with commission",
+        {
+            **PAY,
+            "description": "ហាងទូរស័ព្ទ ត្រូវការអ្នកលក់ស្រី អាយុ ១៨-៣០ ឆ្នាំ ប្រាក់ខែ ២០០$ + កម្រៃជើងសារ",
+        },
+    ),
     ("en passport-size photo", {"description": "Bring a CV and a passport-size photo."}),
     ("en women of a wide age range", {"description": "Cosmetics shop needs female sales staff aged 20-40."}),
     # Minors.
@@ -387,6 +401,14 @@ TRAPS: list[tuple[str, dict[str, Any]]] = [
         {
             "description": "ត្រូវការអ្នកបម្រើតាមផ្ទះ ស្នាក់នៅជាមួយម្ចាស់ផ្ទះ ធ្វើការ ៨ម៉ោង ឈប់សម្រាកថ្ងៃអាទិត្យ",
             "sector": "domestic",
+        },
+    ),
+    (
+        "en restaurant open 7 days, kitchen helper",
+        {
+            "description": "Kitchen helper, restaurant open 7 days a week, 1 day off. Salary $200-$250.",
+            "sector": "hospitality",
+            "salary_amount": 220,
         },
     ),
     ("en live-out cleaner", {"description": "House cleaner, 7am-4pm, Monday to Saturday.", "sector": "domestic"}),
