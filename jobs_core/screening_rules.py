@@ -171,7 +171,10 @@ class Terms:
         return any(p.search(clause) for p in exempt)
 
     def _negated(self, text: str, match: re.Match[str]) -> bool:
-        if is_khmer(match.group()[:1]):
+        first = match.group()[:1]
+        # A term that starts with digits ("24 ម៉ោង") takes the language of the words before it.
+        before = text[max(0, match.start() - 2) : match.start()]
+        if is_khmer(first) or (not first.isalpha() and is_khmer(before)):
             left, _ = _clause(text, match.start(), match.end(), _SENTENCE_END_KM)
             before = text[max(left, match.start() - 30) : match.start()]
             return self._negated_km(before)

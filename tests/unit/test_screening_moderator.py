@@ -411,6 +411,17 @@ TRAPS: list[tuple[str, dict[str, Any]]] = [
             "salary_amount": 220,
         },
     ),
+    (
+        "km not 24 hours, Sunday off",
+        {
+            **PAY,
+            "description": "អ្នកបម្រើតាមផ្ទះ មិនតម្រូវឲ្យធ្វើការ ២៤ម៉ោងទេ ឈប់សម្រាកថ្ងៃអាទិត្យ",
+            "sector": "domestic",
+        },
+    ),
+    ("km keeps own passport", {**PAY, "description": "កម្មករ រក្សាទុកលិខិតឆ្លងដែនដោយខ្លួនឯង"}),
+    ("en passport stays with you", {"description": "Your passport stays with you at all times."}),
+    ("en free to leave, no penalty", {"description": "You are free to leave at any time, no penalty."}),
     ("en live-out cleaner", {"description": "House cleaner, 7am-4pm, Monday to Saturday.", "sector": "domestic"}),
     # Pay.
     (
