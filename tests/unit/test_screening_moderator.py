@@ -485,6 +485,7 @@ TRAPS: list[tuple[str, dict[str, Any]]] = [
         "en Thai Express shop, Thailand-style tea",
         {"description": "Thai Express shop at Aeon needs cashiers, Thailand-style milk tea.", "salary_amount": 200},
     ),
+    ("en Bangkok Bank branch at home", {"description": "Bangkok Bank Phnom Penh branch needs tellers."}),
     ("en Japan language school", {"description": "Japan language school in Sen Sok needs a receptionist."}),
     (
         "en bus driver on the Bangkok route",
@@ -517,6 +518,9 @@ def test_moderator_traps_stay_low(name: str, changes: dict[str, Any]) -> None:
         {"description": "Korean restaurant job in Seoul, Korea. Fee $500.", "sector": "hospitality"},
         {"description": "Drivers for a Thai transport company, work in Bangkok, Thailand.", "sector": "transport"},
         {"description": "ត្រូវការអ្នកបើកឡានដឹកទំនិញ ធ្វើការនៅប្រទេសថៃ", "sector": "transport"},
+        {"description": "ត្រូវការកម្មករ ធ្វើការរោងចក្រនៅបាងកក", "sector": "manufacturing"},
+        {"description": "Seafood processing in Mahachai, free transport.", "sector": "manufacturing"},
+        {"description": "Truck driver based in Bangkok, deliveries around Chonburi.", "sector": "transport"},
     ],
 )
 def test_work_abroad_behind_a_brand_or_a_route_is_still_abroad(changes: dict[str, Any]) -> None:
