@@ -26,7 +26,7 @@ from sqlalchemy.orm import lazyload
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
-from dialer.audio import MEDIA_PREFIX, VoiceAudio
+from dialer.audio import MEDIA_PREFIX, VoiceAudio, content_type
 from dialer.clock import Clock, RealClock
 from dialer.flows import CallFlows, pending_pitch_jobs
 from dialer.hours import CallingHours
@@ -300,7 +300,8 @@ class VoiceWebhooks:
         path = self.deps.audio.file(request.match_info["name"])
         if path is None:
             raise web.HTTPNotFound()
-        return web.FileResponse(path, headers={"Content-Type": "audio/mpeg", "Cache-Control": "max-age=86400"})
+        headers = {"Content-Type": content_type(path), "Cache-Control": "max-age=86400"}
+        return web.FileResponse(path, headers=headers)
 
 
 async def _first_time(session: AsyncSession, call_sid: str, now: datetime) -> bool:
