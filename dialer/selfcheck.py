@@ -130,7 +130,11 @@ def _failed(step: str, what: str) -> CheckResult:
 
 def _reason(exc: BaseException) -> str:
     """The operating system's words ("Connection refused", "Name or service not known"), else the error's."""
-    inner = getattr(exc, "os_error", None) or exc
+    inner = getattr(exc, "certificate_error", None) or getattr(exc, "os_error", None) or exc
+    if isinstance(inner, ssl.SSLCertVerificationError):
+        return f"certificate verify failed: {inner.verify_message}"
+    if isinstance(inner, ssl.SSLError):  # its errno is OpenSSL's, not the system's
+        return str(inner.reason or inner)
     if isinstance(inner, socket.gaierror) and inner.strerror:
         return inner.strerror
     if isinstance(inner, OSError) and inner.errno and inner.errno > 0:

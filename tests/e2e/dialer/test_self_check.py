@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import shutil
 import socket
+import ssl
+import subprocess
+from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
@@ -16,6 +21,7 @@ from bongpheak.cli import main
 from dialer.placing import claim_due
 from dialer.scheduling import consume_events
 from dialer.selfcheck import PROOF_HEADER, proof, self_check
+from dialer.webhooks import setup_voice
 from jobs_core.model import Call, Event
 from tests.e2e.dialer.conftest import TOKEN, VoiceStack
 from tests.integration.dialer.support import add_employer, add_job, add_worker, phone
@@ -80,6 +86,42 @@ async def test_nothing_listening_at_the_address(stack: VoiceStack) -> None:
     assert result.line == f"voice self-check FAILED (address): cannot reach 127.0.0.1:{port}: Connection refused"
 
 
+@pytest.fixture
+def self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A key and a self-signed certificate for 127.0.0.1 (what no provider accepts)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subject = ["-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)]
+    command = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", *subject]
+    subprocess.run(command, check=True, capture_output=True)
+    return key, cert
+
+
+async def test_a_certificate_the_provider_would_refuse_is_a_tls_failure(
+    stack: VoiceStack, self_signed: tuple[Path, Path]
+) -> None:
+    """Our webhooks behind TLS with a self-signed certificate: Twilio and Somleng refuse it, so must the check."""
+    key, cert = self_signed
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    app = web.Application()
+    setup_voice(app, stack.deps)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        result = await self_check(dataclasses.replace(stack.settings, public_base_url=f"https://127.0.0.1:{port}"))
+    finally:
+        await runner.cleanup()
+
+    assert result.step == "tls"
+    assert result.line.startswith(f"voice self-check FAILED (tls): TLS to https://127.0.0.1:{port} failed: ")
+    assert "certificate verify failed" in result.line
+
+
 async def test_an_address_the_provider_signs_differently_is_a_signature_mismatch(
     stack: VoiceStack, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -137,7 +179,9 @@ async def test_mismatches_are_logged_once_and_forged_requests_still_get_403(
     assert sum("refused: bad signature" in r.getMessage() for r in caplog.records) == 6
 
 
-def test_the_command_prints_one_line_and_fails(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+def test_the_command_prints_one_line_and_fails(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     port = _closed_port()
     monkeypatch.setenv("VOICE_ACCOUNT_SID", "AC" + "1" * 32)
     monkeypatch.setenv("VOICE_AUTH_TOKEN", TOKEN)
