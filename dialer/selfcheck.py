@@ -28,6 +28,7 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -65,6 +66,8 @@ def proof(auth_token: str, nonce: str) -> str:
 
 async def self_check(settings: DialerSettings, *, within: float = 10.0) -> CheckResult:
     """Post a correctly signed self-check to our own answer webhook through PUBLIC_BASE_URL."""
+    if urlsplit(settings.public_base).scheme not in ("http", "https"):
+        return _failed("address", f"PUBLIC_BASE_URL {settings.public_base!r} is not an http(s) URL")
     nonce = secrets.token_hex(8)
     url = f"{settings.public_base}{ANSWER_PATH}?{MARKER}={nonce}"
     # Fields as a provider's answer request has them; nothing in them names a real call.

@@ -20,7 +20,7 @@ from twilio.request_validator import RequestValidator
 from bongpheak.cli import main
 from dialer.placing import claim_due
 from dialer.scheduling import consume_events
-from dialer.selfcheck import PROOF_HEADER, proof, self_check
+from dialer.selfcheck import PROOF_HEADER, log_self_check, proof, self_check
 from dialer.webhooks import setup_voice
 from jobs_core.model import Call, Event
 from tests.e2e.dialer.conftest import TOKEN, VoiceStack
@@ -177,6 +177,30 @@ async def test_mismatches_are_logged_once_and_forged_requests_still_get_403(
     assert f"we validated against {stack.app_url}/voice/status?call=1&attempt=1" in mismatches[0].getMessage()
     # Each refusal is still in the log, as before.
     assert sum("refused: bad signature" in r.getMessage() for r in caplog.records) == 6
+
+
+@pytest.mark.parametrize("base", ["", "ftp://127.0.0.1", "127.0.0.1:8080"])
+async def test_start_up_logs_a_base_url_that_is_no_address_and_goes_on(
+    stack: VoiceStack, caplog: pytest.LogCaptureFixture, base: str
+) -> None:
+    settings = dataclasses.replace(stack.settings, public_base_url=base)
+
+    with caplog.at_level(logging.INFO, logger="dialer.selfcheck"):
+        result = await log_self_check(settings)
+
+    assert result.step == "address"
+    [logged] = caplog.records
+    assert (logged.levelno, logged.getMessage()) == (logging.ERROR, result.line)
+    assert result.line.startswith(f"voice self-check FAILED (address): PUBLIC_BASE_URL {base!r} is not")
+
+
+async def test_start_up_logs_ok_as_info(stack: VoiceStack, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="dialer.selfcheck"):
+        result = await log_self_check(stack.settings)
+
+    assert result.ok
+    [logged] = caplog.records
+    assert (logged.levelno, logged.getMessage()) == (logging.INFO, result.line)
 
 
 def test_the_command_prints_one_line_and_fails(
