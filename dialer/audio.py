@@ -1,4 +1,4 @@
-"""Where the dialer gets its audio: a URL path of an MP3 for an utterance, and a spoken fallback text.
+"""Where the dialer gets its audio: a URL path of a phone-line file for an utterance, and a spoken fallback text.
 
 The port is small so the flows and their tests do not care how audio is made; ``MediaAudio`` renders with
 the media package (cached by content), ``SilentAudio`` is for tests that only look at the keys.
@@ -14,21 +14,22 @@ from typing import Protocol
 from media.catalog import load_catalog
 from media.composer import ClipDurations, Utterance
 from media.packs import PackError
-from media.renderer import Renderer
+from media.renderer import CONTENT_TYPES, PHONE_FORMAT, Renderer
 
 log = logging.getLogger(__name__)
 
 MEDIA_PREFIX = "/voice/media/"
-_SAFE_NAME = re.compile(r"^[0-9a-f]{16,64}\.mp3$")
+# The phone format, and MP3: <Play> URLs handed out before the switch to 8 kHz WAV still answer.
+_SAFE_NAME = re.compile(r"^[0-9a-f]{16,64}\.(wav|mp3)$")
 
 
 class VoiceAudio(Protocol):
     async def url_path(self, utterance: Utterance) -> str:
-        """The path (under our public base URL) of the utterance as MP3; raises when it cannot be made."""
+        """The path (under our public base URL) of the utterance for a phone line; raises when it cannot be made."""
         ...
 
     def file(self, name: str) -> Path | None:
-        """The MP3 file served under MEDIA_PREFIX + name, or None."""
+        """The audio file served under MEDIA_PREFIX + name, or None."""
         ...
 
     def durations(self, lang: str) -> ClipDurations | None:
@@ -53,7 +54,8 @@ class MediaAudio:
         self.renderer = renderer
 
     async def url_path(self, utterance: Utterance) -> str:
-        path = await self.renderer.render_async(utterance, "mp3")
+        # Rendered off the event loop and outside any transaction (the flows call this after committing).
+        path = await self.renderer.render_async(utterance, PHONE_FORMAT)
         return MEDIA_PREFIX + path.name
 
     def file(self, name: str) -> Path | None:
@@ -81,6 +83,11 @@ class SilentAudio:
 
     def durations(self, lang: str) -> ClipDurations | None:
         return None
+
+
+def content_type(path: Path) -> str:
+    """The Content-Type a provider needs to accept the file for <Play> (Twilio refuses others: error 13420)."""
+    return CONTENT_TYPES.get(path.suffix.lstrip("."), "application/octet-stream")
 
 
 def media_audio(cache_dir: Path, pack_dir: Path | None = None, ffmpeg: str | None = None) -> MediaAudio:

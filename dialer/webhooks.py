@@ -26,13 +26,14 @@ from sqlalchemy.orm import lazyload
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
-from dialer.audio import MEDIA_PREFIX, VoiceAudio
+from dialer.audio import MEDIA_PREFIX, VoiceAudio, content_type
 from dialer.clock import Clock, RealClock
 from dialer.flows import CallFlows, pending_pitch_jobs
 from dialer.hours import CallingHours
 from dialer.lifecycle import MACHINE_ANSWERS, apply_status
 from dialer.provider import VoiceProvider
 from dialer.scheduling import OPEN_STATUSES, schedule_callback, schedule_consent_call
+from dialer.selfcheck import MARKER, PROOF_HEADER, SignatureMismatches, proof
 from dialer.settings import DialerSettings
 from dialer.tables import DialerIncomingCall
 from jobs_core.errors import InvalidField
@@ -126,6 +127,7 @@ class VoiceWebhooks:
         self.deps = deps
         self.settings = deps.settings
         self.validator = RequestValidator(deps.settings.auth_token)
+        self.mismatches = SignatureMismatches(self.validator)
         self.backlog = StatusBacklog(self._status)
         hang_up = deps.provider.hang_up if deps.provider is not None else None
         self.flows = CallFlows(deps.sessions, deps.settings, deps.audio, deps.clock.now, hang_up)
@@ -151,6 +153,11 @@ class VoiceWebhooks:
         url = self.settings.public_base + request.path_qs
         if params is None or not self.validator.validate(url, params, signature):
             log.warning("voice webhook %s refused: bad signature", request.path)
+            if params is None:
+                return None
+            why = self.mismatches.explain(request, url, params, signature)
+            if MARKER in request.query:
+                raise web.HTTPForbidden(text=f"forbidden: {why}")  # tells `bongpheak dialer --check` the step
             return None
         return params
 
@@ -165,6 +172,11 @@ class VoiceWebhooks:
         params = await self._signed_params(request)
         if params is None:
             return web.Response(status=403, text="forbidden")
+        if MARKER in request.query:
+            # The self-check (dialer/selfcheck.py): validly signed, answered before any call is looked at.
+            response = _twiml(_goodbye())
+            response.headers[PROOF_HEADER] = proof(self.settings.auth_token, request.query[MARKER])
+            return response
         ids = self._ids(request)
         try:
             if ids is None:
@@ -300,7 +312,8 @@ class VoiceWebhooks:
         path = self.deps.audio.file(request.match_info["name"])
         if path is None:
             raise web.HTTPNotFound()
-        return web.FileResponse(path, headers={"Content-Type": "audio/mpeg", "Cache-Control": "max-age=86400"})
+        headers = {"Content-Type": content_type(path), "Cache-Control": "max-age=86400"}
+        return web.FileResponse(path, headers=headers)
 
 
 async def _first_time(session: AsyncSession, call_sid: str, now: datetime) -> bool:

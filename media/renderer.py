@@ -22,13 +22,21 @@ from media.packs import PLACEHOLDER_NOTICE, PackError, PromptPack
 
 log = logging.getLogger(__name__)
 
-Format = Literal["ogg", "mp3"]
+Format = Literal["ogg", "mp3", "wav"]
+# What a message carries (a voice note and its MP3 twin); rendered ahead of time at publish.
 FORMATS: tuple[Format, ...] = ("ogg", "mp3")
+# What a phone line plays (<Play> on Twilio and Somleng): the line's own G.711 μ-law at 8 kHz mono, in a WAV
+# header, so the provider neither decodes nor resamples it (measured and decided in docs/ivr.md).
+PHONE_FORMAT: Format = "wav"
+ALL_FORMATS: tuple[Format, ...] = (*FORMATS, PHONE_FORMAT)
+CONTENT_TYPES: dict[str, str] = {"ogg": "audio/ogg", "mp3": "audio/mpeg", "wav": "audio/wav"}
 
-# Telegram's sendVoice wants OGG/Opus (48 kHz mono); Twilio <Play>, Messenger and the website get MP3.
+# Telegram's sendVoice wants OGG/Opus (48 kHz mono); Messenger and the website get MP3; phone lines μ-law WAV.
 ENCODER_ARGS: dict[str, list[str]] = {
     "ogg": ["-c:a", "libopus", "-b:a", "32k", "-ar", "48000", "-ac", "1", "-application", "voip", "-f", "ogg"],
     "mp3": ["-c:a", "libmp3lame", "-b:a", "48k", "-ar", "24000", "-ac", "1", "-f", "mp3"],
+    # -bitexact: no encoder tag in the header, so the same utterance gives the same bytes on every machine.
+    "wav": ["-c:a", "pcm_mulaw", "-ar", "8000", "-ac", "1", "-bitexact", "-f", "wav"],
 }
 
 
@@ -78,7 +86,7 @@ class Renderer:
     def render(self, utterance: Utterance, fmt: Format) -> Path:
         """The audio file for utterance in fmt, rendered now unless the cache already has it."""
         if fmt not in ENCODER_ARGS:
-            raise ValueError(f"unknown audio format {fmt!r}; expected one of {', '.join(FORMATS)}")
+            raise ValueError(f"unknown audio format {fmt!r}; expected one of {', '.join(ALL_FORMATS)}")
         path = self.cache_path(utterance, fmt)
         if path.exists():
             return path

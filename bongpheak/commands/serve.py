@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import logging
 import signal
@@ -39,6 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     # A service's log goes to stdout; stderr carries only why it stopped.
     serve.set_defaults(handler=_serve, log_to_stdout=True)
     dialer = sub.add_parser("dialer", help="place the due IVR calls (several may run at once)")
+    dialer.add_argument(
+        "--check",
+        action="store_true",
+        help="only check that the provider can reach our voice webhooks through PUBLIC_BASE_URL (exit 1 if not)",
+    )
     dialer.set_defaults(handler=_dialer, log_to_stdout=True)
 
 
@@ -55,10 +61,28 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _dialer(args: argparse.Namespace) -> int:
     settings = Settings()
+    if args.check:
+        return check_voice_webhooks(settings)
     settings.check_voice(placing_calls=True)
     with running_database(settings) as url:
         asyncio.run(dial(settings, url))
     return 0
+
+
+def check_voice_webhooks(settings: Settings) -> int:
+    """`bongpheak dialer --check`: one line on stdout, exit 0 when a signed request round-trips, else 1."""
+    from dialer.selfcheck import self_check
+    from dialer.settings import DialerSettings
+
+    settings.check_voice(placing_calls=False)
+    dialer_settings = DialerSettings(
+        account_sid=settings.voice_account_sid or "",
+        auth_token=settings.voice_auth_token or "",
+        public_base_url=settings.public_base_url or "",
+    )
+    result = asyncio.run(self_check(dialer_settings))
+    print(result.line)
+    return 0 if result.ok else 1
 
 
 def check_serve_settings(settings: Settings, *, polling: bool, with_dialer: bool) -> None:
@@ -111,6 +135,12 @@ async def serve(settings: Settings, sock: socket.socket, *, polling: bool, with_
         await starting.cleanup()  # the app answers on the socket now
         host, port = sock.getsockname()[:2]
         log.info("serving on http://%s:%d (%s)", host, port, "polling Telegram" if polling else "webhooks")
+        if with_dialer and wiring.voice is not None:
+            from dialer.selfcheck import log_self_check
+
+            # Now that the app answers; logged, never fatal (docs/ivr.md, "Self-check").
+            checking = asyncio.create_task(log_self_check(wiring.voice.settings), name="voice-self-check")
+            stack.push_async_callback(_finish, checking)
         # Only now that the app answers: Telegram may deliver updates as soon as it knows the webhook.
         await connect_telegram(
             telegram.bot, settings, health, webhook_url=None if polling else webhook_address(settings), stop=stop
@@ -137,9 +167,16 @@ async def _open_database(settings: Settings, stop: asyncio.Event) -> AsyncIterat
             yield db
 
 
+async def _finish(task: asyncio.Task[object]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def dial(settings: Settings, url: str) -> None:
-    """Place due calls until SIGINT/SIGTERM."""
+    """Place due calls until SIGINT/SIGTERM (after logging the voice self-check's one line)."""
     from bongpheak.app import wire
+    from dialer.selfcheck import log_self_check
     from dialer.worker import run_dialer
 
     await refuse_real_services_on_demo_data(settings, url, telegram=False)
@@ -148,6 +185,9 @@ async def dial(settings: Settings, url: str) -> None:
     async with connect(url) as db:
         voice = wire(settings, db).voice
         assert voice is not None
+        # A failed check is logged as an error and the dialer still starts: the webhooks may be served by
+        # another process that is not up yet; `bongpheak dialer --check` (exit 1) is there to refuse a start.
+        await log_self_check(voice.settings)
         try:
             await run_dialer(voice, stop)
         finally:

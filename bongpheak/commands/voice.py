@@ -15,7 +15,7 @@ from media.composer import PitchJob, compose_pitch, estimate_ms
 from media.employer_clip import EmployerClipRejected, normalise_employer_clip
 from media.ffmpeg import FfmpegError
 from media.packs import PackError, load_pack
-from media.renderer import FORMATS, Renderer
+from media.renderer import ALL_FORMATS, Renderer
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     render = actions.add_parser("render", help="render one listing (a JSON object; - for stdin)")
     render.add_argument("listing", metavar="LISTING.json")
     render.add_argument("--lang", choices=LANGUAGES, default="km")
-    render.add_argument("--format", choices=FORMATS, default="ogg", dest="fmt")
+    render.add_argument("--format", choices=ALL_FORMATS, default="ogg", dest="fmt")
     render.add_argument("--out", type=Path, required=True, metavar="FILE")
     render.add_argument("--employer-clip", type=Path, help="an approved, normalised employer clip (WAV)")
     render.set_defaults(handler=_render)

@@ -21,7 +21,7 @@ JOB = PitchJob(
 
 @pytest.mark.parametrize(
     ("fmt", "container", "codec", "rate"),
-    [("ogg", "ogg", "opus", 48000), ("mp3", "mp3", "mp3", 24000)],
+    [("ogg", "ogg", "opus", 48000), ("mp3", "mp3", "mp3", 24000), ("wav", "wav", "pcm_mulaw", 8000)],
 )
 def test_rendered_file_is_what_the_channel_expects(
     renderer: Renderer, packs: dict[str, PromptPack], fmt: Any, container: str, codec: str, rate: int
