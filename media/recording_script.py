@@ -65,7 +65,8 @@ def recording_script() -> list[ScriptLine]:
     """Every distinct text of the catalog once, in catalog order."""
     catalog = load_catalog()
     uses = _uses(catalog)
-    lines, seen = [], set()
+    lines: list[ScriptLine] = []
+    seen: set[str] = set()
     for key, prompt in catalog.items():
         if key in seen:
             continue
@@ -83,7 +84,9 @@ def recording_script() -> list[ScriptLine]:
     return lines
 
 
-def _describe(keys: tuple[str, ...], uses: dict[str, list[tuple[Phrase, int]]], catalog: dict[str, Prompt]) -> tuple[str, str]:
+def _describe(
+    keys: tuple[str, ...], uses: dict[str, list[tuple[Phrase, int]]], catalog: dict[str, Prompt]
+) -> tuple[str, str]:
     found = [use for key in keys for use in uses.get(key, [])]
     if not found:
         return "", FINAL

@@ -62,7 +62,16 @@ def _script(args: argparse.Namespace) -> int:
         writer = csv.writer(f)
         writer.writerow(SCRIPT_COLUMNS)
         writer.writerows(
-            [line.key, line.km, line.gloss, line.category, line.used_in, line.intonation, line.note, " ".join(line.keys[1:])]
+            [
+                line.key,
+                line.km,
+                line.gloss,
+                line.category,
+                line.used_in,
+                line.intonation,
+                line.note,
+                " ".join(line.keys[1:]),
+            ]
             for line in lines
         )
     e = html.escape

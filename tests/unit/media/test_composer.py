@@ -19,7 +19,17 @@ SAMPLES = Path(__file__).with_name("screening-sample.jsonl")  # the screening sa
 LABOUR = ("num.1", "num.2", "num.9", "num.7")
 POLICE = ("num.1", "num.1", "num.7")
 # Each hotline said twice: "... Labour Ministry, number 1 2 9 7, again: 1 2 9 7".
-SAFETY = ("safety.intro", "safety.labour", *LABOUR, "safety.again", *LABOUR, "safety.police", *POLICE, "safety.again", *POLICE)
+SAFETY = (
+    "safety.intro",
+    "safety.labour",
+    *LABOUR,
+    "safety.again",
+    *LABOUR,
+    "safety.police",
+    *POLICE,
+    "safety.again",
+    *POLICE,
+)
 
 
 def _listing(**fields: object) -> dict[str, object]:
@@ -120,13 +130,24 @@ def test_a_job_with_every_detail_in_order() -> None:
         *("start.on", "weekday.mon", "date.day", "num.2", "month.03"),
     )
     # "ត្រូវការកម្មករភោជនីយដ្ឋាន ឬសណ្ឋាគារ ១ នាក់ នៅខេត្តព្រះសីហនុ" is said in one breath.
-    assert km.phrases[0] == ("positions.need", "sector.hospitality", "num.1", "positions.person", "place.in", "province.18")
+    assert km.phrases[0] == (
+        "positions.need",
+        "sector.hospitality",
+        "num.1",
+        "positions.person",
+        "place.in",
+        "province.18",
+    )
     en = compose_pitch(job, "en").keys
-    assert en[:6] == km.keys[:6]  # the same order in English: "Workers needed: restaurant or hotel work, one person, in"
+    assert (
+        en[:6] == km.keys[:6]
+    )  # the same order in English: "Workers needed: restaurant or hotel work, one person, in"
     assert en.index("pay.salary") < en.index("gender.female") < en.index("hours.from") < en.index("days.work")
     assert en.index("days.work") < en.index("benefit.intro") < en.index("start.on") < en.index("safety.intro")
     hours = en.index("hours.from")
-    assert ("hours.from", "num.7", "time.half", "time.morning", "word.to", "num.5", "time.oclock") == en[hours : hours + 7]
+    assert ("hours.from", "num.7", "time.half", "time.morning", "word.to", "num.5", "time.oclock") == en[
+        hours : hours + 7
+    ]
     assert en[-len(SAFETY) - 4 : -len(SAFETY)] == ("start.on", "weekday.mon", "month.03", "num.2")
     assert compose_pitch(job, "km", today=date(2026, 3, 2)).keys[-len(SAFETY) - 1] == "start.now"
 
