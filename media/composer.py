@@ -315,7 +315,8 @@ def money_keys(amount: Decimal | int, currency: str | None, lang: str) -> list[s
     Dollars are read with their cents, never with "point" (ចុច is also "press", and "seven ចុច five" just
     before the menu sounds like a key to press): 7.50 USD → ប្រាំពីរដុល្លារ ហាសិបសេន, 0.25 → ម្ភៃប្រាំសេន.
     Exactly half a dollar is កន្លះដុល្លារ in Khmer, the way people say it ("fifty cents" in English).
-    Riel has no coin below one riel: a fraction is rounded to the nearest riel.
+    Riel has no coin below one riel: a fraction is rounded to the nearest riel, as is an amount without a
+    currency (no unit to name a fraction in).
     """
     value = Decimal(amount)
     if value < 0:
