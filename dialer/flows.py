@@ -254,7 +254,12 @@ class CallFlows:
         return composer.job_menu(self.lang)
 
     async def _pitch(
-        self, session: AsyncSession, call: Call, state: dict[str, Any], opening: Utterance | None = None
+        self,
+        session: AsyncSession,
+        call: Call,
+        state: dict[str, Any],
+        opening: Utterance | None = None,
+        intro: Utterance | None = None,
     ) -> Turn:
         jobs: list[int] = state.get("jobs", [])
         index = int(state.get("job", 0))
@@ -262,7 +267,7 @@ class CallFlows:
             return hang_up(composer.goodbye(self.lang))
         job = await session.get(Job, jobs[index])
         speech = [opening] if opening is not None else []
-        speech.append(composer.pitch_intro(self.lang))
+        speech.append(intro or composer.pitch_intro(self.lang))
         # compose_pitch ends with the safety line itself; the pack's clip lengths keep it within 45 s.
         speech.append(pitch_of(job, self.lang, self.audio.durations(self.lang)))
         speech.append(await self._menu(session, call, state))
@@ -343,7 +348,8 @@ class CallFlows:
     async def _next_job(self, session: AsyncSession, call: Call, state: dict[str, Any], *before: Utterance) -> Turn:
         state["job"] = int(state.get("job", 0)) + 1
         state["tries"] = 0
-        turn = await self._pitch(session, call, state)
+        # Between two jobs in one call the worker hears "we have another job", not the first job's intro again.
+        turn = await self._pitch(session, call, state, intro=composer.another_job(self.lang))
         turn.speech[:0] = list(before)
         if turn.gather_step is None:
             state.setdefault("decided", "heard")
@@ -406,7 +412,7 @@ class CallFlows:
                 )
             )
             state["decided"] = "alarm"
-            return hang_up(composer.checkin_help(lang), composer.safety_line(lang))
+            return hang_up(composer.checkin_help(lang))  # a person will call; the hotlines; goodbye last
         return self._again(state, "checkin", composer.checkin_question(lang), digits)
 
 

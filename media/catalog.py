@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -67,3 +68,15 @@ def country_key(country: str) -> str | None:
     """Clip key of a destination country, or None when no clip names it."""
     code = country.strip().lower().replace(" ", "_").replace("-", "_")
     return f"country.{code}" if code in COUNTRIES else None
+
+
+@cache
+def same_text_groups() -> dict[str, tuple[str, ...]]:
+    """Each key → every key whose Khmer text is the same (itself included, catalog order).
+
+    The voice talent records such a text once (នាក់ for one person and for many); the import fills every key.
+    """
+    by_text: dict[str, list[str]] = {}
+    for key, prompt in load_catalog().items():
+        by_text.setdefault(unicodedata.normalize("NFC", prompt.km.strip()), []).append(key)
+    return {key: tuple(keys) for keys in by_text.values() for key in keys}

@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, time
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -167,9 +167,11 @@ def compose_pitch(
     limit_ms: int = PITCH_LIMIT_MS,
     today: date | None = None,
 ) -> Utterance:
-    """The spoken job: sector, place, pay, hours, benefits, gender and ages, positions, start, safety line.
+    """The spoken job in the order a Khmer listener expects: who is needed, how many and where; the pay; who may
+    apply (gender, ages); then hours, days, benefits, start date, the employer's clip and the safety line.
 
-    Given clip durations, optional details are dropped (least useful first) until it fits limit_ms.
+    "ត្រូវការកម្មករសំណង់ ១០ នាក់ នៅខេត្តសៀមរាប" is one phrase. Given clip durations, optional details are
+    dropped (least useful first) until it fits limit_ms.
     """
     sections = _pitch_sections(job, lang, today)
     utterance = _join(lang, sections)
@@ -189,16 +191,25 @@ def compose_pitch(
 # Sector, place, pay, gender and ages and the safety line are never dropped: they are what a worker must
 # hear to judge a job safely.
 _DROP_ORDER = ("start", "days", "positions", "hours", "benefits", "employer")
+# Spoken as one phrase without breathing pauses: "workers needed: construction, 10 people, in Siem Reap".
+_HEAD = ("sector", "positions", "place")
 
 
 def _join(lang: str, sections: Mapping[str, tuple[Phrase, ...]]) -> Utterance:
-    return Utterance(lang, tuple(phrase for phrases in sections.values() for phrase in phrases))
+    head = tuple(part for name in _HEAD for phrase in sections.get(name, ()) for part in phrase)
+    rest = (phrase for name, phrases in sections.items() if name not in _HEAD for phrase in phrases)
+    return Utterance(lang, ((head,) if head else ()) + tuple(rest))
 
 
 def _pitch_sections(job: PitchJob, lang: str, today: date | None) -> dict[str, tuple[Phrase, ...]]:
-    sections: dict[str, tuple[Phrase, ...]] = {"sector": ((f"sector.{job.sector}",),)}
-    sections["place"] = _place(job)
+    # "other" has no sector word worth saying: "ត្រូវការកម្មករ ៥ នាក់" is the whole need.
+    sector = ("positions.need",) if job.sector == "other" else ("positions.need", f"sector.{job.sector}")
+    sections: dict[str, tuple[Phrase, ...]] = {"sector": (sector,), "positions": (), "place": _place(job)}
+    if job.positions:
+        noun = "positions.person" if job.positions == 1 else "positions.people"
+        sections["positions"] = ((*number_keys(job.positions, lang), noun),)
     sections["pay"] = _pay(job, lang)
+    sections["who"] = _who(job, lang)
     if job.hours_start and job.hours_end:
         hours = ("hours.from", *_clock(job.hours_start, lang), "word.to", *_clock(job.hours_end, lang))
         sections["hours"] = (hours,)
@@ -206,10 +217,6 @@ def _pitch_sections(job: PitchJob, lang: str, today: date | None) -> dict[str, t
         sections["days"] = (("days.work", *number_keys(job.days_per_week, lang), "days.per_week"),)
     if job.benefits:
         sections["benefits"] = (("benefit.intro", *_listed([f"benefit.{b}" for b in dict.fromkeys(job.benefits)])),)
-    sections["who"] = _who(job, lang)
-    if job.positions:
-        noun = "positions.person" if job.positions == 1 else "positions.people"
-        sections["positions"] = (("positions.need", *number_keys(job.positions, lang), noun),)
     if job.start_date:
         sections["start"] = (_start(job.start_date, lang, today),)
     if job.employer_clip:
@@ -225,7 +232,7 @@ def _place(job: PitchJob) -> tuple[Phrase, ...]:
             # Documented fallback: a country without a recorded name is spoken as plain "work abroad".
             log.warning("no clip names the country %r; saying only 'work abroad'", job.country)
             return (("place.abroad",),)
-        return (("place.abroad", key),)
+        return (("place.abroad", "place.country", key),)  # ធ្វើការនៅក្រៅប្រទេស គឺនៅប្រទេសថៃ
     if job.province_code:
         return (("place.in", province_key(job.province_code)),)
     return ()
@@ -234,9 +241,7 @@ def _place(job: PitchJob) -> tuple[Phrase, ...]:
 def _pay(job: PitchJob, lang: str) -> tuple[Phrase, ...]:
     if job.salary_amount is None:
         return (("pay.negotiable",),)
-    phrase: list[Part] = ["pay.salary", *amount_keys(job.salary_amount, lang)]
-    if job.salary_currency:
-        phrase.append(f"currency.{job.salary_currency.lower()}")
+    phrase: list[Part] = ["pay.salary", *money_keys(job.salary_amount, job.salary_currency, lang)]
     if job.salary_period:
         phrase.append(f"period.{job.salary_period}")
     return (tuple(phrase),)
@@ -282,12 +287,13 @@ def _clock(t: time, lang: str) -> list[str]:
     else:
         minutes = (["num.0"] if t.minute < 10 else []) + number_keys(t.minute, lang)
     if lang == "km":  # ម៉ោង ៧ កន្លះ ព្រឹក
-        return ["time.oclock", *number_keys(hour12, lang), *minutes, _part_of_day(t)]
-    return [*number_keys(hour12, lang), *(minutes or ["time.oclock"]), _part_of_day(t)]
+        return ["time.oclock", *number_keys(hour12, lang), *minutes, _part_of_day(t, lang)]
+    return [*number_keys(hour12, lang), *(minutes or ["time.oclock"]), _part_of_day(t, lang)]
 
 
-def _part_of_day(t: time) -> str:
-    if t.hour == 12 and t.minute == 0:
+def _part_of_day(t: time, lang: str) -> str:
+    # ១២ កន្លះ is still ថ្ងៃត្រង់ in Khmer; English says "twelve thirty in the afternoon".
+    if t.hour == 12 and (t.minute == 0 or lang == "km"):
         return "time.noon"
     if 5 <= t.hour < 12:
         return "time.morning"
@@ -303,16 +309,29 @@ def _listed(keys: list[str]) -> list[str]:
     return keys if len(keys) < 2 else [*keys[:-1], "word.and", keys[-1]]
 
 
-def amount_keys(amount: Decimal | int, lang: str) -> list[str]:
-    """Clip keys for a money amount; cents are read after "point" digit by digit (7.5 → seven point five)."""
+def money_keys(amount: Decimal | int, currency: str | None, lang: str) -> list[str]:
+    """Clip keys for a money amount with its currency.
+
+    Dollars are read with their cents, never with "point" (ចុច is also "press", and "seven ចុច five" just
+    before the menu sounds like a key to press): 7.50 USD → ប្រាំពីរដុល្លារ ហាសិបសេន, 0.25 → ម្ភៃប្រាំសេន.
+    Exactly half a dollar is កន្លះដុល្លារ in Khmer, the way people say it ("fifty cents" in English).
+    Riel has no coin below one riel: a fraction is rounded to the nearest riel, as is an amount without a
+    currency (no unit to name a fraction in).
+    """
     value = Decimal(amount)
     if value < 0:
         raise ValueError(f"negative amount: {amount}")
-    whole = int(value)
-    keys = number_keys(whole, lang)
-    fraction = format(value - whole, "f").partition(".")[2].rstrip("0")
-    if fraction:
-        keys += ["num.point", *digit_keys(fraction)]
+    unit = f"currency.{currency.lower()}" if currency else None
+    if currency != "USD":
+        whole = int(value.quantize(Decimal(1), ROUND_HALF_UP))
+        return [*number_keys(whole, lang), *([unit] if unit else [])]
+    cents = int((value * 100).quantize(Decimal(1), ROUND_HALF_UP))
+    dollars, cents = divmod(cents, 100)
+    if lang == "km" and dollars == 0 and cents == 50:
+        return ["num.half", "currency.usd"]
+    keys = [*number_keys(dollars, lang), "currency.usd"] if dollars or not cents else []
+    if cents:
+        keys += [*number_keys(cents, lang), "currency.cents"]
     return keys
 
 
@@ -427,14 +446,21 @@ def opt_out_confirmation(lang: str = "km") -> Utterance:
 
 
 def pitch_intro(lang: str = "km") -> Utterance:
-    """ "We have a job for you." """
+    """ "We have job information that may suit you." (not "a job for you", which sounds like an offer)"""
     return _say(lang, "ivr.pitch.intro")
 
 
+def another_job(lang: str = "km") -> Utterance:
+    """Between two jobs in one call: "We have another job." """
+    return _say(lang, "ivr.pitch.another")
+
+
 def job_menu(lang: str = "km") -> Utterance:
-    """1 apply, 2 call back in an hour, 3 call back tomorrow, 4 hear again, 9 stop all calls, 0 goodbye."""
+    """ "If you are interested in this job …", then 1 apply, 2 call back in an hour, 3 call back tomorrow,
+    4 hear again, 9 no more calls, 0 goodbye."""
     return _say(
         lang,
+        "ivr.menu.intro",
         "ivr.menu.apply",
         "ivr.menu.callback_hour",
         "ivr.menu.callback_tomorrow",
@@ -477,25 +503,30 @@ def goodbye(lang: str = "km") -> Utterance:
 
 
 def callback_confirmation(when: Literal["hour", "tomorrow"], lang: str = "km") -> Utterance:
-    """ "We will call you back in an hour / tomorrow." """
+    """ "We will call you back in an hour / tomorrow. Thank you. Goodbye." """
     _check_code("callback", when, ("hour", "tomorrow"))
-    return _say(lang, f"ivr.callback.{when}")
+    return _say(lang, f"ivr.callback.{when}", "ivr.goodbye")
 
 
 def safety_line(lang: str = "km") -> Utterance:
-    """Ends every pitch: who to call if asked for money or documents (Labour Ministry 1297, police 117)."""
-    return Utterance(
-        lang,
-        (
-            ("safety.intro",),
-            ("safety.labour", *digit_keys(LABOUR_HOTLINE)),
-            ("safety.police", *digit_keys(POLICE)),
-        ),
-    )
+    """Ends every pitch: who to call if asked for money or documents (Labour Ministry 1297, police 117).
+
+    Each number is said twice ("… again: 1 2 9 7"), its digits apart, so a listener can write it down.
+    """
+    phrases: list[Phrase] = [("safety.intro",)]
+    for name, number in (("safety.labour", LABOUR_HOTLINE), ("safety.police", POLICE)):
+        phrases += [(name,), *hotline_digits(number), ("safety.again",), *hotline_digits(number)]
+    return Utterance(lang, tuple(phrases))
+
+
+def hotline_digits(number: str) -> tuple[Phrase, ...]:
+    """A hotline digit by digit, each digit its own phrase: the renderer leaves PHRASE_PAUSE_MS (~300 ms)
+    between phrases, the pause a listener needs to note a digit down."""
+    return tuple((key,) for key in digit_keys(number))
 
 
 def checkin_question(lang: str = "km") -> Utterance:
-    """Post-hire check-in: 1 all is well, 2 a problem, please help."""
+    """Post-hire check-in: 1 all is well; 9 "not paid, cannot leave, ID taken: help me" (on this call only)."""
     return _say(lang, "ivr.checkin.question")
 
 
@@ -505,8 +536,8 @@ def checkin_ok(lang: str = "km") -> Utterance:
 
 
 def checkin_help(lang: str = "km") -> Utterance:
-    """After 2 on the check-in: a person will call."""
-    return _say(lang, "ivr.checkin.help", "ivr.goodbye")
+    """After 9 on the check-in: a person will call; the hotlines; goodbye last."""
+    return _say(lang, "ivr.checkin.help") + safety_line(lang) + goodbye(lang)
 
 
 def consent_call(relationship: str, lang: str = "km") -> Utterance:

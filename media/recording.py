@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from media import audio
-from media.catalog import clip_keys
+from media.catalog import clip_keys, same_text_groups
 from media.ffmpeg import FfmpegError, decode_pcm
 from media.packs import CLIP_SUFFIXES, CLIPS, MANIFEST, PackManifest
 
@@ -47,7 +48,9 @@ def import_recordings(
     clips = out / CLIPS
     clips.mkdir(parents=True, exist_ok=True)
     durations: dict[str, int] = {}
-    for path in recording_files(src):
+    files = recording_files(src)
+    recorded = {p.stem for p in files}
+    for path in files:
         key = path.stem
         if key not in known:
             result.unknown.append(path.name)
@@ -57,6 +60,12 @@ def import_recordings(
                 result.imported.append(key)
             except (FfmpegError, ValueError) as exc:
                 result.rejected[key] = str(exc)
+            else:
+                # A text shared by several clips (នាក់ for one person and for many) is recorded once.
+                for twin in same_text_groups()[key]:
+                    if twin not in recorded:
+                        shutil.copyfile(clips / f"{key}.wav", clips / f"{twin}.wav")
+                        durations[twin] = durations[key]
         if progress:
             progress(1)
     result.missing = [k for k in clip_keys() if k not in durations and not (clips / f"{k}.wav").exists()]

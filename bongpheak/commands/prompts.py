@@ -19,6 +19,7 @@ from media.pack_check import check_pack
 from media.packs import BUNDLED_PACKS, PackError, load_pack
 from media.placeholder import make_placeholder_pack
 from media.recording import DEFAULT_SAMPLE_RATE, import_recordings, recording_files
+from media.recording_script import recording_script
 from media.sample_jobs import sample_pitch_jobs
 
 
@@ -54,23 +55,40 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _script(args: argparse.Namespace) -> int:
-    prompts = list(load_catalog().values())
+    lines = recording_script()
     args.out.mkdir(parents=True, exist_ok=True)
     csv_path, html_path = args.out / "recording-script.csv", args.out / "recording-script.html"
     with csv_path.open("w", encoding="utf-8-sig", newline="") as f:  # BOM: spreadsheets then read Khmer
         writer = csv.writer(f)
-        writer.writerow(["key", "khmer", "gloss", "category"])
-        writer.writerows([p.key, p.km, p.gloss, p.category] for p in prompts)
+        writer.writerow(SCRIPT_COLUMNS)
+        writer.writerows(
+            [
+                line.key,
+                line.km,
+                line.gloss,
+                line.category,
+                line.used_in,
+                line.intonation,
+                line.note,
+                " ".join(line.keys[1:]),
+            ]
+            for line in lines
+        )
+    e = html.escape
     rows = "\n".join(
-        f"<tr><td class=n>{i}</td><td class=k>{html.escape(p.key)}</td><td class=km>{html.escape(p.km)}</td>"
-        f"<td>{html.escape(p.gloss)}</td><td class=c>☐</td></tr>"
-        for i, p in enumerate(prompts, 1)
+        f"<tr><td class=n>{i}</td><td class=k>{e(line.key)}</td><td class=km>{e(line.km)}</td>"
+        f"<td>{e(line.gloss)}</td><td class=u>{e(line.used_in)}</td><td>{e(line.intonation)}</td>"
+        f"<td>{e(line.note)}</td><td class=c>☐</td></tr>"
+        for i, line in enumerate(lines, 1)
     )
-    html_path.write_text(_SCRIPT_PAGE.format(count=len(prompts), rows=rows), encoding="utf-8")
-    print(f"{len(prompts)} clips: {csv_path}, {html_path}")
+    clips = sum(len(line.keys) for line in lines)
+    html_path.write_text(_SCRIPT_PAGE.format(count=len(lines), clips=clips, rows=rows), encoding="utf-8")
+    print(f"{len(lines)} recordings for {clips} clips: {csv_path}, {html_path}")
     print("Save each recording as <key>.wav (or .mp3/.m4a/.ogg), then: bongpheak prompts import DIR --lang km")
     return 0
 
+
+SCRIPT_COLUMNS = ("key", "khmer", "gloss", "category", "used in", "intonation", "notes", "also fills")
 
 _SCRIPT_PAGE = """<!doctype html>
 <html lang="km"><head><meta charset="utf-8"><title>Bong Pheak recording script</title>
@@ -79,13 +97,17 @@ body {{ font-family: "Noto Sans Khmer", "Khmer OS", sans-serif; margin: 2em; }}
 table {{ border-collapse: collapse; width: 100%; }}
 td, th {{ border: 1px solid #999; padding: .4em; vertical-align: top; text-align: left; }}
 td.km {{ font-size: 1.4em; }} td.k, td.n {{ font-family: monospace; font-size: .85em; color: #444; }}
-td.c {{ font-size: 1.4em; text-align: center; }}
+td.u {{ color: #333; }} td.c {{ font-size: 1.4em; text-align: center; }}
 @media print {{ tr {{ page-break-inside: avoid; }} }}
 </style></head><body>
-<h1>Bong Pheak — recording script ({count} clips)</h1>
+<h1>Bong Pheak — recording script ({count} recordings for {clips} clips)</h1>
 <p>Read each Khmer line once, calmly, with a short silence before and after. One file per line, named by its key
-(e.g. <code>ivr.intro.wav</code>). Mono, 48 kHz, no music or echo. Tick the box when it is recorded.</p>
-<table><tr><th>#</th><th>key</th><th>Khmer (read this)</th><th>English gloss</th><th>done</th></tr>
+(e.g. <code>ivr.intro.wav</code>); a text used by several clips is recorded once and fills them all.
+Mono, 48 kHz, no music or echo. Tick the box when it is recorded.</p>
+<p>Short pieces are joined into sentences in the call: <b>used in</b> shows one such sentence with the piece in «»;
+<b>continuing</b> means the voice stays up (more follows), <b>final</b> means it falls (the phrase ends there).</p>
+<table><tr><th>#</th><th>key</th><th>Khmer (read this)</th><th>English gloss</th><th>used in</th>
+<th>intonation</th><th>notes</th><th>done</th></tr>
 {rows}
 </table></body></html>
 """

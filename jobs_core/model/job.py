@@ -29,13 +29,13 @@ class Sector(Base):
 
 # Seeded by the first migration; the codes are shared with media's clip keys and the screener's norms.
 DEFAULT_SECTORS: tuple[tuple[str, str, str], ...] = (
-    ("manufacturing", "Garment / manufacturing", "រោងចក្រ កាត់ដេរ"),
+    ("manufacturing", "Garment / manufacturing", "រោងចក្រ ឬកាត់ដេរ"),
     ("construction", "Construction", "សំណង់"),
     ("hospitality", "Hotels and restaurants", "សណ្ឋាគារ និងភោជនីយដ្ឋាន"),
     ("security", "Security", "សន្តិសុខ"),
     ("agriculture", "Agriculture", "កសិកម្ម"),
     ("fishing", "Fishing", "នេសាទ"),
-    ("domestic", "Domestic work", "ការងារផ្ទះ"),
+    ("domestic", "Domestic work", "ការងារបម្រើតាមផ្ទះ"),
     ("retail", "Shops and sales", "លក់ដូរ"),
     ("transport", "Transport and driving", "ដឹកជញ្ជូន"),
     ("other", "Other", "ផ្សេងៗ"),

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 from pathlib import Path
 
 import pytest
 
 from media import audio
-from media.catalog import clip_keys
+from media.catalog import clip_keys, load_catalog
 from media.ffmpeg import run
 from media.pack_check import check_pack
 from media.packs import MANIFEST, PackManifest, PromptPack
 from media.recording import import_recordings
+from media.recording_script import CONTINUING, EITHER, FINAL, is_fragment
 from tests.unit.media.conftest import run_cli
 
 
@@ -90,10 +92,50 @@ def test_import_normalises_recordings(packs: dict[str, PromptPack], tmp_path: Pa
     assert not check_pack(out, expected_keys=["ivr.intro", "ivr.goodbye"]).defects
 
 
-def test_script_lists_every_key(tmp_path: Path) -> None:
+def test_script_lists_every_key_once_per_text_with_how_fragments_are_said(tmp_path: Path) -> None:
     assert run_cli(["prompts", "script", "--out", str(tmp_path)]) == 0
-    csv_text = (tmp_path / "recording-script.csv").read_text(encoding="utf-8-sig")
+    with (tmp_path / "recording-script.csv").open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
     page = (tmp_path / "recording-script.html").read_text(encoding="utf-8")
-    for key in clip_keys():
-        assert f"\n{key}," in csv_text and f">{key}<" in page
-    assert "ក្រសួងការងារ" in csv_text and "Labour Ministry" in page
+    assert list(rows[0]) == ["key", "khmer", "gloss", "category", "used in", "intonation", "notes", "also fills"]
+    filled = [row["key"] for row in rows] + [k for row in rows for k in row["also fills"].split()]
+    assert sorted(filled) == sorted(clip_keys())  # every clip filled, none twice
+    assert all(f">{row['key']}<" in page for row in rows) and "Labour Ministry" in page
+    texts = [row["khmer"] for row in rows]
+    assert len(texts) == len(set(texts))  # identical texts are recorded once
+    by_key = {row["key"]: row for row in rows}
+    assert by_key["positions.people"]["also fills"] == "positions.person"
+    catalog = load_catalog()
+    for row in rows:
+        assert row["intonation"] in (CONTINUING, FINAL, EITHER), row["key"]
+        if row["key"] in ("ivr.intro", "ivr.goodbye"):
+            assert row["used in"] == "" and row["intonation"] == FINAL  # whole sentences
+    # Every fragment the composer uses shows a sentence it is heard in, the fragment marked.
+    # (Khmer never says zero, "other work" or "men and women" in a pitch: those three carry a note instead.)
+    unused = ("num.0", "sector.other", "gender.any")
+    for row in rows:
+        if is_fragment(catalog[row["key"]]) and row["key"] not in unused:
+            assert f"«{row['khmer']}»" in row["used in"], row["key"]
+    assert all(by_key[key]["used in"] == "" and "not heard" in by_key[key]["notes"] for key in unused)
+    for key in ("place.in", "date.day", "benefit.intro", "word.to", "word.and", "num.100", "num.1000"):
+        assert by_key[key]["intonation"] == CONTINUING, key
+    assert by_key["period.month"]["intonation"] == FINAL
+    assert "មួយរយ" in by_key["num.100"]["notes"] and "ប.ស.ស." in by_key["benefit.nssf"]["notes"]
+    assert "«ពាន់»" in by_key["num.1000"]["used in"]
+
+
+def test_one_recording_fills_every_clip_with_the_same_text(packs: dict[str, PromptPack], tmp_path: Path) -> None:
+    takes = tmp_path / "takes"
+    takes.mkdir()
+    shutil.copy(packs["en"].wav("positions.people"), takes / "positions.people.wav")
+    result = import_recordings(takes, "km", tmp_path / "pack")
+    assert result.imported == ["positions.people"] and "positions.person" not in result.missing
+    assert (tmp_path / "pack" / "clips" / "positions.person.wav").read_bytes() == (
+        tmp_path / "pack" / "clips" / "positions.people.wav"
+    ).read_bytes()
+    # A clip recorded under its own name keeps its own take.
+    shutil.copy(packs["en"].wav("ivr.intro"), takes / "positions.person.wav")
+    import_recordings(takes, "km", tmp_path / "pack2")
+    assert (tmp_path / "pack2" / "clips" / "positions.person.wav").read_bytes() != (
+        tmp_path / "pack2" / "clips" / "positions.people.wav"
+    ).read_bytes()
