@@ -3,11 +3,12 @@ and the consent call and the job calls play it right after the recommender clip.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import struct
 import wave
-from xml.etree import ElementTree
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from aiohttp import ClientSession
@@ -26,6 +27,10 @@ from tests.integration.conversations.conftest import Chat
 from tests.integration.dialer.support import add_employer, add_job
 
 SOPHEA = "+85512345678"
+
+
+def kept_greetings(tmp_path: Path) -> list[Path]:
+    return list((tmp_path / "greetings").glob("*.wav"))
 
 
 def spoken_wav(path: Path, seconds: float) -> Path:
@@ -113,7 +118,7 @@ async def test_the_consent_call_plays_the_relatives_greeting_after_the_recommend
         nomination = await session.scalar(select(Nomination))
         assert nomination is not None and nomination.greeting_clip is not None
         greeting = Path(nomination.greeting_clip)
-        assert greeting.is_file() and greeting.parent == tmp_path / "greetings"
+        assert greeting.parent == tmp_path / "greetings" and greeting in kept_greetings(tmp_path)
     rendered = record_renders(stack, monkeypatch)
     stack.scripts[SOPHEA] = Script(keys=["1"])
     await stack.dial()
@@ -166,7 +171,7 @@ async def test_without_a_greeting_the_relation_clip_is_all_and_a_long_greeting_i
     async with stack.sessions() as session:
         nomination = await session.scalar(select(Nomination))
         assert nomination is not None and nomination.greeting_clip is None
-    assert not list((tmp_path / "greetings").glob("*.wav"))  # the refused one was never kept
+    assert not kept_greetings(tmp_path)  # the refused one was never kept
     rendered = record_renders(stack, monkeypatch)
     stack.scripts[SOPHEA] = Script(keys=["9"])
     await stack.dial()
@@ -182,7 +187,7 @@ async def test_a_greeting_whose_file_is_gone_leaves_the_relation_clip(
     async with stack.sessions() as session:
         nomination = await session.scalar(select(Nomination))
         assert nomination is not None and nomination.greeting_clip is not None
-    Path(nomination.greeting_clip).unlink()
+    await asyncio.to_thread(Path(nomination.greeting_clip).unlink)
     rendered = record_renders(stack, monkeypatch)
     stack.scripts[SOPHEA] = Script(keys=["1"])
     await stack.dial()
@@ -193,5 +198,3 @@ async def test_a_greeting_whose_file_is_gone_leaves_the_relation_clip(
 def test_a_greeting_is_its_own_utterance_after_the_recommender(tmp_path: Path) -> None:
     clip = tmp_path / "g.wav"
     assert composer.greeting(clip, "en").parts == ("ivr.greeting.intro", clip)
-
-
