@@ -211,14 +211,13 @@ class CallFlows:
         try:
             path = await self.audio.url_path(utterance)
         except Exception as exc:
-            playable = playable_part(utterance, self.audio.durations(utterance.lang))
-            if playable is None:
-                log.error("audio for %s unavailable (%s): that part of the call is skipped", utterance.keys[:3], exc)
-                return
             try:
+                playable = playable_part(utterance, self.audio.durations(utterance.lang))
+                if playable is None:
+                    raise exc
                 path = await self.audio.url_path(playable)
-            except Exception as again:
-                log.error("audio for %s unavailable (%s): that part of the call is skipped", utterance.keys[:3], again)
+            except Exception as final:
+                log.error("audio for %s unavailable (%s): that part of the call is skipped", utterance.keys[:3], final)
                 return
         verb.play(self.settings.public_base + path)
 
