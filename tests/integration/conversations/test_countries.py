@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations.common import pitch_job
+from conversations.common import pitch_job, place
 from jobs_core.model import Job
 from media.composer import compose_pitch
 from tests.integration.conversations.conftest import Chat, buttons_of
@@ -97,3 +97,9 @@ async def test_the_listing_made_with_a_khmer_country_is_pitched_with_that_countr
         assert job is not None and job.country == "Malaysia"
     keys = compose_pitch(pitch_job(job, with_clip=False), "km").keys
     assert "country.malaysia" in keys
+
+
+def test_a_card_names_the_country_in_the_readers_language() -> None:
+    assert place(Job(country="Thailand"), "km") == "ថៃ"
+    assert place(Job(country="ថៃ"), "en") == "Thailand"  # typed in Khmer before countries came from buttons
+    assert place(Job(country="Qatar"), "km") == "Qatar"
