@@ -40,7 +40,7 @@ from bots.telegram.deps import TelegramDeps, make_bot
 from bots.telegram.dialog import conversation_dialog, conversation_preparer
 from bots.telegram.updates import ALLOWED_UPDATES
 from bots.telegram.webhook import setup_telegram
-from conversations.audio import VoiceNotes, employer_clip_normaliser
+from conversations.audio import VoiceNotes, employer_clip_normaliser, greeting_normaliser
 from conversations.notifier import run_notifier
 from conversations.turn import DialogDeps
 from dialer.audio import MediaAudio
@@ -90,6 +90,8 @@ def wire(settings: Settings, db: Database) -> Wiring:
         audio=voice_notes.make,
         cached_audio=voice_notes.ready,
         clip_normaliser=employer_clip_normaliser(settings.data_dir / "employer-clips"),
+        # Read by the dialer at call time, like employer clips: the same data folder.
+        greeting_normaliser=greeting_normaliser(settings.data_dir / "greetings"),
     )
     voice = None
     if settings.voice_account_sid and settings.voice_auth_token:

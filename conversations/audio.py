@@ -29,7 +29,7 @@ from pathlib import Path
 from conversations.replies import Voice
 from conversations.turn import AudioProvider, ClipNormaliser
 from media.composer import PitchJob, Utterance, compose_pitch
-from media.employer_clip import normalise_employer_clip_async
+from media.employer_clip import GREETING_MAX_SECONDS, normalise_employer_clip_async
 from media.renderer import Renderer
 
 log = logging.getLogger(__name__)
@@ -138,5 +138,15 @@ def employer_clip_normaliser(out_dir: Path) -> ClipNormaliser:
 
     async def normalise(upload: Path) -> Path:
         return await normalise_employer_clip_async(upload, out_dir)
+
+    return normalise
+
+
+def greeting_normaliser(out_dir: Path) -> ClipNormaliser:
+    """A relative's greeting → a normalised WAV of at most five seconds under out_dir (raises
+    EmployerClipRejected with a reason, "too_long" beyond five seconds)."""
+
+    async def normalise(upload: Path) -> Path:
+        return await normalise_employer_clip_async(upload, out_dir, max_seconds=GREETING_MAX_SECONDS)
 
     return normalise

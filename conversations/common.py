@@ -13,6 +13,7 @@ from jobs_core import geo
 from jobs_core.clock import local
 from jobs_core.errors import DomainError, IllegalTransition, InvalidField, LimitReached, NotAllowed, NotFound
 from jobs_core.model import Job, Sector
+from media.catalog import country_code, country_name
 from media.composer import PitchJob
 
 log = logging.getLogger(__name__)
@@ -200,7 +201,9 @@ def money(amount: Decimal | None, currency: str | None) -> str:
 
 def place(job: Job, language: str) -> str:
     if job.country:
-        return job.country
+        # A country the pitch names is shown in the reader's language (ថៃ to a Khmer reader); others as typed.
+        code = country_code(job.country)
+        return country_name(code, language) if code is not None else job.country
     if not job.province_code:
         return ""
     province = geo.province(job.province_code)

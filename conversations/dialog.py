@@ -34,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations import employer, moderator, relative, start
+from conversations import employer, greeting, moderator, relative, start
 from conversations.common import error_message
 from conversations.i18n import gettext_for, language_or_default
 from conversations.replies import Button, Incoming, Reply, Text
@@ -67,7 +67,8 @@ async def handle(incoming: Incoming, deps: DialogDeps) -> list[Reply]:
 
 async def prepare(incoming: Incoming, deps: DialogDeps) -> Incoming:
     """The slow part of an input, done before the update's transaction opens, so no turn holds its lock while
-    ffmpeg runs: an employer's recording sent at the voice-description question is normalised here, and the
+    ffmpeg runs: an employer's recording sent at the voice-description question (or a relative's greeting at
+    the greeting question) is normalised here, and the
     turn only attaches the clip (or says why it cannot be used). Optional: a turn given an unprepared
     recording normalises it itself. Reads the person's step in a short transaction of its own."""
     if incoming.voice is None or deps.clip_normaliser is None or incoming.voice_clip or incoming.voice_problem:
@@ -75,9 +76,12 @@ async def prepare(incoming: Incoming, deps: DialogDeps) -> Incoming:
     key = {"channel": incoming.channel, "chat_id": incoming.chat_id[:64], "user_id": incoming.user_id[:64]}
     async with deps.session_factory() as session, session.begin():
         step = await session.scalar(select(ConversationState.step).filter_by(**key))
-    if step != employer.VOICE_STEP:  # anyone else's recording is left to the flow, unprocessed
+    if step == greeting.GREETING_STEP:  # a relative's greeting: the same, at most five seconds
+        clip = await greeting.normalise(deps, incoming.voice)
+    elif step != employer.VOICE_STEP:  # anyone else's recording is left to the flow, unprocessed
         return incoming
-    clip = await employer.normalise_clip(deps, incoming.voice)
+    else:
+        clip = await employer.normalise_clip(deps, incoming.voice)
     if isinstance(clip, str):
         return replace(incoming, voice_problem=clip)
     return replace(incoming, voice_clip=clip)

@@ -48,6 +48,7 @@ from jobs_core.numbers import latin_digits, parse_amount, parse_int
 from jobs_core.phones import display_phone, normalize_phone
 from jobs_core.services import applications, employers, jobs
 from jobs_core.text import clean_text
+from media.catalog import COUNTRY_NAMES, country_code, country_name
 
 log = logging.getLogger(__name__)
 
@@ -291,14 +292,29 @@ async def take_district(t: Turn) -> str:
 
 
 async def ask_country(t: Turn) -> str:
-    """Which country?"""
-    t.say(t._("In which country is the work?"))
+    """Which country? (buttons for the countries the pitch can name; Other → typed)"""
+    options = [(country_name(code, t.language), code) for code in COUNTRY_NAMES]
+    t.say(
+        t._("In which country is the work?"),
+        (*t.choices(options, per_row=2), (t.step_button(t._("🌏 Another country"), "other"),)),
+    )
     return "job.country"
 
 
 async def take_country(t: Turn) -> str:
-    """The country → the description."""
-    t.data["country"] = clean_text("country", t.require_text(), max_length=60, required=True)
+    """A country's button, or its name typed in Khmer or English → the description; Other → type it."""
+    if t.choice == "other":
+        t.say(t._("Type the name of the country."))
+        return "job.country"
+    if t.choice is not None and t.choice in COUNTRY_NAMES:
+        t.data["country"] = country_name(t.choice, "en")
+        return await ask_description(t)
+    text = t.require_text(t._("Please choose a country, or type its name."))
+    typed = clean_text("country", text, max_length=60, required=True)
+    # A country the pitch can name is stored by its English name whatever the spelling, so ថៃ is never lost
+    # from the pitch; any other country is kept as typed (the pitch then says "abroad").
+    code = country_code(typed)
+    t.data["country"] = country_name(code, "en") if code is not None else typed
     return await ask_description(t)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from conversations import greeting
 from conversations.common import (
     ANY,
     GENDERS,
@@ -426,6 +427,17 @@ async def take_sectors(t: Turn) -> str:
         return await ask_sectors(t)
     if choice != "done":
         raise BadInput(t._("Please choose one or more kinds of work, then press Done."))
+    return await ask_greeting(t)
+
+
+async def ask_greeting(t: Turn) -> str:
+    """A short recorded greeting, so the worker hears whom the call is from (or skip)?"""
+    return greeting.ask(t)
+
+
+async def take_greeting(t: Turn) -> str:
+    """The greeting (normalised, at most five seconds) or skip → the confirmation."""
+    await greeting.take(t)
     return await ask_confirm(t)
 
 
@@ -441,6 +453,7 @@ async def ask_confirm(t: Turn) -> str:
             f"🤝 {_(RELATIONSHIPS[d['relation']])} · {_(GENDERS[d['gender']])} · {d['birth_year']}",
             f"📍 {geo.province(d['province']).name(t.language)}",
             "💼 " + (", ".join(sectors.get(s, s) for s in d.get("sectors", [])) or _("Any kind of work")),
+            *(["🎙 " + _("Your greeting is recorded")] if d.get("greeting") else []),
         ]
     )
     t.say(
@@ -474,6 +487,7 @@ async def take_confirm(t: Turn) -> str:
             province=d["province"],
             sectors=tuple(d.get("sectors", [])),
             agreed_to_calls=True,
+            greeting_clip=d.get("greeting"),
         ),
         t.uow,
         per_day=t.deps.nominations_per_day,
@@ -655,6 +669,7 @@ STEPS: dict[str, Step] = {
     "nominate.province": Step(ask_province, take_province),
     "nominate.sectors": Step(ask_sectors, take_sectors),
     "nominate.confirm": Step(ask_confirm, take_confirm),
+    greeting.GREETING_STEP: Step(ask_greeting, take_greeting),
     "alerts.province": Step(ask_alert_province, take_alert_province),
     "alerts.sector": Step(ask_alert_sector, take_alert_sector),
 }

@@ -54,6 +54,8 @@ class DialogDeps:
     # since it runs inside the update's transaction. None: ``audio`` never renders (tests' fakes) and serves both.
     cached_audio: AudioProvider | None = None
     clip_normaliser: ClipNormaliser | None = None
+    # A relative's greeting → a normalised clip of at most five seconds; None: clip_normaliser is used.
+    greeting_normaliser: ClipNormaliser | None = None
     page_size: int = 3
 
 

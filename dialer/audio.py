@@ -1,4 +1,4 @@
-"""Where the dialer gets its audio: a URL path of a phone-line file for an utterance, and a spoken fallback text.
+"""Where the dialer gets its audio: a URL path of a phone-line file for an utterance, or what of it can still be played.
 
 The port is small so the flows and their tests do not care how audio is made; ``MediaAudio`` renders with
 the media package (cached by content), ``SilentAudio`` is for tests that only look at the keys.
@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 from typing import Protocol
 
-from media.catalog import load_catalog
 from media.composer import ClipDurations, Utterance
 from media.packs import PackError
 from media.renderer import CONTENT_TYPES, PHONE_FORMAT, Renderer
@@ -37,14 +36,26 @@ class VoiceAudio(Protocol):
         ...
 
 
-def fallback_text(utterance: Utterance) -> str:
-    """What <Say> speaks when the audio is missing: the catalog's gloss of each clip."""
-    catalog = load_catalog()
-    words = []
-    for part in utterance.parts:
-        if isinstance(part, str) and part in catalog:
-            words.append(catalog[part].gloss)
-    return " ".join(words) or "Bong Pheak job information."
+def playable_part(utterance: Utterance, durations: ClipDurations | None) -> Utterance | None:
+    """The utterance without its phrases whose clips cannot be read (each left-out key logged), or None when
+    no phrase is left or none was missing. A call never falls back to an English <Say>: a Khmer listener
+    would hear a foreign voice, and a placeholder where a recording should be."""
+    if durations is None:
+        return None
+    kept, missing = [], []
+    for phrase in utterance.phrases:
+        try:
+            for part in phrase:
+                durations.duration_ms(part)
+        except Exception:
+            missing.append(phrase)
+            continue
+        kept.append(phrase)
+    if not missing or not kept:
+        return None
+    for phrase in missing:
+        log.error("clip missing at call time: %s left out", " ".join(map(str, phrase)))
+    return Utterance(utterance.lang, tuple(kept))
 
 
 class MediaAudio:
@@ -73,7 +84,7 @@ class MediaAudio:
 
 
 class SilentAudio:
-    """No audio at all: every prompt falls back to <Say> (tests of keys and state only)."""
+    """No audio at all: every prompt is left out of the TwiML (tests of keys and state only)."""
 
     async def url_path(self, utterance: Utterance) -> str:
         raise LookupError("no audio configured")

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import lazyload
 from twilio.twiml.voice_response import VoiceResponse
 
-from dialer.audio import VoiceAudio, fallback_text
+from dialer.audio import VoiceAudio, playable_part
 from dialer.hours import CallingHours
 from dialer.lifecycle import MACHINE_ANSWERS
 from dialer.scheduling import cancel_open_calls, schedule_callback
@@ -207,31 +207,55 @@ class CallFlows:
         return str(response)
 
     async def _speak(self, verb: Any, utterance: Utterance) -> None:
+        # Never an English <Say> in a Khmer call: what cannot be played is left out, and logged.
         try:
             path = await self.audio.url_path(utterance)
         except Exception as exc:
-            log.error("audio for %s unavailable (%s): speaking the fallback text", utterance.keys[:3], exc)
-            verb.say(fallback_text(utterance), language="en-US")
-            return
+            try:
+                playable = playable_part(utterance, self.audio.durations(utterance.lang))
+                if playable is None:
+                    raise exc
+                path = await self.audio.url_path(playable)
+            except Exception as final:
+                log.error("audio for %s unavailable (%s): that part of the call is skipped", utterance.keys[:3], final)
+                return
         verb.play(self.settings.public_base + path)
 
     # --- steps ----------------------------------------------------------------------------------------------
 
-    async def _relationship(self, session: AsyncSession, call: Call) -> str:
-        relation = None
+    async def _recommender(self, session: AsyncSession, call: Call) -> tuple[str, Path | None]:
+        """How the nominating relative knows the worker, and their recorded greeting if its file is there."""
+        row = None
         if call.nomination_id is not None:
-            relation = await session.scalar(select(Nomination.relation).where(Nomination.id == call.nomination_id))
-        return relation.value if relation is not None else "relative"
+            row = (
+                await session.execute(
+                    select(Nomination.relation, Nomination.greeting_clip).where(Nomination.id == call.nomination_id)
+                )
+            ).first()
+        if row is None:
+            return "relative", None
+        relation, clip = row
+        greeting = Path(clip) if clip else None
+        if greeting is not None and not greeting.is_file():
+            log.error("call %s: the relative's greeting %s is gone; the relation clip alone", call.id, greeting.name)
+            greeting = None
+        return relation.value, greeting
 
     async def _opening(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> Turn:
         lang = self.lang
-        if call.purpose is CallPurpose.CONSENT:
-            return ask("consent", composer.consent_call(await self._relationship(session, call), lang))
         if call.purpose is CallPurpose.CHECKIN:
             return ask("checkin", composer.checkin_question(lang))
+        relation, greeting = await self._recommender(session, call)
+        # "Your sister gave us your number", then, if she recorded one, her own greeting: its own <Play>.
+        opening = [composer.intro(lang) + composer.recommended_by(relation, lang)]
+        if greeting is not None:
+            opening.append(composer.greeting(greeting, lang))
+        if call.purpose is CallPurpose.CONSENT:
+            if greeting is None:
+                return ask("consent", composer.consent_call(relation, lang))
+            return ask("consent", *opening, composer.service_description(lang) + composer.consent_question(lang))
         state.update(job=0, tries=0, replays=0)
-        opening = composer.intro(lang) + composer.recommended_by(await self._relationship(session, call), lang)
-        return await self._pitch(session, call, state, opening)
+        return await self._pitch(session, call, state, *opening)
 
     async def _awaiting(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> bool:
         """A relative applied to the current job for this worker: the menu asks them to confirm or decline."""
@@ -258,7 +282,7 @@ class CallFlows:
         session: AsyncSession,
         call: Call,
         state: dict[str, Any],
-        opening: Utterance | None = None,
+        *opening: Utterance,
         intro: Utterance | None = None,
     ) -> Turn:
         jobs: list[int] = state.get("jobs", [])
@@ -266,7 +290,7 @@ class CallFlows:
         if index >= len(jobs):
             return hang_up(composer.goodbye(self.lang))
         job = await session.get(Job, jobs[index])
-        speech = [opening] if opening is not None else []
+        speech = list(opening)
         speech.append(intro or composer.pitch_intro(self.lang))
         # compose_pitch ends with the safety line itself; the pack's clip lengths keep it within 45 s.
         speech.append(pitch_of(job, self.lang, self.audio.durations(self.lang)))

@@ -65,9 +65,51 @@ def province_key(code: str) -> str:
 
 
 def country_key(country: str) -> str | None:
-    """Clip key of a destination country, or None when no clip names it."""
-    code = country.strip().lower().replace(" ", "_").replace("-", "_")
-    return f"country.{code}" if code in COUNTRIES else None
+    """Clip key of a destination country, or None when no clip names it (English or Khmer names)."""
+    code = country_code(country)
+    return f"country.{code}" if code is not None else None
+
+
+# The countries with a clip, as people write them: (English name, Khmer name, other spellings). The English
+# name is what a listing stores, so every reader (pitch, card, screening) sees one spelling.
+COUNTRY_NAMES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "thailand": ("Thailand", "ថៃ", ("thai", "siam", "ប្រទេសថៃ", "សៀម")),
+    "south_korea": ("South Korea", "កូរ៉េ", ("korea", "republic of korea", "កូរ៉េខាងត្បូង", "កូរ៉េត្បូង")),
+    "malaysia": ("Malaysia", "ម៉ាឡេស៊ី", ("malaysian", "ម៉ាឡេ", "ម៉ាឡេសុី")),
+    "japan": ("Japan", "ជប៉ុន", ("nihon", "ជប៉ុណ")),
+    "singapore": ("Singapore", "សិង្ហបុរី", ("សឹង្ហបុរី", "សិង្ហបុរិ")),
+    "taiwan": ("Taiwan", "តៃវ៉ាន់", ("តៃវាន់",)),
+    "vietnam": ("Vietnam", "វៀតណាម", ("viet nam",)),
+    "china": ("China", "ចិន", ("prc",)),
+}
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def _country_name_key(text: str) -> str:
+    name = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH).strip().lower().rstrip(".។")
+    for prefix in ("នៅ", "ប្រទេស", "the "):
+        name = name.removeprefix(prefix).strip()
+    return "".join(ch for ch in name if not ch.isspace() and ch not in "-_'")
+
+
+@cache
+def _country_codes() -> dict[str, str]:
+    names = {}
+    for code, (english, khmer, others) in COUNTRY_NAMES.items():
+        for name in (code, english, khmer, *others):
+            names[_country_name_key(name)] = code
+    return names
+
+
+def country_code(country: str) -> str | None:
+    """The code of a country with a clip from its name as typed, in English or Khmer; None when unknown."""
+    return _country_codes().get(_country_name_key(country))
+
+
+def country_name(code: str, lang: str) -> str:
+    """A country's name in lang (Khmer or English), for buttons."""
+    english, khmer, _others = COUNTRY_NAMES[code]
+    return khmer if lang == "km" else english
 
 
 @cache

@@ -549,3 +549,8 @@ def job_call(job: PitchJob, relationship: str, lang: str = "km", durations: Clip
     """The whole job call up to the menu: intro, recommender, the pitch, the menu."""
     opening = intro(lang) + recommended_by(relationship, lang) + pitch_intro(lang)
     return opening + compose_pitch(job, lang, durations) + job_menu(lang)
+
+
+def greeting(clip: Path, lang: str = "km") -> Utterance:
+    """After the recommender clip: "they have a message for you:" and the relative's own recorded greeting."""
+    return Utterance(lang, (("ivr.greeting.intro",), (clip,)))

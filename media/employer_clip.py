@@ -13,6 +13,7 @@ from media import audio
 from media.ffmpeg import FfmpegError, decode_pcm
 
 MAX_SECONDS = 30.0
+GREETING_MAX_SECONDS = 5.0  # a relative's greeting to the worker: a name and a sentence, nothing more
 MIN_SECONDS = 1.0
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # Telegram's bot download limit; nothing legitimate is larger
 DEFAULT_SAMPLE_RATE = 24_000  # the placeholder packs' rate; the renderer resamples anything else

@@ -128,6 +128,9 @@ class Nomination(Base):
     province_code: Mapped[str | None] = mapped_column(String(4))
     sectors: Mapped[list[str]] = mapped_column(ARRAY(String(24)), default=list, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The relative's own short recorded greeting (a normalised WAV file), played after the recommender clip so
+    # the worker hears whom the call is from; None: the relation clip alone.
+    greeting_clip: Mapped[str | None] = mapped_column(String(500))
 
     worker: Mapped[Worker] = relationship(back_populates="nominations", lazy="selectin")
     relative: Mapped[Relative] = relationship(back_populates="nominations", lazy="selectin")

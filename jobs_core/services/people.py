@@ -84,6 +84,7 @@ class NominateWorker:
     province: str
     sectors: Sequence[str] = field(default_factory=tuple)
     agreed_to_calls: bool = False
+    greeting_clip: str | None = None  # the relative's normalised greeting recording, if they made one
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ async def nominate_worker(
                 province_code=province.code,
                 sectors=sorted(set(cmd.sectors)),
                 created_at=uow.now(),
+                greeting_clip=cmd.greeting_clip,
             )
             .on_conflict_do_nothing(index_elements=["worker_id", "relative_id"])
             .returning(Nomination.id)

@@ -1,4 +1,4 @@
-"""Khmer pitch: the relative's greeting and countries (reserved slot: empty until its change lands).
+"""The relative's greeting: a short recording per nomination, played to the worker after the recommender clip.
 
 Revision ID: 0014
 Revises: 0013
@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0014"
 down_revision: str | Sequence[str] | None = "0013"
 branch_labels: str | Sequence[str] | None = None
@@ -15,8 +18,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.add_column("nominations", sa.Column("greeting_clip", sa.String(length=500), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    op.drop_column("nominations", "greeting_clip")

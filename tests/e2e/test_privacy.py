@@ -90,6 +90,7 @@ async def nominate(
     await who.send(year)
     await who.press(province)
     await who.press("Done")
+    await who.press("Skip")  # no greeting
     await who.press("Yes, they agreed")
     return who.text
 

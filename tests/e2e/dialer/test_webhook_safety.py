@@ -134,7 +134,7 @@ async def test_unknown_call_bad_digits_and_replays_get_valid_twiml(stack: VoiceS
         assert again is not None and again.keys == call.keys and again.status is CallStatus.COMPLETED
 
 
-async def test_missing_audio_falls_back_to_say(stack: VoiceStack) -> None:
+async def test_missing_audio_is_left_out_never_said_in_english(stack: VoiceStack) -> None:
     class BrokenAudio:
         async def url_path(self, utterance: object) -> str:
             raise FileNotFoundError("clip gone")
@@ -146,7 +146,8 @@ async def test_missing_audio_falls_back_to_say(stack: VoiceStack) -> None:
     from media import composer
 
     twiml = await flows.render(ask("menu", composer.job_menu("km")), 1, 1, 1)
-    assert "<Say" in twiml and "press 1" in twiml and "<Gather" in twiml
+    # The question is still asked (the worker may know the keys), but never in an English voice.
+    assert "<Say" not in twiml and "press 1" not in twiml and "<Gather" in twiml
 
 
 async def test_missed_call_from_a_worker_is_rejected_and_called_back(stack: VoiceStack) -> None:
