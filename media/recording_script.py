@@ -57,8 +57,11 @@ class ScriptLine:
 
 
 def is_fragment(prompt: Prompt) -> bool:
-    """A clip that is only part of a sentence (no full stop, question or exclamation mark of its own)."""
-    return not prompt.km.rstrip().endswith(("។", "?", "!", "៕"))
+    """A clip that is only part of a sentence (no full stop, question or exclamation mark of its own).
+
+    A clip ending in a colon (៖) introduces a recording played on its own, so it is said as a whole sentence.
+    """
+    return not prompt.km.rstrip().endswith(("។", "?", "!", "៕", "៖", ":"))
 
 
 def recording_script() -> list[ScriptLine]:

@@ -103,11 +103,11 @@ def opening_plays(sim_call: SimCall) -> list[str]:
 
 async def seconds_of(url: str, tmp_path: Path) -> float:
     async with ClientSession() as http, http.get(url) as response:
-        assert response.status == 200 and response.content_type == "audio/mpeg"
+        assert response.status == 200 and response.content_type == "audio/wav"
         body = await response.read()
-    mp3 = tmp_path / "played.mp3"
-    mp3.write_bytes(body)
-    return len(decode_pcm(mp3, 8000)) / 2 / 8000
+    played = tmp_path / "played.wav"
+    played.write_bytes(body)
+    return len(decode_pcm(played, 8000)) / 2 / 8000
 
 
 async def test_the_consent_call_plays_the_relatives_greeting_after_the_recommender_clip(
