@@ -21,7 +21,7 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,6 +67,18 @@ def schedule_retry(
         return True
     call.move_to(CallStatus.FAILED)
     return False
+
+
+async def undo_claim(session: AsyncSession, call: Call, due_at: datetime) -> None:
+    """Undo a claim whose call never reached anyone: its try does not count, and it is due at ``due_at``."""
+    await session.execute(
+        delete(CallAttempt).where(CallAttempt.call_id == call.id, CallAttempt.attempt == call.attempts)
+    )
+    call.attempts -= 1
+    # A direct status write, outside the normal lifecycle steps: as if the claim had never happened.
+    call.status = CallStatus.RETRY_WAIT if call.attempts else CallStatus.PENDING
+    call.next_attempt_at = due_at
+    call.placed_at = None
 
 
 def emit_missed(session: AsyncSession, call: Call, now: datetime) -> None:
@@ -130,6 +142,13 @@ async def apply_status(
         return True
     if status == "completed":
         return await _completed(session, call, params, now, settings)
+    state = call.flow_state or {}
+    if status == "canceled" and call.status is CallStatus.QUEUED and sid and state.get("released") == sid:
+        # We canceled it while the provider still held it (placing.release_held): it never rang.
+        call.provider_sid = None
+        await undo_claim(session, call, datetime.fromisoformat(state["released_due"]))
+        _ended(call, "canceled while held at the provider; due again")
+        return True
     if status == "canceled" and call.status is CallStatus.QUEUED:
         # Not by us: the provider gave up on it (Somleng, when no trunk took the call). Not reached: try again.
         await note_attempt(session, call, _with_code("canceled", params))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import lazyload
@@ -23,6 +23,7 @@ from sqlalchemy.orm import lazyload
 from dialer import account
 from dialer.hours import CallingHours
 from dialer.lifecycle import apply_status
+from dialer.lifecycle import undo_claim as _never_placed
 from dialer.provider import (
     OutboundCall,
     ProviderAccountRefused,
@@ -291,18 +292,6 @@ async def _account_refused(
     log.info("call %s: back to waiting (the provider refused the account)", claimed.call_id)
 
 
-async def _never_placed(session: AsyncSession, call: Call, due_at: datetime) -> None:
-    """Undo a claim whose call never reached anyone: its try does not count, and it is due at ``due_at``."""
-    await session.execute(
-        delete(CallAttempt).where(CallAttempt.call_id == call.id, CallAttempt.attempt == call.attempts)
-    )
-    call.attempts -= 1
-    # A direct status write, outside the normal lifecycle steps: as if the claim had never happened.
-    call.status = CallStatus.RETRY_WAIT if call.attempts else CallStatus.PENDING
-    call.next_attempt_at = due_at
-    call.placed_at = None
-
-
 async def _refused(sessions: async_sessionmaker[AsyncSession], claimed: ClaimedCall, now: datetime) -> None:
     async with sessions() as session, session.begin():
         call = await session.get(Call, claimed.call_id, with_for_update=True, options=[lazyload(Call.worker)])
@@ -534,6 +523,7 @@ async def settle_stale(
 
 # What the provider's call resource says about a call it has not dialled yet (all channels busy).
 HELD = "queued"
+RELEASE_MARKS = ("released", "released_due")
 
 
 async def release_held(
@@ -567,22 +557,33 @@ async def release_held(
     )
     released = 0
     for checked in held:
-        assert checked.provider_sid is not None
+        sid = checked.provider_sid
+        assert sid is not None
+        due = hours.next_day_opening(now) if closing else hours.next_open(now + settings.provider_queue_limit)
         try:
-            found = await provider.fetch(checked.provider_sid)
-            canceled = found is not None and found.status == HELD and await provider.cancel(checked.provider_sid)
+            found = await provider.fetch(sid)
         except Exception as exc:
-            log.warning("held call %s: cannot ask about %s: %s", checked.call_id, checked.provider_sid, describe(exc))
+            log.warning("held call %s: cannot ask about %s: %s", checked.call_id, sid, describe(exc))
             continue
-        if not canceled:
+        if found is None or found.status != HELD:
             continue  # dialled meanwhile (or gone): its callbacks settle it; left marked until the mark expires
+        # Noted before the request: the provider's "canceled" callback may arrive before its answer does.
+        async with sessions() as session, session.begin():
+            call = await session.get(Call, checked.call_id, with_for_update=True, options=[lazyload(Call.worker)])
+            if call is None or call.attempts != checked.attempt or call.provider_sid != sid:
+                continue
+            call.flow_state = {**(call.flow_state or {}), "released": sid, "released_due": due.isoformat()}
+        canceled = await provider.cancel(sid)
         async with sessions() as session, session.begin():
             call = await _still_claimed(session, checked)
-            if call is None or call.status is not CallStatus.QUEUED or call.provider_sid != checked.provider_sid:
-                continue
-            due = hours.next_day_opening(now) if closing else hours.next_open(now + settings.provider_queue_limit)
-            call.provider_sid = None
-            await _never_placed(session, call, due)
-            released += 1
-            log.info("call %s was still held at the provider: canceled there, due again %s", call.id, due.isoformat())
+            if call is None or call.status is not CallStatus.QUEUED or call.provider_sid != sid:
+                released += canceled
+                continue  # its canceled callback settled it already
+            if canceled:
+                call.provider_sid = None
+                await _never_placed(session, call, due)
+                released += 1
+                log.info("call %s was still held at the provider: canceled there, due again %s", call.id, due)
+            else:
+                call.flow_state = {k: v for k, v in (call.flow_state or {}).items() if k not in RELEASE_MARKS}
     return released

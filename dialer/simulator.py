@@ -48,6 +48,8 @@ class Script:
     keys: list[str | None] = field(default_factory=list)
     hang_up_after: int | None = None  # hang up at this <Gather> (0 = the first one) before pressing anything
     ring_seconds: float = 1.0
+    # Twilio's async AMD verdict arriving only after the first key press (it can be "machine" even then).
+    late_amd: str | None = None
 
 
 @dataclass
@@ -327,7 +329,7 @@ class CarrierSimulator:
         extra: dict[str, str] = {}
         if amd and not async_amd:
             extra["AnsweredBy"] = "machine_start" if machine else "human"
-        if amd and async_amd and call.params.get("AsyncAmdStatusCallback"):
+        if amd and async_amd and call.params.get("AsyncAmdStatusCallback") and not script.late_amd:
             if machine:
                 # A greeting is recognised within the first seconds, before anything is pressed.
                 await self._amd_result(call, "machine_start")
@@ -353,6 +355,9 @@ class CarrierSimulator:
         while url and not call.hangup_requested:
             text = await self._post(call, url, body)
             call.twiml.append(text)
+            late = script.late_amd and "Digits" in body and len(call.pressed) == 1
+            if late and script.late_amd and call.params.get("AsyncAmdStatusCallback"):
+                await self._amd_result(call, script.late_amd)  # the key press is recorded by then
             url, body = None, self._base(call)
             for verb in ET.fromstring(text):
                 if call.hangup_requested:
