@@ -7,15 +7,17 @@ trunk's channels in its own queue.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from dialer.placing import answer_url, claim_due, place, recover_orphans, release_held, status_url
-from dialer.provider import OutboundCall
+from dialer.provider import OutboundCall, ProviderCall
 from dialer.scheduling import consume_events
 from dialer.simulator import Script, SimCall
 from dialer.tables import DialerUnreachableNumber
@@ -229,3 +231,89 @@ async def test_a_call_held_in_the_providers_queue_is_canceled_there_and_due_agai
     assert held_call.next_attempt_at is not None and held_call.next_attempt_at > stack.clock.now()
     [first_call] = await _calls(stack, first)
     assert first_call.status is CallStatus.COMPLETED
+
+
+async def test_404_on_every_try_means_the_number_does_not_exist(stack: VoiceStack) -> None:
+    [worker] = await _pitches_due(stack, [77], Script(outcome="failed", sip=404))
+    await stack.dial()
+    [call] = await _calls(stack, worker)
+    assert (call.status, call.attempts) == (CallStatus.RETRY_WAIT, 1)  # maybe only switched off: tried again
+    stack.clock.advance(minutes=10)
+    await stack.dial()
+    stack.clock.advance(days=1)  # the daily cap moved the third try to the next day
+    await stack.dial()
+    [call] = await _calls(stack, worker)
+    assert (call.status, call.attempts) == (CallStatus.FAILED, 3)
+    assert [p["worker_id"] for p in await _events(stack, "call.unreachable")] == [worker]
+    assert await _events(stack, "call.missed") == []  # the relatives hear the one message that helps
+
+
+@pytest.mark.parametrize("provider_mode", ["somleng"])
+async def test_near_closing_time_a_held_call_is_canceled_and_due_next_morning(stack: VoiceStack) -> None:
+    stack.clock.at = stack.clock.at.replace(hour=12, minute=52)  # 19:52 in Phnom Penh
+    first, held = await _pitches_due(stack, [78, 79])
+    stack.simulator.channels = 1
+    stack.scripts[phone(78)] = Script(keys=["0"], ring_seconds=3)
+    now = stack.clock.now()
+    for c in sorted(await claim_due(stack.sessions, stack.settings, now, 10), key=lambda c: c.worker_id):
+        assert await place(c, stack.provider, stack.sessions, stack.settings, now)
+    stack.clock.advance(minutes=1)  # held for a minute only, but calling hours end in 7
+    assert await release_held(stack.provider, stack.sessions, stack.settings, stack.clock.now()) == 1
+    await stack.simulator.settle()
+    [held_call] = await _calls(stack, held)
+    assert (held_call.status, held_call.attempts) == (CallStatus.PENDING, 0)
+    assert held_call.next_attempt_at == stack.clock.at.replace(hour=1, minute=0) + timedelta(days=1)  # 08:00
+    [first_call] = await _calls(stack, first)
+    assert first_call.status is CallStatus.COMPLETED  # the call that had the channel went on
+
+
+class _AdoptedElsewhere:
+    """The real provider client; while one orphan is asked about, another dialer stores the SID it will find on
+    a different call and commits only once our sweep is writing (the unique index makes our write fail)."""
+
+    def __init__(self, stack: VoiceStack, sid: str, other_call: int) -> None:
+        self.real = stack.provider
+        self.stack, self.sid, self.other_call = stack, sid, other_call
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def calls_to(self, number: str, since: datetime) -> list[ProviderCall]:
+        found = await self.real.calls_to(number, since)
+        if any(c.sid == self.sid for c in found) and not self.tasks:
+            holding = asyncio.Event()
+            self.tasks.append(asyncio.create_task(self._adopt(holding)))
+            await holding.wait()
+        return found
+
+    async def _adopt(self, holding: asyncio.Event) -> None:
+        async with self.stack.sessions() as session, session.begin():
+            await session.execute(update(Call).where(Call.id == self.other_call).values(provider_sid=self.sid))
+            holding.set()
+            await asyncio.sleep(0.5)  # our sweep checks the SID is unknown, then waits on the index for this
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+async def test_a_unique_violation_while_adopting_does_not_stop_the_sweep(stack: VoiceStack) -> None:
+    mine, other, lost_too = await _pitches_due(stack, [80, 81, 82])
+    stack.simulator.drive = False
+    by_worker = {c.worker_id: c for c in await claim_due(stack.sessions, stack.settings, stack.clock.now(), 10)}
+    orphan, settings = by_worker[mine], stack.settings
+    sid = await stack.provider.create_call(
+        OutboundCall(
+            to=orphan.phone,
+            from_=settings.from_number,
+            url=answer_url(settings, orphan.call_id, orphan.attempt),
+            status_callback=status_url(settings, orphan.call_id, orphan.attempt),
+            machine_detection=False,
+        )
+    )
+    provider = _AdoptedElsewhere(stack, sid, by_worker[other].call_id)
+    stack.clock.advance(minutes=1)
+    settled = await recover_orphans(provider, stack.sessions, settings, stack.clock.now())  # type: ignore[arg-type]
+    await asyncio.gather(*provider.tasks)
+    [mine_call] = await _calls(stack, mine)
+    [lost_call] = await _calls(stack, lost_too)
+    assert (mine_call.status, mine_call.provider_sid) == (CallStatus.QUEUED, None)  # asked again after its mark
+    assert (lost_call.status, lost_call.attempts) == (CallStatus.PENDING, 0)  # the sweep went on
+    assert settled >= 1
