@@ -43,7 +43,9 @@ API = "/2010-04-01/Accounts/{account}/Calls"
 class Script:
     """What the worker at a number does. keys: one entry per <Gather> reached (None = says nothing)."""
 
-    outcome: str = "answer"  # answer | busy | no-answer | machine | failed | canceled
+    # answer | busy | no-answer | machine | failed | canceled | dropped (Somleng: no trunk took it, and it
+    # cancels the call without any callback)
+    outcome: str = "answer"
     sip: int | None = None  # the SIP code of a failed call (Somleng derives the status from it)
     keys: list[str | None] = field(default_factory=list)
     hang_up_after: int | None = None  # hang up at this <Gather> (0 = the first one) before pressing anything
@@ -310,6 +312,9 @@ class CarrierSimulator:
 
     async def _play_script(self, call: SimCall) -> None:
         script = self.script(call.to) or Script(outcome="no-answer")
+        if script.outcome == "dropped":
+            call.status, call.ended_at = "canceled", self.clock.now()
+            return
         call.status = "initiated"
         await self._status(call, "initiated")
         if script.outcome == "failed":

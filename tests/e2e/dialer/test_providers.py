@@ -16,7 +16,7 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select, update
 
-from dialer.placing import answer_url, claim_due, place, recover_orphans, release_held, status_url
+from dialer.placing import answer_url, claim_due, place, recover_orphans, release_held, settle_stale, status_url
 from dialer.provider import OutboundCall, ProviderCall
 from dialer.scheduling import consume_events
 from dialer.simulator import Script, SimCall
@@ -317,3 +317,15 @@ async def test_a_unique_violation_while_adopting_does_not_stop_the_sweep(stack: 
     assert (mine_call.status, mine_call.provider_sid) == (CallStatus.QUEUED, None)  # asked again after its mark
     assert (lost_call.status, lost_call.attempts) == (CallStatus.PENDING, 0)  # the sweep went on
     assert settled >= 1
+
+
+@pytest.mark.parametrize("provider_mode", ["somleng"])
+async def test_a_call_somleng_drops_without_a_callback_is_retried_by_the_stale_sweep(stack: VoiceStack) -> None:
+    [worker] = await _pitches_due(stack, [83], Script(outcome="dropped"))  # no trunk matched: no callback at all
+    await stack.dial()
+    [call] = await _calls(stack, worker)
+    assert call.status is CallStatus.QUEUED and call.provider_sid is not None
+    stack.clock.advance(minutes=21)
+    assert await settle_stale(stack.provider, stack.sessions, stack.settings, stack.clock.now()) == 1
+    [call] = await _calls(stack, worker)
+    assert (call.status, call.reason, call.attempts) == (CallStatus.RETRY_WAIT, CallReason.NO_ANSWER, 1)
