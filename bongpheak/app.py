@@ -18,6 +18,7 @@ import gc
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from aiogram import Bot
@@ -103,11 +104,14 @@ def wire(settings: Settings, db: Database) -> Wiring:
             auth_token=settings.voice_auth_token,
             from_number=settings.voice_from_number or "",
             api_base_url=settings.voice_api_base_url,
+            voice_provider=settings.voice_provider,
             public_base_url=settings.public_base_url or "",
             calls_per_second=settings.calls_per_second,
             max_concurrent_calls=settings.max_concurrent_calls,
             daily_calls_per_number=settings.daily_calls_per_number,
             answering_machine_detection=settings.answering_machine_detection,
+            retry_unheard_pitches=settings.retry_unheard_pitches,
+            provider_queue_limit=timedelta(minutes=settings.provider_queue_limit_minutes),
         )
         voice = VoiceDeps(dialer_settings, db.sessions, MediaAudio(renderer), TwilioProvider(dialer_settings))
     return Wiring(settings, db, renderer, dialog, voice)

@@ -14,7 +14,7 @@ import re
 import shutil
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
@@ -41,6 +41,9 @@ SHOWN = frozenset(
         "max_concurrent_calls",
         "daily_calls_per_number",
         "answering_machine_detection",
+        "voice_provider",
+        "retry_unheard_pitches",
+        "provider_queue_limit_minutes",
         "startup_timeout",
         "prompt_pack_dir",
         "public_base_url",
@@ -114,6 +117,9 @@ class Settings(BaseSettings):
     voice_api_base_url: str | None = Field(  # None: api.twilio.com
         default=None, description="an https:// address of a Twilio-compatible API (unset: api.twilio.com)"
     )
+    voice_provider: Literal["twilio", "somleng"] = Field(
+        default="twilio", description="twilio or somleng (what the provider supports: docs/ivr.md)"
+    )
     voice_account_sid: str | None = Field(default=None, description="the voice provider's account SID")
     voice_auth_token: str | None = Field(default=None, description="the voice provider's auth token")
     voice_from_number: str | None = Field(default=None, description="the caller id in E.164, e.g. +85523000000")
@@ -128,6 +134,10 @@ class Settings(BaseSettings):
     max_concurrent_calls: int = Field(default=10, ge=1, description="a whole number of calls, 1 or more, e.g. 10")
     daily_calls_per_number: int = Field(default=2, ge=1, description="a whole number of calls, 1 or more, e.g. 2")
     answering_machine_detection: bool = Field(default=True, description="true or false")
+    retry_unheard_pitches: bool = Field(default=True, description="true or false")
+    provider_queue_limit_minutes: float = Field(
+        default=5, gt=0, allow_inf_nan=False, description="a number of minutes above 0, e.g. 5"
+    )
 
     @property
     def audio_cache(self) -> Path:

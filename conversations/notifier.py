@@ -27,6 +27,8 @@ Who hears what:
   call.applied             the relatives whose nominations were there when the worker agreed to calls
   call.missed              the relative of that nomination, if the call was theirs to hear of
   event.dead_lettered      the moderators: a consumer gave up on an event after its last try
+  call.unreachable         every relative who had nominated the worker: the number does not exist
+  voice.paused / .resumed  the moderators: the voice provider refused our account, calls wait / go on
 
 Privacy by relationship: a relative is told only about their own nominations and applications, under the
 name they typed; never about a decision taken before they nominated (it answered another family).
@@ -477,6 +479,39 @@ async def event_dead_lettered(c: _Context, p: dict[str, Any]) -> None:
         )
 
 
+async def call_unreachable(c: _Context, p: dict[str, Any]) -> None:
+    """The network says the worker's number does not exist: those who gave it may know the right one."""
+    for to, nomination in await c.nominating_relatives(int(p.get("worker_id", 0)), c.event.created_at):
+        name = nomination.name
+        await c.send(
+            to,
+            lambda _, n=name: Text(  # type: ignore[misc]
+                _(
+                    "We could not call {name}: the phone network says the number does not exist. "
+                    "We will not call it again. Please check the number and nominate them again."
+                ).format(name=n)
+            ),
+        )
+
+
+async def voice_paused(c: _Context, p: dict[str, Any]) -> None:
+    """The voice provider refused our account: no call is placed until it takes one again."""
+    for to in c.moderators():
+        if c.event.kind == "voice.paused":
+            await c.send(
+                to,
+                lambda _: Text(
+                    _(
+                        "⚠️ Phone calls are paused: the voice provider refused our account ({reason}). "
+                        "No call is lost; they go out once it accepts the account again."
+                    ).format(reason=p.get("reason"))
+                ),
+                URGENT,
+            )
+        else:
+            await c.send(to, lambda _: Text(_("✅ Phone calls go out again: the voice provider accepts our account.")))
+
+
 HANDLERS: dict[str, Handler] = {
     "job.published": job_published,
     "job.rejected": job_decided,
@@ -503,6 +538,9 @@ HANDLERS: dict[str, Handler] = {
     "job.reinstated": job_reinstated,
     "job.taken_down": job_taken_down,
     DEAD_LETTERED: event_dead_lettered,
+    "call.unreachable": call_unreachable,
+    "voice.paused": voice_paused,
+    "voice.resumed": voice_paused,
 }
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.tables import DialerAccountAlarm
+from jobs_core.model import Event
 
 log = logging.getLogger(__name__)
 
@@ -73,17 +74,21 @@ async def raise_alarm(session: AsyncSession, reason: str, now: datetime) -> date
     PAUSED.set(1)
     if row.refusals == 1:
         log.error("ALARM: the voice provider refused the account (%s): placing calls is paused", reason)
+        # The moderators' chat hears of it (conversations/notifier.py), once per pause.
+        session.add(Event(kind="voice.paused", payload={"reason": reason}, created_at=now))
     else:
         log.warning("the voice provider still refuses the account (%s); placing stays paused", reason)
     return probe_at
 
 
-async def clear_alarm(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def clear_alarm(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:
     """The provider took a call again: placing resumes."""
     async with sessions() as session, session.begin():
         cleared = await session.scalar(
             delete(DialerAccountAlarm).where(DialerAccountAlarm.name == ALARM).returning(DialerAccountAlarm.refusals)
         )
+        if cleared is not None:
+            session.add(Event(kind="voice.resumed", payload={"refusals": cleared}, created_at=now))
     PAUSED.set(0)
     if cleared is not None:
         log.warning("the voice provider accepts the account again: placing calls resumed")

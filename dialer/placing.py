@@ -15,15 +15,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import lazyload
 
 from dialer import account
 from dialer.hours import CallingHours
 from dialer.lifecycle import apply_status
-from dialer.provider import OutboundCall, ProviderAccountRefused, ProviderRejected, VoiceProvider, describe
+from dialer.lifecycle import undo_claim as _never_placed
+from dialer.provider import (
+    OutboundCall,
+    ProviderAccountRefused,
+    ProviderCall,
+    ProviderRejected,
+    VoiceProvider,
+    describe,
+)
 from dialer.settings import DialerSettings
+from dialer.tables import DialerUnreachableNumber
 from jobs_core.model import Call, CallAttempt, CallPurpose, CallReason, CallStatus, Consent, Job, Worker
 from jobs_core.phones import is_demo_phone
 
@@ -35,6 +45,8 @@ PITCHES = (CallPurpose.JOB_PITCH, CallPurpose.CALLBACK)
 ACTIVE = (CallStatus.QUEUED, CallStatus.IN_PROGRESS)
 # Calls not heard of for this long stop counting against the concurrency cap (a lost final callback).
 STALE_ACTIVE = timedelta(hours=1)
+# The provider's clock and ours may differ by a little: its calls created this much before our claim count.
+ORPHAN_CLOCK_SLACK = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -138,6 +150,13 @@ async def claim_due(
                 )
             ).all()
         }
+        unreachable = set(
+            (
+                await session.scalars(
+                    select(DialerUnreachableNumber.worker_id).where(DialerUnreachableNumber.worker_id.in_(worker_ids))
+                )
+            ).all()
+        )
         job_ids = {j for c in calls if c.purpose in PITCHES for j in c.job_ids}
         live_jobs = set()
         if job_ids:
@@ -148,7 +167,7 @@ async def claim_due(
             if len(claimed) >= min(limit, room):
                 break
             worker = workers.get(call.worker_id)
-            verdict = _may_place(call, worker, live_jobs)
+            verdict = "unreachable" if call.worker_id in unreachable else _may_place(call, worker, live_jobs)
             if verdict is not None:
                 call.move_to(CallStatus.CANCELED)
                 call.flow_state = {**(call.flow_state or {}), "canceled": verdict}
@@ -212,7 +231,7 @@ async def place(
         from_=settings.from_number,
         url=answer_url(settings, claimed.call_id, claimed.attempt),
         status_callback=status_url(settings, claimed.call_id, claimed.attempt),
-        machine_detection=settings.answering_machine_detection,
+        machine_detection=settings.answering_machines_detected,
         timeout=settings.ring_timeout,
     )
     try:
@@ -228,7 +247,7 @@ async def place(
         log.warning("call %s attempt %s: the provider refused it: %s", claimed.call_id, claimed.attempt, exc)
         await _refused(sessions, claimed, now)
         if claimed.probe:  # the account itself got through
-            await account.clear_alarm(sessions)
+            await account.clear_alarm(sessions, now)
         return None
     except Exception as exc:
         # Maybe placed, maybe not: the recovery sweep asks the provider once the grace period is over.
@@ -237,7 +256,7 @@ async def place(
     log.info("call %s attempt %s placed as %s", claimed.call_id, claimed.attempt, sid)
     await store_sid(sessions, claimed.call_id, claimed.attempt, sid)
     if claimed.probe:
-        await account.clear_alarm(sessions)
+        await account.clear_alarm(sessions, now)
     return sid
 
 
@@ -271,18 +290,6 @@ async def _account_refused(
             # Due after the pause, so the next probe tries another worker's call, not this one again.
             await _never_placed(session, call, due_again)
     log.info("call %s: back to waiting (the provider refused the account)", claimed.call_id)
-
-
-async def _never_placed(session: AsyncSession, call: Call, due_at: datetime) -> None:
-    """Undo a claim whose call never reached anyone: its try does not count, and it is due at ``due_at``."""
-    await session.execute(
-        delete(CallAttempt).where(CallAttempt.call_id == call.id, CallAttempt.attempt == call.attempts)
-    )
-    call.attempts -= 1
-    # A direct status write, outside the normal lifecycle steps: as if the claim had never happened.
-    call.status = CallStatus.RETRY_WAIT if call.attempts else CallStatus.PENDING
-    call.next_attempt_at = due_at
-    call.placed_at = None
 
 
 async def _refused(sessions: async_sessionmaker[AsyncSession], claimed: ClaimedCall, now: datetime) -> None:
@@ -338,47 +345,65 @@ async def _recover_batch(
     )
     settled = 0
     for orphan in orphans:
+        # Calls created from a little before the claim on (clocks differ by a second or two).
+        since = orphan.placed_at - ORPHAN_CLOCK_SLACK
         try:
-            found = await provider.calls_to(orphan.phone)
+            found = await provider.calls_to(orphan.phone, since)
         except Exception as exc:
             # Left marked: asked again once the mark expires.
             log.warning("recovery: cannot list calls of call %s: %s", orphan.call_id, describe(exc))
             continue
-        async with sessions() as session, session.begin():
-            call = await _still_claimed(session, orphan)
-            if call is None or call.provider_sid is not None or call.status is not CallStatus.QUEUED:
-                log.info("recovery: call %s was settled meanwhile", orphan.call_id)
-                continue
-            known = set(
-                (
-                    await session.scalars(
-                        select(CallAttempt.provider_sid).where(
-                            CallAttempt.worker_id == call.worker_id, CallAttempt.provider_sid.is_not(None)
-                        )
-                    )
-                ).all()
-            )
-            assert call.placed_at is not None
-            earliest = call.placed_at - timedelta(seconds=5)
-            match = next(
-                (p for p in found if p.sid not in known and (p.created_at is None or p.created_at >= earliest)),
-                None,
-            )
-            if match is not None:
-                call.provider_sid = match.sid
-                await session.execute(
-                    update(CallAttempt)
-                    .where(CallAttempt.call_id == call.id, CallAttempt.attempt == call.attempts)
-                    .values(provider_sid=match.sid, outcome="placed")
-                )
-                if match.status not in ("queued", "ringing", "initiated", "in-progress"):
-                    await apply_status(session, call, _status_params(match.status, match.sid), now, settings)
-                log.info("recovery: call %s was placed as %s", call.id, match.sid)
-            else:
-                await _never_placed(session, call, now)
-                log.info("recovery: call %s was never placed; due again", call.id)
-            settled += 1
+        # Never trust the provider's filter: the number and the creation time are checked here again.
+        found = [p for p in found if p.to == orphan.phone and p.created_at is not None and p.created_at >= since]
+        try:
+            async with sessions() as session, session.begin():
+                if await _settle_orphan(session, orphan, found, now, settings):
+                    settled += 1
+        except IntegrityError as exc:
+            # Another call holds that SID after all (adopted meanwhile): this one is asked again after its mark.
+            log.warning("recovery: call %s not settled: %s", orphan.call_id, type(exc.orig).__name__)
     return settled, len(orphans)
+
+
+async def _settle_orphan(
+    session: AsyncSession, orphan: CheckedCall, found: list[ProviderCall], now: datetime, settings: DialerSettings
+) -> bool:
+    """Adopt the provider's call that is this orphan's, or make the call due again when there is none."""
+    call = await _still_claimed(session, orphan)
+    if call is None or call.provider_sid is not None or call.status is not CallStatus.QUEUED:
+        log.info("recovery: call %s was settled meanwhile", orphan.call_id)
+        return False
+    sids = [p.sid for p in found]
+    # A SID stored on any call (its unique index) or on an earlier attempt to this worker is not this orphan's.
+    known: set[str | None] = set()
+    if sids:
+        known = set((await session.scalars(select(Call.provider_sid).where(Call.provider_sid.in_(sids)))).all())
+        known |= set(
+            (
+                await session.scalars(
+                    select(CallAttempt.provider_sid).where(
+                        CallAttempt.worker_id == call.worker_id, CallAttempt.provider_sid.in_(sids)
+                    )
+                )
+            ).all()
+        )
+    # The oldest unknown call since the claim: the placer sends one request per claimed call.
+    match = next((p for p in sorted(found, key=lambda p: p.created_at or now) if p.sid not in known), None)
+    if match is None:
+        await _never_placed(session, call, now)
+        log.info("recovery: call %s was never placed; due again", call.id)
+        return True
+    call.provider_sid = match.sid
+    await session.execute(
+        update(CallAttempt)
+        .where(CallAttempt.call_id == call.id, CallAttempt.attempt == call.attempts)
+        .values(provider_sid=match.sid, outcome="placed")
+    )
+    await session.flush()  # a unique violation surfaces here, inside the sweep's own error handling
+    if match.status not in ("queued", "ringing", "initiated", "in-progress"):
+        await apply_status(session, call, _status_params(match.status, match.sid), now, settings)
+    log.info("recovery: call %s was placed as %s", call.id, match.sid)
+    return True
 
 
 @dataclass(frozen=True)
@@ -391,6 +416,7 @@ class CheckedCall:
     provider_sid: str | None
     phone: str
     checking_until: datetime
+    placed_at: datetime
 
 
 def check_lease(settings: DialerSettings, calls: int) -> timedelta:
@@ -409,7 +435,7 @@ async def _claim_for_check(
     async with sessions() as session, session.begin():
         rows = (
             await session.execute(
-                select(Call.id, Call.attempts, Call.status, Call.provider_sid, Worker.phone)
+                select(Call.id, Call.attempts, Call.status, Call.provider_sid, Worker.phone, Call.placed_at)
                 .join(Worker, Worker.id == Call.worker_id)
                 .where(*conditions, (Call.checking_until.is_(None)) | (Call.checking_until < now))
                 .order_by(Call.placed_at)
@@ -421,7 +447,7 @@ async def _claim_for_check(
             return []
         until = now + check_lease(settings, len(rows))
         await session.execute(update(Call).where(Call.id.in_([r.id for r in rows])).values(checking_until=until))
-    return [CheckedCall(r.id, r.attempts, r.status, r.provider_sid, r.phone, until) for r in rows]
+    return [CheckedCall(r.id, r.attempts, r.status, r.provider_sid, r.phone, until, r.placed_at) for r in rows]
 
 
 async def _still_claimed(session: AsyncSession, checked: CheckedCall) -> Call | None:
@@ -493,3 +519,71 @@ async def settle_stale(
             await apply_status(session, call, _status_params(status, checked.provider_sid), now, settings)
             settled += 1
     return settled
+
+
+# What the provider's call resource says about a call it has not dialled yet (all channels busy).
+HELD = "queued"
+RELEASE_MARKS = ("released", "released_due")
+
+
+async def release_held(
+    provider: VoiceProvider,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: DialerSettings,
+    now: datetime,
+    limit: int = 10,
+) -> int:
+    """Cancel calls the provider still holds in its own queue, and make them due again (the try does not count).
+
+    Somleng queues calls beyond the trunk's channels and retries them every 10 s without limit: such a call
+    could ring after calling hours. One held ``provider_queue_limit`` after it was placed, or still held
+    ``hold_before_closing`` before calling hours end, is canceled through the API; it is due again later
+    (the next morning when the day is ending). ``MAX_CONCURRENT_CALLS`` at or below the trunk's channels
+    keeps this rare.
+    """
+    hours = CallingHours.of(settings)
+    closing = not hours.is_open(now + settings.hold_before_closing)
+    # A call a few seconds old is queued at any provider for a moment before it is dialled.
+    placed_before = now - (settings.orphan_grace if closing else settings.provider_queue_limit)
+    held = await _claim_for_check(
+        sessions,
+        settings,
+        now,
+        limit,
+        Call.status == CallStatus.QUEUED,
+        Call.provider_sid.is_not(None),
+        Call.placed_at < placed_before,
+        Call.answered_at.is_(None),
+    )
+    released = 0
+    for checked in held:
+        sid = checked.provider_sid
+        assert sid is not None
+        due = hours.next_day_opening(now) if closing else hours.next_open(now + settings.provider_queue_limit)
+        try:
+            found = await provider.fetch(sid)
+        except Exception as exc:
+            log.warning("held call %s: cannot ask about %s: %s", checked.call_id, sid, describe(exc))
+            continue
+        if found is None or found.status != HELD:
+            continue  # dialled meanwhile (or gone): its callbacks settle it; left marked until the mark expires
+        # Noted before the request: the provider's "canceled" callback may arrive before its answer does.
+        async with sessions() as session, session.begin():
+            call = await session.get(Call, checked.call_id, with_for_update=True, options=[lazyload(Call.worker)])
+            if call is None or call.attempts != checked.attempt or call.provider_sid != sid:
+                continue
+            call.flow_state = {**(call.flow_state or {}), "released": sid, "released_due": due.isoformat()}
+        canceled = await provider.cancel(sid)
+        async with sessions() as session, session.begin():
+            call = await _still_claimed(session, checked)
+            if call is None or call.status is not CallStatus.QUEUED or call.provider_sid != sid:
+                released += canceled
+                continue  # its canceled callback settled it already
+            if canceled:
+                call.provider_sid = None
+                await _never_placed(session, call, due)
+                released += 1
+                log.info("call %s was still held at the provider: canceled there, due again %s", call.id, due)
+            else:
+                call.flow_state = {k: v for k, v in (call.flow_state or {}).items() if k not in RELEASE_MARKS}
+    return released

@@ -44,6 +44,12 @@ ACCOUNT_REFUSALS = {
     21215: "calls to this country not permitted (geo permissions)",
     21219: "trial account: number not verified",
 }
+# Somleng answers 422 both for a request it cannot take (a malformed number) and for an account it will not
+# serve (insufficient balance, a suspended or restricted account): only the latter pause placing.
+ACCOUNT_MESSAGE = re.compile(r"balance|credit|suspend|disabled|not active|account", re.IGNORECASE)
+# How far back orphan recovery pages through the provider's calls (a page is 50 calls).
+LIST_PAGE_SIZE = 50
+LIST_MAX_PAGES = 20
 # A worker's number inside a provider's message ("The 'To' number +855… is not valid") never reaches a log.
 _NUMBER = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 # twilio's HTTP client logs each request at INFO in ~19 lines: the URL with its query (a worker's number when
@@ -78,13 +84,22 @@ class ProviderCall:
     created_at: datetime | None
 
 
+def account_refusal(exc: TwilioRestException) -> bool:
+    """The refusal is about our account (credentials, caller ID, balance, geo permission), not this call."""
+    if exc.status in (401, 403) or exc.code in ACCOUNT_REFUSALS:
+        return True
+    return exc.status == 422 and bool(ACCOUNT_MESSAGE.search(str(exc.msg or "")))
+
+
 class VoiceProvider(Protocol):
     async def create_call(self, call: OutboundCall) -> str:
         """Ask the provider to place a call; returns its call SID."""
         ...
 
-    async def calls_to(self, number: str) -> list[ProviderCall]:
-        """Recent calls to a number, newest first (for recovering a placement whose SID was never stored)."""
+    async def calls_to(self, number: str, since: datetime) -> list[ProviderCall]:
+        """Calls to ``number`` created at or after ``since``, newest first (recovering a placement whose SID
+        was never stored). Matched here on the number and the creation time, whatever the provider's filter
+        did: Somleng ignores ``To`` and lists every call of the account."""
         ...
 
     async def fetch(self, sid: str) -> ProviderCall | None:
@@ -92,6 +107,10 @@ class VoiceProvider(Protocol):
         ...
 
     async def hang_up(self, sid: str) -> None: ...
+
+    async def cancel(self, sid: str) -> bool:
+        """Cancel a call the provider has not dialled yet; True when it was still queued and is now canceled."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -131,6 +150,7 @@ class TwilioProvider:
 
     def __init__(self, settings: DialerSettings) -> None:
         self.settings = settings
+        self.profile = settings.profile
         self.http = RebasedAsyncHttpClient(settings.api_base, timeout=settings.request_timeout)
         self.client = Client(settings.account_sid, settings.auth_token, http_client=self.http)
         # The client imports its API modules on first use (~0.1 s): do it now, not while the first call is sent.
@@ -138,7 +158,12 @@ class TwilioProvider:
 
     async def create_call(self, call: OutboundCall) -> str:
         options: dict[str, Any] = {}
-        if call.machine_detection:
+        # Somleng drops what it does not support without an error: ask only for what the provider does.
+        if self.profile.progress_callbacks:
+            options["status_callback_event"] = ["initiated", "ringing", "answered", "completed"]
+        if self.profile.ring_timeout:
+            options["timeout"] = call.timeout
+        if call.machine_detection and self.profile.amd:
             options.update(
                 machine_detection="Enable",
                 async_amd="true",
@@ -153,21 +178,29 @@ class TwilioProvider:
                 method="POST",
                 status_callback=call.status_callback,
                 status_callback_method="POST",
-                status_callback_event=["initiated", "ringing", "answered", "completed"],
-                timeout=call.timeout,
                 **options,
             )
         except TwilioRestException as exc:
-            if exc.status in (401, 403) or exc.code in ACCOUNT_REFUSALS:
+            if account_refusal(exc):
                 raise ProviderAccountRefused(describe(exc)) from exc
             if 400 <= exc.status < 500 and exc.status not in (408, 429):
                 raise ProviderRejected(describe(exc)) from exc
             raise
         return str(created.sid)
 
-    async def calls_to(self, number: str) -> list[ProviderCall]:
-        found = await self.client.calls.list_async(to=number, limit=20)
-        return [ProviderCall(str(c.sid), str(c.to), str(c.status), _as_datetime(c.date_created)) for c in found]
+    async def calls_to(self, number: str, since: datetime) -> list[ProviderCall]:
+        # Page back by date until a whole page is older than ``since``; the To filter is only a hint.
+        found: list[ProviderCall] = []
+        page = await self.client.calls.page_async(to=number, page_size=LIST_PAGE_SIZE)
+        for _ in range(LIST_MAX_PAGES):
+            calls = [_call(c) for c in page]
+            found += [c for c in calls if c.to == number and c.created_at is not None and c.created_at >= since]
+            if not calls or all(c.created_at is not None and c.created_at < since for c in calls):
+                break
+            page = await page.next_page_async()
+            if page is None:
+                break
+        return sorted(found, key=lambda c: c.created_at or since, reverse=True)
 
     async def fetch(self, sid: str) -> ProviderCall | None:
         try:
@@ -176,7 +209,7 @@ class TwilioProvider:
             if exc.status == 404:
                 return None
             raise
-        return ProviderCall(str(c.sid), str(c.to), str(c.status), _as_datetime(c.date_created))
+        return _call(c)
 
     async def hang_up(self, sid: str) -> None:
         try:
@@ -184,8 +217,20 @@ class TwilioProvider:
         except TwilioRestException as exc:
             log.warning("hanging up %s failed: %s", sid, describe(exc))
 
+    async def cancel(self, sid: str) -> bool:
+        try:
+            c = await self.client.calls(sid).update_async(status="canceled")
+        except TwilioRestException as exc:
+            log.warning("canceling %s failed: %s", sid, describe(exc))
+            return False
+        return str(c.status) == "canceled"
+
     async def close(self) -> None:
         await self.http.close()
+
+
+def _call(c: Any) -> ProviderCall:
+    return ProviderCall(str(c.sid), str(c.to), str(c.status), _as_datetime(c.date_created))
 
 
 def _as_datetime(value: object) -> datetime | None:

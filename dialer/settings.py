@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
+from dialer.profiles import ProviderProfile, profile
+
 TWILIO_API_BASE_URL = "https://api.twilio.com"
 DEFAULT_RETRY_LADDER = (timedelta(minutes=10), timedelta(hours=1), timedelta(days=1))
 
@@ -27,6 +29,11 @@ class DialerSettings:
     from_number: str = "+85523000000"
     # None: Twilio itself. Somleng, SignalWire or the carrier simulator by their base URL.
     api_base_url: str | None = None
+    # Which provider's behaviour to expect (dialer/profiles.py): "twilio" or "somleng".
+    voice_provider: str = "twilio"
+    # Without answering-machine detection, a pitch that ends with no key pressed may have been a voicemail:
+    # True puts it back on the retry ladder (a check-in always is; see lifecycle.py).
+    retry_unheard_pitches: bool = True
     # Where the provider reaches our webhooks and media; signatures are computed over this, not the Host header.
     public_base_url: str = "http://127.0.0.1:8080"
     calling_hours_start: time = time(8, 0)
@@ -48,6 +55,10 @@ class DialerSettings:
     # A placed call still open this long after it was placed lost its final status callback: the sweep asks
     # the provider how it ended. (Our calls last a few minutes: three pitches of at most 45 s and their menus.)
     stale_call_after: timedelta = timedelta(minutes=20)
+    # A call the provider still holds in its own queue (every trunk channel busy) this long after it was
+    # placed, or this close to the end of calling hours, is cancelled there and due again.
+    provider_queue_limit: timedelta = timedelta(minutes=5)
+    hold_before_closing: timedelta = timedelta(minutes=10)
     request_timeout: float = 10.0
     poll_interval: float = 0.5
     ring_timeout: int = 30
@@ -71,6 +82,15 @@ class DialerSettings:
             holidays=holidays,
             **values,  # type: ignore[arg-type]
         )
+
+    @property
+    def profile(self) -> ProviderProfile:
+        return profile(self.voice_provider)
+
+    @property
+    def answering_machines_detected(self) -> bool:
+        """AMD asked for and the provider honours it."""
+        return self.answering_machine_detection and self.profile.amd
 
     @property
     def api_base(self) -> str:

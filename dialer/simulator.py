@@ -5,6 +5,12 @@ resource back), dials at most ``cps`` calls a second (extra calls queue, as Twil
 call's script: busy, no answer, an answering machine, or an answer that fetches our TwiML and <Play> media,
 presses keys in <Gather> and may hang up mid-prompt. Webhooks and status callbacks are form-encoded and
 signed with X-Twilio-Signature exactly as Twilio signs them. Its clock may run faster (the benchmark).
+
+``mode="somleng"`` behaves as Somleng does (dialer/profiles.py): Timeout, StatusCallbackEvent and
+answering-machine detection are dropped, so only the final status callback is sent; listing calls ignores the
+``To`` filter; the final status comes from the SIP code (486 busy, 408/480 no-answer, 487 canceled, any other
+failure failed, with ``SipResponseCode``); an account out of balance gets 422; calls beyond ``channels``
+wait in its queue (status ``queued``) until a channel is free, however long that takes.
 """
 
 from __future__ import annotations
@@ -37,10 +43,15 @@ API = "/2010-04-01/Accounts/{account}/Calls"
 class Script:
     """What the worker at a number does. keys: one entry per <Gather> reached (None = says nothing)."""
 
-    outcome: str = "answer"  # answer | busy | no-answer | machine | failed
+    # answer | busy | no-answer | machine | failed | canceled | dropped (Somleng: no trunk took it, and it
+    # cancels the call without any callback)
+    outcome: str = "answer"
+    sip: int | None = None  # the SIP code of a failed call (Somleng derives the status from it)
     keys: list[str | None] = field(default_factory=list)
     hang_up_after: int | None = None  # hang up at this <Gather> (0 = the first one) before pressing anything
     ring_seconds: float = 1.0
+    # Twilio's async AMD verdict arriving only after the first key press (it can be "machine" even then).
+    late_amd: str | None = None
 
 
 @dataclass
@@ -98,6 +109,8 @@ class CarrierSimulator:
         script: Callable[[str], Script | None] | None = None,
         clock: Clock | None = None,
         drive: bool = True,
+        mode: str = "twilio",
+        channels: int | None = None,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -105,6 +118,11 @@ class CarrierSimulator:
         self.script = script or (lambda to: Script())
         self.clock = clock or RealClock()
         self.drive = drive
+        self.mode = mode
+        self.somleng = mode == "somleng"
+        # Somleng's trunk: at most this many calls at once, the rest wait queued inside the provider.
+        self.channels = channels
+        self.out_of_balance = False  # the account cannot pay: Somleng 422, Twilio 20005
         self.validator = RequestValidator(auth_token)
         # Caller IDs the account may use (None: any); numbers it cannot call (a per-call refusal).
         self.caller_ids: set[str] | None = None
@@ -166,6 +184,11 @@ class CarrierSimulator:
         form = await request.post()
         params = {k: str(v) for k, v in form.items()}
         events = [str(v) for v in form.getall("StatusCallbackEvent", [])]
+        if self.somleng:
+            # Somleng's call-create schema has no such parameters: they are dropped without an error.
+            for dropped in ("Timeout", "StatusCallbackEvent", "MachineDetection", "AsyncAmd", "AsyncAmdStatusCallback"):
+                params.pop(dropped, None)
+            events = []
         call = SimCall(
             sid="CA" + uuid.uuid4().hex,
             to=params["To"],
@@ -187,6 +210,10 @@ class CarrierSimulator:
         to, from_ = str(form.get("To", "")), str(form.get("From", ""))
         if not to or not from_ or not form.get("Url"):
             return self._error(400, 21201, "To, From and Url are required")
+        if self.out_of_balance:
+            if self.somleng:
+                return self._error(422, 10001, "Account has insufficient balance")
+            return self._error(401, 20005, "Account not active")
         if self.caller_ids is not None and from_ not in self.caller_ids:
             message = f"The 'From' number {from_} is not a valid phone number, shortcode, or alphanumeric sender ID."
             return self._error(400, 21212, message)
@@ -197,19 +224,25 @@ class CarrierSimulator:
     async def _list(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
             return self._error(401, 20003, "Authenticate")
-        to = request.query.get("To")
-        found = [c for c in reversed(self.placed) if to is None or c.to == to]
+        # Somleng lists every call of the account whatever the To filter says.
+        to = None if self.somleng else request.query.get("To")
+        found = sorted((c for c in self.placed if to is None or c.to == to), key=lambda c: c.created_at, reverse=True)
         size = int(request.query.get("PageSize", "50"))
+        page = int(request.query.get("Page", "0"))
+        shown = found[page * size : (page + 1) * size]
+        more = (page + 1) * size < len(found)
+        query = {k: v for k, v in request.query.items() if k not in ("Page", "PageToken")}
+        next_uri = f"{request.path}?{urlencode({**query, 'Page': page + 1})}" if more else None
         return web.json_response(
             {
-                "calls": [c.resource(self.account_sid) for c in found[:size]],
+                "calls": [c.resource(self.account_sid) for c in shown],
                 "first_page_uri": request.path_qs,
-                "next_page_uri": None,
+                "next_page_uri": next_uri,
                 "previous_page_uri": None,
-                "page": 0,
+                "page": page,
                 "page_size": size,
-                "start": 0,
-                "end": min(size, len(found)),
+                "start": page * size,
+                "end": page * size + len(shown),
                 "uri": request.path_qs,
             }
         )
@@ -225,7 +258,12 @@ class CarrierSimulator:
         if call is None or not self._authorised(request):
             return self._error(404, 20404, "not found")
         form = await request.post()
-        if form.get("Status") in ("completed", "canceled"):
+        if form.get("Status") == "canceled" and call.status == "queued":
+            # Not dialled yet: it never will be. Its one final callback says so.
+            call.hangup_requested = True
+            await self._end(call, "canceled")
+            call.done.set()
+        elif form.get("Status") in ("completed", "canceled"):
             call.hangup_requested = True
         return web.json_response(call.resource(self.account_sid))
 
@@ -236,6 +274,9 @@ class CarrierSimulator:
         interval = 1.0 / self.cps
         while True:
             call = await self._queue.get()
+            await self._free_channel()
+            if call.status != "queued":
+                continue  # canceled while it waited
             call.dialed_at = self.clock.now()
             if self.drive:
                 task = asyncio.create_task(self._run(call))
@@ -244,6 +285,20 @@ class CarrierSimulator:
             else:
                 call.done.set()
             await self.clock.sleep(interval)
+
+    async def _free_channel(self) -> None:
+        """Wait for a trunk channel (Somleng tries a held call again every 10 s, for ever; polled here too)."""
+        while self.channels is not None:
+            if self.busy_channels() < self.channels:
+                return
+            await asyncio.sleep(0.02)
+
+    def busy_channels(self) -> int:
+        return sum(1 for c in self.placed if c.dialed_at is not None and not c.done.is_set())
+
+    def held(self) -> list[SimCall]:
+        """Calls waiting in the provider's queue for a channel."""
+        return [c for c in self.placed if c.status == "queued" and c.dialed_at is None]
 
     async def _run(self, call: SimCall) -> None:
         try:
@@ -257,15 +312,19 @@ class CarrierSimulator:
 
     async def _play_script(self, call: SimCall) -> None:
         script = self.script(call.to) or Script(outcome="no-answer")
+        if script.outcome == "dropped":
+            call.status, call.ended_at = "canceled", self.clock.now()
+            return
         call.status = "initiated"
         await self._status(call, "initiated")
         if script.outcome == "failed":
-            return await self._end(call, "failed")
+            return await self._end(call, self._failure(script.sip), script.sip)
         call.status = "ringing"
         await self._status(call, "ringing")
         await self.clock.sleep(script.ring_seconds)
-        if script.outcome in ("busy", "no-answer"):
-            return await self._end(call, script.outcome)
+        if script.outcome in ("busy", "no-answer", "canceled"):
+            sip = {"busy": 486, "no-answer": 480, "canceled": 487}[script.outcome]
+            return await self._end(call, script.outcome if not self.somleng else self._failure(sip), sip)
         call.status = "in-progress"
         call.answered_at = self.clock.now()
         await self._status(call, "answered", CallStatus="in-progress")
@@ -275,7 +334,7 @@ class CarrierSimulator:
         extra: dict[str, str] = {}
         if amd and not async_amd:
             extra["AnsweredBy"] = "machine_start" if machine else "human"
-        if amd and async_amd and call.params.get("AsyncAmdStatusCallback"):
+        if amd and async_amd and call.params.get("AsyncAmdStatusCallback") and not script.late_amd:
             if machine:
                 # A greeting is recognised within the first seconds, before anything is pressed.
                 await self._amd_result(call, "machine_start")
@@ -301,6 +360,9 @@ class CarrierSimulator:
         while url and not call.hangup_requested:
             text = await self._post(call, url, body)
             call.twiml.append(text)
+            late = script.late_amd and "Digits" in body and len(call.pressed) == 1
+            if late and script.late_amd and call.params.get("AsyncAmdStatusCallback"):
+                await self._amd_result(call, script.late_amd)  # the key press is recorded by then
             url, body = None, self._base(call)
             for verb in ET.fromstring(text):
                 if call.hangup_requested:
@@ -341,11 +403,24 @@ class CarrierSimulator:
         elif verb.tag == "Say":
             call.says.append((verb.text or "").strip())
 
-    async def _end(self, call: SimCall, status: str) -> None:
+    def _failure(self, sip: int | None) -> str:
+        """The CallStatus of a call that did not connect, as the provider derives it from the SIP code."""
+        if not self.somleng:
+            return "failed"
+        if sip in (486, 600):
+            return "busy"
+        if sip in (408, 480):
+            return "no-answer"
+        if sip == 487:
+            return "canceled"
+        return "failed"
+
+    async def _end(self, call: SimCall, status: str, sip: int | None = None) -> None:
         call.status = status
         call.ended_at = self.clock.now()
         duration = int((call.ended_at - call.answered_at).total_seconds()) if call.answered_at else 0
-        await self._status(call, "completed", CallStatus=status, CallDuration=str(duration))
+        extra = {"SipResponseCode": str(sip)} if sip is not None and status != "completed" else {}
+        await self._status(call, "completed", CallStatus=status, CallDuration=str(duration), **extra)
 
     async def _status(self, call: SimCall, event: str, **extra: str) -> None:
         if event not in call.status_events and not (event == "completed" and not call.status_events):

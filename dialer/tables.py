@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jobs_core.model.base import Base, utcnow
@@ -46,3 +46,17 @@ class DialerIncomingCall(Base):
 
     call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class DialerUnreachableNumber(Base):
+    """A worker's number the network says does not exist (SIP 404 on every try, 410, 484, 604): not called again.
+
+    The relatives who nominated the worker are told; the row goes when someone fixes the number (a moderator
+    deletes it) — the claim cancels the worker's calls while it is there.
+    """
+
+    __tablename__ = "dialer_unreachable_numbers"
+
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id", ondelete="CASCADE"), primary_key=True)
+    sip_code: Mapped[int]
+    marked_at: Mapped[datetime]

@@ -237,7 +237,10 @@ class VoiceWebhooks:
                 return
             if amd:
                 answered_by = params.get("AnsweredBy", "")
-                if answered_by in MACHINE_ANSWERS and call.status in (CallStatus.QUEUED, CallStatus.IN_PROGRESS):
+                if answered_by in MACHINE_ANSWERS and call.keys:
+                    # Twilio's verdict can come after the person pressed keys: a machine presses none.
+                    log.info("call %s attempt %s: %s ignored, keys were pressed", call_id, attempt, answered_by)
+                elif answered_by in MACHINE_ANSWERS and call.status in (CallStatus.QUEUED, CallStatus.IN_PROGRESS):
                     log.info("call %s attempt %s: answering machine (%s); hanging up", call_id, attempt, answered_by)
                     call.flow_state = {**(call.flow_state or {}), "machine": True, "answered_by": answered_by}
                     if call.provider_sid is None and sid:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from dialer.audio import SilentAudio
 from dialer.pacing import PacedSender, Pacer, Responded
 from dialer.placer import PlacerLock
-from dialer.placing import ClaimedCall, claim_due, place, recover_orphans, settle_stale
+from dialer.placing import ClaimedCall, claim_due, place, recover_orphans, release_held, settle_stale
 from dialer.provider import TwilioProvider
 from dialer.scheduling import consume_events
 from dialer.settings import DialerSettings
@@ -86,6 +86,7 @@ async def run_dialer(
                     last_recovery = loop.time()
                     await recover_orphans(provider, deps.sessions, settings, now)
                     await settle_stale(provider, deps.sessions, settings, now)
+                    await release_held(provider, deps.sessions, settings, now)
                 was_placer = placer.held
                 if not await placer.hold():
                     backoff.succeeded()
@@ -129,6 +130,9 @@ def settings_from_env(env: dict[str, str] | os._Environ[str] = os.environ) -> Di
         auth_token=get("VOICE_AUTH_TOKEN", ""),
         from_number=get("VOICE_FROM_NUMBER", "+85523000000"),
         api_base_url=env.get("VOICE_API_BASE_URL") or None,
+        voice_provider=get("VOICE_PROVIDER", "twilio"),
+        retry_unheard_pitches=get("RETRY_UNHEARD_PITCHES", "true").lower() in ("1", "true", "yes"),
+        provider_queue_limit=timedelta(minutes=float(get("PROVIDER_QUEUE_LIMIT_MINUTES", "5"))),
         public_base_url=get("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
         calls_per_second=float(get("CALLS_PER_SECOND", "1")),
         max_concurrent_calls=int(get("MAX_CONCURRENT_CALLS", "10")),

@@ -29,6 +29,12 @@ def audio(tmp_path_factory: pytest.TempPathFactory) -> MediaAudio:
     return media_audio(tmp_path_factory.mktemp("audio"))
 
 
+@pytest.fixture
+def provider_mode() -> str:
+    """How the carrier simulator behaves: "twilio" (the default) or "somleng"; call-flow tests run both."""
+    return "twilio"
+
+
 @dataclass
 class VoiceStack:
     sessions: async_sessionmaker[AsyncSession]
@@ -40,6 +46,10 @@ class VoiceStack:
     deps: VoiceDeps
     audio: MediaAudio
     scripts: dict[str, Script] = field(default_factory=dict)
+
+    @property
+    def somleng(self) -> bool:
+        return self.simulator.somleng
 
     async def dial(self, limit: int = 50) -> list[int]:
         """One pass of the dialer at the fake clock's time; waits until the simulator played every call."""
@@ -54,11 +64,13 @@ class VoiceStack:
 
 @pytest.fixture
 async def stack(
-    session_factory: async_sessionmaker[AsyncSession], audio: MediaAudio, tmp_path: Path
+    session_factory: async_sessionmaker[AsyncSession], audio: MediaAudio, tmp_path: Path, provider_mode: str
 ) -> AsyncIterator[VoiceStack]:
     scripts: dict[str, Script] = {}
     clock = FakeClock()
-    simulator = CarrierSimulator(ACCOUNT, TOKEN, cps=50, script=lambda to: scripts.get(to), clock=None)
+    simulator = CarrierSimulator(
+        ACCOUNT, TOKEN, cps=50, script=lambda to: scripts.get(to), clock=None, mode=provider_mode
+    )
     sim_runner, sim_url = await serve(simulator.app)
     app = web.Application(client_max_size=25 * 1024 * 1024)  # as the real app (bongpheak/app.py)
     sock, app_url = bind_local()
@@ -67,6 +79,7 @@ async def stack(
         auth_token=TOKEN,
         api_base_url=sim_url,
         public_base_url=app_url,
+        voice_provider=provider_mode,
         calls_per_second=50,
         max_concurrent_calls=100,
         gather_timeout=1,

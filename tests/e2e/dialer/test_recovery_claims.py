@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -59,10 +59,10 @@ class Provider:
         self.meanwhile = meanwhile
         self.asked = 0
 
-    async def calls_to(self, number: str) -> list[ProviderCall]:
+    async def calls_to(self, number: str, since: datetime) -> list[ProviderCall]:
         self.asked += 1
         await self.meanwhile()
-        return await self.real.calls_to(number)
+        return await self.real.calls_to(number, since)
 
     async def fetch(self, sid: str) -> ProviderCall | None:
         self.asked += 1

@@ -209,3 +209,25 @@ async def test_publishing_renders_the_voice_notes_in_both_languages_even_without
     # Publication renders both languages; the moderators' review card (Khmer) comes with the same pitch (the
     # job has no recording of its own), rendered once for both.
     assert sorted(rendered) == [("en", "07"), ("km", "07")]
+
+
+async def test_an_unreachable_number_reaches_its_relatives_and_a_voice_pause_the_moderators(
+    deps: DialogDeps, build: Builder, session_factory: async_sessionmaker[AsyncSession], now: datetime
+) -> None:
+    first, second = await build.relative("8001"), await build.relative("8002")
+    worker_id = await build.worker(first, consent=None, phone="012 345 679", name="Dara")
+    await build.worker(second, consent=None, phone="012 345 679", name="Dara")
+    await drain(deps)
+    before = len(await outbox(session_factory))
+    async with session_factory() as session:
+        session.add(Event(kind="call.unreachable", payload={"worker_id": worker_id}, created_at=now))
+        session.add(Event(kind="voice.paused", payload={"reason": "HTTP 422: insufficient balance"}, created_at=now))
+        session.add(Event(kind="voice.resumed", payload={"refusals": 3}, created_at=now))
+        await session.commit()
+    await drain(deps)
+    rows = (await outbox(session_factory))[before:]
+    told = sorted(r.chat_id for r in rows if "Dara" in r.reply.text)  # type: ignore[union-attr]
+    assert told == ["8001", "8002"]
+    moderators = [r for r in rows if r.chat_id == MODERATOR]
+    assert len(moderators) == 2 and "insufficient balance" in moderators[0].reply.text  # type: ignore[union-attr]
+    assert moderators[0].priority == URGENT
