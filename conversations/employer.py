@@ -724,9 +724,7 @@ async def take_preview(t: Turn) -> str:
         raise BadInput(_("Please press one of the buttons."))
     missing = _missing(job)
     if missing:
-        raise BadInput(
-            _("Please add {facts} before sending.").format(facts=", ".join(_(m) for m in missing.values()))
-        )
+        raise BadInput(_("Please add {facts} before sending.").format(facts=", ".join(_(m) for m in missing.values())))
     risk, _reasons = await jobs.submit_job(jobs.SubmitJob(job.id, employer.id, t.actor), t.uow)
     if job.revision_of is not None:
         message = _(
@@ -916,6 +914,8 @@ def _editable(name: str, step: Step) -> Step:
         return result
 
     return Step(ask, take)
+
+
 # ------------------------------------------------------------------------------------------------ listings
 
 

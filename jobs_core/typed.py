@@ -257,9 +257,7 @@ _TERM = re.compile(
     r"(\d+(?:\.\d+)?)\s?(" + "|".join(sorted(map(re.escape, _MULTIPLIERS), key=len, reverse=True)) + r")?"
 )
 _PERIOD_TAIL = re.compile(
-    r"\s?(?:/|per|a|an|ក្នុង\s?មួយ|មួយ|ក្នុង)\s?("
-    + "|".join(sorted(map(re.escape, _PERIODS), key=len, reverse=True))
-    + r")$"
+    r"\s?(?:/|per|a|an|ក្នុង\s?មួយ|មួយ|ក្នុង)\s?(" + "|".join(sorted(map(re.escape, _PERIODS), key=len, reverse=True)) + r")$"
 )
 _GROUPS = re.compile(r"(?<=\d)[,\s](?=\d{3}(?!\d))")
 DOLLARS_AT_MOST = Decimal(20_000)  # above every dollar limit (jobs_core.services.jobs.MAX_SALARY): riel

@@ -20,6 +20,7 @@ from bots.telegram import TelegramDeps, setup_telegram
 from bots.telegram.dialog import conversation_dialog, conversation_preparer
 from conversations.notifier import notify_once
 from conversations.replies import Voice
+from conversations.state import ConversationState
 from conversations.turn import DialogDeps
 from jobs_core.clock import local_date
 from jobs_core.model import Currency, Decision, Employer, Job, JobStatus
@@ -286,3 +287,34 @@ async def test_editing_a_published_listing_keeps_it_public_until_the_edit_is_app
         (Decimal(250), "km"),
         (Decimal(250), "en"),
     }
+
+
+@pytest.mark.parametrize(
+    ("khmer", "typed_wrong", "typed_right"),
+    [(False, "98 🙂", " born in 1998 "), (True, "៩៨", "ឆ្នាំ\u200b១៩៩៨")],
+)
+async def test_a_birth_year_is_asked_and_refused_with_a_year_example(
+    client: Client,
+    fake_api: FakeTelegramAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+    khmer: bool,
+    typed_wrong: str,
+    typed_right: str,
+) -> None:
+    dara = TelegramUser(client, fake_api, 7104)
+    await dara.send("/start")
+    await dara.press("ភាសាខ្មែរ" if khmer else "English")
+    await dara.send("/nominate")
+    await dara.send("Sophea")
+    await dara.send("012 345 678")
+    await dara.press("មិត្តភក្តិ" if khmer else "Friend")
+    await dara.press("ស្រី" if khmer else "Woman")
+    example = "ឧទាហរណ៍ ១៩៩៨" if khmer else "For example 1998"
+    assert example in dara.text
+    await dara.send(typed_wrong)
+    assert ("សូមវាយឆ្នាំ ឧទាហរណ៍ ១៩៩៨" if khmer else "Please type the year, for example 1998") in dara.text
+    await dara.send(typed_right)
+    assert ("ខេត្ត" if khmer else "In which province") in dara.text  # the next question
+    async with session_factory() as session:
+        step = await session.scalar(select(ConversationState.data).where(ConversationState.user_id == "7104"))
+    assert step is not None and step["birth_year"] == 1998
