@@ -157,7 +157,10 @@ _PM = ("pm", "p.m.", "p.m", "រសៀល", "ល្ងាច", "afternoon", "eve
 _NIGHT = ("យប់", "night")
 _NOON = ("ថ្ងៃត្រង់", "noon", "midday")
 _MARKS = "|".join(sorted(map(re.escape, (*_AM, *_PM, *_NIGHT, *_NOON)), key=len, reverse=True))
-_CLOCK = re.compile(rf"(?:ម៉ោង\s?)?(\d{{1,2}})(?:\s?[:.h]\s?(\d{{2}}))?\s?(?:o'?clock\s?)?({_MARKS})?(?:\s?ម៉ោង)?")
+_CLOCK = re.compile(
+    rf"(?:ម៉ោង\s?)?(\d{{1,2}})(?:\s?[:.h]\s?(\d{{2}})|h)?\s?(?:o'?clock\s?)?({_MARKS})?(?:\s?ម៉ោង)?"
+)
+_FROM = re.compile(r"^(?:from|ចាប់ពី|ពី)\s?")
 _RANGE = re.compile(r"\s?(?:-|–|—|~|\bto\b|\buntil\b|\btill\b|ដល់|រហូតដល់|ទៅ)\s?")
 _NOON_ONLY = re.compile(rf"(?:ម៉ោង\s?)?({'|'.join(_NOON)})")
 
@@ -198,7 +201,7 @@ def _hour24(hour: int, mark: str | None) -> int:
 def parse_hours(text: str) -> Hours:
     """A shift as "start to end": 07:00-16:00, 7am-4pm, 7-16, ៧ព្រឹក ដល់ ៤ល្ងាច. Without am/pm and with an end
     before the start ("7-4") the end is read as afternoon and the result is marked ``guessed``."""
-    parts = _RANGE.split(tidy(text).replace("ម៉ោង ", "ម៉ោង"))
+    parts = _RANGE.split(_FROM.sub("", tidy(text).replace("ម៉ោង ", "ម៉ោង")))
     parts = [p.strip() for p in parts if p.strip()]
     if len(parts) != 2:
         raise InvalidField("hours_start", "invalid_time", "expected a start and an end")
@@ -257,7 +260,7 @@ _TERM = re.compile(
     r"(\d+(?:\.\d+)?)\s?(" + "|".join(sorted(map(re.escape, _MULTIPLIERS), key=len, reverse=True)) + r")?"
 )
 _PERIOD_TAIL = re.compile(
-    r"\s?(?:/|per|a|an|ក្នុង\s?មួយ|មួយ|ក្នុង)\s?(" + "|".join(sorted(map(re.escape, _PERIODS), key=len, reverse=True)) + r")$"
+    r"\s?(?:/|per|a|an|every|ក្នុង\s?(?:មួយ|1)|មួយ|ក្នុង)\s?(" + "|".join(sorted(map(re.escape, _PERIODS), key=len, reverse=True)) + r")$"
 )
 _GROUPS = re.compile(r"(?<=\d)[,\s](?=\d{3}(?!\d))")
 DOLLARS_AT_MOST = Decimal(20_000)  # above every dollar limit (jobs_core.services.jobs.MAX_SALARY): riel

@@ -81,6 +81,11 @@ def test_a_written_date_reads_back(day: date, language: str, before: str, after:
         ("22-6", time(22), time(6), False),
         ("8-12", time(8), time(12), False),
         ("7\u200b-\u200b16 🕖", time(7), time(16), False),
+        ("7h-16h", time(7), time(16), False),
+        ("7:30am-4:30pm", time(7, 30), time(16, 30), False),
+        ("from 7am to 4pm", time(7), time(16), False),
+        ("ពីម៉ោង៧ព្រឹក ដល់ម៉ោង៥ល្ងាច", time(7), time(17), False),
+        ("៨ព្រឹក-១២ថ្ងៃត្រង់", time(8), time(12), False),
     ],
 )
 def test_hours_as_people_type_them(typed: str, start: time, end: time, guessed: bool) -> None:
@@ -125,6 +130,9 @@ def test_written_hours_read_back(start: time, end: time, noise: str) -> None:
         ("$250/month", Pay(Decimal(250), "USD", "month")),
         ("២៥០ដុល្លារ ក្នុងមួយខែ", Pay(Decimal(250), "USD", "month")),
         ("$12.50 per day", Pay(Decimal("12.50"), "USD", "day")),
+        ("២៥០ដុល្លារ/ខែ", Pay(Decimal(250), "USD", "month")),
+        ("250$ ក្នុង១ខែ", Pay(Decimal(250), "USD", "month")),
+        ("៣ម៉ឺនរៀល ក្នុងមួយថ្ងៃ", Pay(Decimal(30_000), "KHR", "day")),
         ("💵 $ 250 🙂", Pay(Decimal(250), "USD")),
     ],
 )
