@@ -157,9 +157,7 @@ _PM = ("pm", "p.m.", "p.m", "រសៀល", "ល្ងាច", "afternoon", "eve
 _NIGHT = ("យប់", "night")
 _NOON = ("ថ្ងៃត្រង់", "noon", "midday")
 _MARKS = "|".join(sorted(map(re.escape, (*_AM, *_PM, *_NIGHT, *_NOON)), key=len, reverse=True))
-_CLOCK = re.compile(
-    rf"(?:ម៉ោង\s?)?(\d{{1,2}})(?:\s?[:.h]\s?(\d{{2}})|h)?\s?(?:o'?clock\s?)?({_MARKS})?(?:\s?ម៉ោង)?"
-)
+_CLOCK = re.compile(rf"(?:ម៉ោង\s?)?(\d{{1,2}})(?:\s?[:.h]\s?(\d{{2}})|h)?\s?(?:o'?clock\s?)?({_MARKS})?(?:\s?ម៉ោង)?")
 _FROM = re.compile(r"^(?:from|ចាប់ពី|ពី)\s?")
 _RANGE = re.compile(r"\s?(?:-|–|—|~|\bto\b|\buntil\b|\btill\b|ដល់|រហូតដល់|ទៅ)\s?")
 _NOON_ONLY = re.compile(rf"(?:ម៉ោង\s?)?({'|'.join(_NOON)})")
@@ -259,9 +257,8 @@ _PERIODS = {
 _TERM = re.compile(
     r"(\d+(?:\.\d+)?)\s?(" + "|".join(sorted(map(re.escape, _MULTIPLIERS), key=len, reverse=True)) + r")?"
 )
-_PERIOD_TAIL = re.compile(
-    r"\s?(?:/|per|a|an|every|ក្នុង\s?(?:មួយ|1)|មួយ|ក្នុង)\s?(" + "|".join(sorted(map(re.escape, _PERIODS), key=len, reverse=True)) + r")$"
-)
+_PERIOD_WORDS = "|".join(sorted(map(re.escape, _PERIODS), key=len, reverse=True))
+_PERIOD_TAIL = re.compile(rf"\s?(?:/|per|a|an|every|ក្នុង\s?(?:មួយ|1)|មួយ|ក្នុង)\s?({_PERIOD_WORDS})$")
 _GROUPS = re.compile(r"(?<=\d)[,\s](?=\d{3}(?!\d))")
 DOLLARS_AT_MOST = Decimal(20_000)  # above every dollar limit (jobs_core.services.jobs.MAX_SALARY): riel
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -91,7 +92,7 @@ async def employer(client: Client, api: FakeTelegramAPI, build: Builder, user_id
     return boss
 
 
-async def only_job(sessions: async_sessionmaker[AsyncSession], *where: object) -> Job:
+async def only_job(sessions: async_sessionmaker[AsyncSession], *where: Any) -> Job:
     async with sessions() as session:
         found = (await session.scalars(select(Job).where(*where).order_by(Job.id))).all()
     assert len(found) == 1, found
