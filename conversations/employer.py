@@ -48,11 +48,11 @@ from jobs_core.model import (
     SalaryPeriod,
     Verification,
 )
-from jobs_core.numbers import latin_digits, parse_amount, parse_int
+from jobs_core.numbers import parse_amount, parse_int
 from jobs_core.phones import display_phone, normalize_phone
 from jobs_core.services import applications, employers, jobs
 from jobs_core.text import clean_text
-from jobs_core.typed import Hours, format_date, format_pay, parse_date, parse_hours, parse_pay
+from jobs_core.typed import Hours, format_date, format_pay, parse_date, parse_hours, parse_pay, tidy
 
 log = logging.getLogger(__name__)
 
@@ -437,7 +437,12 @@ async def take_days(t: Turn) -> str:
     if _skipped(t):
         t.data.pop("days", None)
     else:
-        t.data["days"] = parse_int("days_per_week", t.require_text(), minimum=1, maximum=7)
+        try:
+            t.data["days"] = parse_int("days_per_week", tidy(t.require_text()), minimum=1, maximum=7)
+        except InvalidField as exc:
+            if exc.code != "not_a_number":
+                raise
+            raise BadInput(t._("Please type a number from 1 to 7, for example 6.")) from exc
     return await ask_positions(t)
 
 
@@ -449,7 +454,7 @@ async def ask_positions(t: Turn) -> str:
 
 async def take_positions(t: Turn) -> str:
     """Number of workers → gender."""
-    t.data["positions"] = parse_int("positions", t.require_text(), minimum=1, maximum=10_000)
+    t.data["positions"] = parse_int("positions", tidy(t.require_text()), minimum=1, maximum=10_000)
     return await ask_gender(t)
 
 
@@ -479,9 +484,9 @@ async def take_ages(t: Turn) -> str:
         t.data.pop("min_age", None)
         t.data.pop("max_age", None)
         return await ask_benefits(t)
-    parts = re.split(r"\s*(?:-|–|—|to|ដល់)\s*", latin_digits(t.require_text()))
-    if len(parts) > 2:
-        raise InvalidField("min_age", "not_a_number", "ages")
+    parts = re.split(r"\s*(?:-|–|—|to|ដល់)\s*", tidy(t.require_text()))
+    if len(parts) > 2 or not all(part.isdigit() for part in parts):
+        raise BadInput(t._("Please type the ages like 18-45, or just 18 for the minimum."))
     low = parse_int("min_age", parts[0], minimum=15, maximum=99)
     high = parse_int("max_age", parts[1], minimum=low, maximum=99) if len(parts) == 2 else None
     t.data["min_age"], t.data["max_age"] = low, high
