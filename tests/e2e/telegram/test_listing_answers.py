@@ -134,6 +134,15 @@ async def test_khmer_typed_pay_hours_and_date_are_understood(
     # The summary: every answer, in Khmer.
     assert "ចម្លើយរបស់អ្នក" in boss.text
     assert "៥០០,០០០ រៀល ក្នុងមួយខែ" in boss.text and "07:00–16:00" in boss.text and "១៥ ធ្នូ" in boss.text
+    # Without a description (and no recording) it cannot be sent; the summary says what is missing.
+    await boss.press("✏️ ការពិពណ៌នា")
+    await boss.press("រំលង")
+    assert "នៅខ្វះមុនពេលផ្ញើ៖ ការពិពណ៌នា (សរសេរ ឬថតសំឡេង)" in boss.text
+    await boss.press("ផ្ញើដើម្បីពិនិត្យ")
+    assert "សូមបន្ថែម ការពិពណ៌នា (សរសេរ ឬថតសំឡេង) មុនពេលផ្ញើ" in boss.text
+    await boss.press("✏️ ការពិពណ៌នា")
+    await boss.send("ដេរអាវយឺត  នៅរោងចក្រស្អាត។")
+    assert "នៅខ្វះ" not in boss.text
     await boss.press("ផ្ញើដើម្បីពិនិត្យ")
     job = await only_job(session_factory)
     today = local_date(utcnow())
@@ -234,6 +243,30 @@ async def test_khmer_edit_and_send_again_after_the_moderators_ask_for_changes(
     edited = await only_job(session_factory)
     assert edited.id == job_id and edited.status is JobStatus.PENDING_REVIEW
     assert (edited.hours_start, edited.hours_end) == (time(6), time(15))
+
+
+async def test_english_edit_and_send_again_jumps_to_one_answer_from_the_summary(
+    client: Client, fake_api: FakeTelegramAPI, today_build: Builder, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    boss = await employer(client, fake_api, today_build, 8105, khmer=False)
+    async with session_factory() as session:
+        employer_id = await session.scalar(select(Employer.id))
+    assert employer_id is not None
+    job_id = await today_build.draft(employer_id)
+    await submit_job(SubmitJob(job_id, employer_id, "employer"), today_build.uow())
+    await moderate_job(ModerateJob(job_id, "moderator:1", Decision.REQUEST_CHANGES, "Shorter hours"), today_build.uow())
+    await boss.send("/listings")
+    assert "Moderator's note: Shorter hours" in boss.text
+    await boss.press("Edit and send again")
+    assert "• Hours: 07:00–16:00" in boss.text and "• Pay: $210 per month" in boss.text
+    await boss.press("✏️ Hours")
+    assert any("Keep: 07:00–16:00" in label for label in boss.labels())
+    await boss.send("7am-3pm")
+    assert "Your answers" in boss.text and "• Hours: 07:00–15:00" in boss.text
+    await boss.press("Submit for review")
+    assert "sent to our moderators" in boss.text
+    edited = await only_job(session_factory)
+    assert edited.status is JobStatus.PENDING_REVIEW and (edited.hours_start, edited.hours_end) == (time(7), time(15))
 
 
 @pytest.mark.parametrize("khmer", [False, True])
