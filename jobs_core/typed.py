@@ -77,6 +77,7 @@ for _number, (_km, _en) in enumerate(zip(KHMER_MONTHS, ENGLISH_MONTHS, strict=Tr
 _MONTH_NAMES["sept"] = 9
 _MONTH_WORD = "|".join(sorted(map(re.escape, _MONTH_NAMES), key=len, reverse=True))
 _NUMERIC_DATE = re.compile(r"(\d{1,2})\s?[/.\-]\s?(\d{1,2})\s?[/.\-]\s?(\d{2}|\d{4})")
+_SHORT_DATE = re.compile(r"(\d{1,2})\s?[/.\-]\s?(\d{1,2})")  # 15/12: the next 15 December
 _ISO_DATE = re.compile(r"(\d{4})\s?[-/.]\s?(\d{1,2})\s?[-/.]\s?(\d{1,2})")
 _DAY_MONTH = re.compile(rf"(\d{{1,2}})(?:st|nd|rd|th)?\s?(?:of\s)?({_MONTH_WORD})\.?(?:[\s,]+(\d{{4}}|\d{{2}}))?")
 _MONTH_DAY = re.compile(rf"({_MONTH_WORD})\.?\s?(\d{{1,2}})(?:st|nd|rd|th)?(?:[\s,]+(\d{{4}}))?")
@@ -98,7 +99,9 @@ def parse_date(text: str, today: date) -> date:
             return date(_year(found[3]), int(found[2]), int(found[1]))
         day_month = _DAY_MONTH.fullmatch(cleaned)
         month_day = _MONTH_DAY.fullmatch(cleaned)
-        if day_month:
+        if found := _SHORT_DATE.fullmatch(cleaned):
+            day, month, year = int(found[1]), int(found[2]), None
+        elif day_month:
             day, month, year = int(day_month[1]), _MONTH_NAMES[day_month[2]], day_month[3]
         elif month_day:
             day, month, year = int(month_day[2]), _MONTH_NAMES[month_day[1]], month_day[3]
