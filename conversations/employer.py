@@ -9,6 +9,7 @@ import re
 from dataclasses import replace
 from datetime import date, time
 from decimal import Decimal
+from functools import wraps
 from pathlib import Path
 from typing import Any
 
@@ -326,8 +327,7 @@ async def ask_salary(t: Turn) -> str:
 
 
 async def take_salary(t: Turn) -> str:
-    """The amount, with its currency when typed or clear ("$250", "៥០ម៉ឺនរៀល", "500k") → the period (the
-    currency question only when it is not); a period typed too ("$250/month") → the hours."""
+    """Pay with its currency when said or clear ("$250", "៥០ម៉ឺនរៀល") → the period; "$250/month" → the hours."""
     try:
         pay = parse_pay(t.require_text())
         amount = parse_amount("salary_amount", pay.amount, minimum=Decimal("0.01"), maximum=Decimal(80_000_000))
@@ -389,8 +389,7 @@ async def ask_hours(t: Turn) -> str:
 
 
 async def take_hours(t: Turn) -> str:
-    """Start and end → days per week; a guess ("7-4" read as 07:00-16:00) or a shift over 14 hours is
-    confirmed first."""
+    """Start and end → days per week; a guess ("7-4": 07:00-16:00) or a shift over 14 hours confirmed first."""
     try:
         hours = parse_hours(t.require_text())
     except InvalidField as exc:
@@ -659,8 +658,7 @@ async def _own_job(t: Turn, job_id: int) -> tuple[Employer, Job]:
 
 
 async def ask_preview(t: Turn) -> str:
-    """The listing as workers will see and hear it, then every answer with a button to change it; submit or
-    discard."""
+    """The listing as workers will see it, every answer with a button to change it; submit or discard."""
     _ = t._
     _employer, job = await _own_job(t, int(t.data["job_id"]))
     await t.session.refresh(job)
@@ -710,8 +708,7 @@ def _missing(job: Job) -> dict[str, str]:
 
 
 async def take_preview(t: Turn) -> str:
-    """A fact's button → its question(s), then this summary again; submit (all required facts there) →
-    screened and queued for moderators; discard → withdrawn."""
+    """A fact's button → its questions, then back here; submit (required facts there) → review; discard."""
     _ = t._
     employer, job = await _own_job(t, int(t.data["job_id"]))
     choice = t.choice or ""
@@ -892,11 +889,13 @@ def _editable(name: str, step: Step) -> Step:
     """A listing question that can be kept as it is when editing, and that leads back to the summary when it
     was chosen there."""
 
+    @wraps(step.ask)  # the question's own name and docstring (the state tables document every step)
     async def ask(t: Turn) -> str:
         result = await step.ask(t)
         await _add_keep(t, result)
         return result
 
+    @wraps(step.take)
     async def take(t: Turn) -> str:
         before = len(t.replies)
         fact = _FACT_OF.get(name)
