@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date
+from dataclasses import replace
+from datetime import date, time
 from decimal import Decimal
+from functools import wraps
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -22,15 +25,17 @@ from conversations.common import (
     job_voice,
     pick_province,
     pick_sector,
+    place,
     province_from,
     sector_from,
+    sector_label,
     toggle,
     toggles,
 )
 from conversations.i18n import N_
-from conversations.replies import AskPhone, AskVoice, Button, JobCard
+from conversations.replies import AskPhone, AskVoice, Button, JobCard, Keyboard, Text
 from conversations.state import IDLE
-from conversations.turn import BadInput, DialogDeps, Step, Turn
+from conversations.turn import BadInput, DialogDeps, Step, Turn, rows
 from jobs_core import geo
 from jobs_core.clock import local_date
 from jobs_core.errors import InvalidField, NotAllowed, NotFound
@@ -44,10 +49,11 @@ from jobs_core.model import (
     SalaryPeriod,
     Verification,
 )
-from jobs_core.numbers import latin_digits, parse_amount, parse_int
+from jobs_core.numbers import parse_amount, parse_int
 from jobs_core.phones import display_phone, normalize_phone
 from jobs_core.services import applications, employers, jobs
 from jobs_core.text import clean_text
+from jobs_core.typed import Hours, format_date, format_pay, parse_date, parse_hours, parse_pay, tidy
 from media.catalog import COUNTRY_NAMES, country_code, country_name
 
 log = logging.getLogger(__name__)
@@ -319,8 +325,8 @@ async def take_country(t: Turn) -> str:
 
 
 async def ask_description(t: Turn) -> str:
-    """A few words about the work (or skip)?"""
-    t.say(t._("Describe the work in a few sentences (or Skip)."), _skip(t))
+    """A few words about the work (or skip, to describe it in a voice message instead)?"""
+    t.say(t._("Describe the work in a few sentences. (Skip only if you will record a voice description.)"), _skip(t))
     return "job.description"
 
 
@@ -331,20 +337,36 @@ async def take_description(t: Turn) -> str:
 
 
 async def ask_salary(t: Turn) -> str:
-    """How much is the pay (or skip)?"""
-    t.say(t._("How much is the pay? Type the number only, for example 250 (or Skip)."), _skip(t))
+    """How much is the pay (required)?"""
+    t.say(t._("How much is the pay? For example $250, 250 ដុល្លារ or ៥០ម៉ឺនរៀល."))
     return "job.salary"
 
 
 async def take_salary(t: Turn) -> str:
-    """The amount (Latin or Khmer digits) → the currency; skip → the hours."""
-    if _skipped(t):
-        for key in ("salary", "currency", "period"):
-            t.data.pop(key, None)
-        return await ask_hours(t)
-    amount = parse_amount("salary_amount", t.require_text(), minimum=Decimal("0.01"), maximum=Decimal(80_000_000))
+    """Pay with its currency when said or clear ("$250", "៥០ម៉ឺនរៀល") → the period; "$250/month" → the hours."""
+    try:
+        pay = parse_pay(t.require_text())
+        amount = parse_amount("salary_amount", pay.amount, minimum=Decimal("0.01"), maximum=Decimal(80_000_000))
+    except InvalidField as exc:
+        if exc.code != "not_a_number":
+            raise
+        raise BadInput(t._("Please type the pay like $250, 250 ដុល្លារ or ៥០ម៉ឺនរៀល.")) from exc
     t.data["salary"] = str(amount)
-    return await ask_currency(t)
+    t.data.pop("period", None)
+    if pay.currency is None:
+        t.data.pop("currency", None)
+        return await ask_currency(t)
+    t.data["currency"] = pay.currency
+    if pay.period is not None:
+        _check_pay(t.data["salary"], pay.currency, pay.period)
+        t.data["period"] = pay.period
+        return await ask_hours(t)
+    return await ask_period(t)
+
+
+def _check_pay(amount: str, currency: str, period: str) -> None:
+    limit = jobs.MAX_SALARY[Currency(currency), SalaryPeriod(period)]
+    parse_amount("salary_amount", amount, minimum=Decimal("0.01"), maximum=limit)
 
 
 async def ask_currency(t: Turn) -> str:
@@ -371,39 +393,51 @@ async def take_period(t: Turn) -> str:
     """The period (the amount checked against it) → the hours."""
     if t.choice not in PERIODS:
         raise BadInput(t._("Please choose one of the buttons."))
-    limit = jobs.MAX_SALARY[Currency(t.data["currency"]), SalaryPeriod(t.choice)]
-    parse_amount("salary_amount", t.data["salary"], minimum=Decimal("0.01"), maximum=limit)
+    _check_pay(t.data["salary"], t.data["currency"], t.choice)
     t.data["period"] = t.choice
     return await ask_hours(t)
 
 
 async def ask_hours(t: Turn) -> str:
-    """Working hours (or skip)?"""
-    t.say(t._("What are the working hours? For example 07:00-16:00 (or Skip)."), _skip(t))
+    """Working hours (required)?"""
+    t.say(t._("What are the working hours? For example 7am-4pm, 07:00-16:00 or ៧ព្រឹក ដល់ ៤ល្ងាច."))
     return "job.hours"
 
 
-_TIME = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?$")
-
-
-def _clock(field: str, text: str) -> str:
-    found = _TIME.match(text.strip())
-    if not found or int(found[1]) > 23 or int(found[2] or 0) > 59:
-        raise InvalidField(field, "invalid_time", text)
-    return f"{int(found[1]):02d}:{int(found[2] or 0):02d}"
-
-
 async def take_hours(t: Turn) -> str:
-    """Start and end time → days per week."""
-    if _skipped(t):
-        t.data.pop("hours_start", None)
-        t.data.pop("hours_end", None)
-        return await ask_days(t)
-    text = latin_digits(t.require_text())
-    parts = re.split(r"\s*(?:-|–|—|to|ដល់)\s*", text)
-    if len(parts) != 2:
-        raise InvalidField("hours_start", "invalid_time", text)
-    t.data["hours_start"], t.data["hours_end"] = _clock("hours_start", parts[0]), _clock("hours_end", parts[1])
+    """Start and end → days per week; a guess ("7-4": 07:00-16:00) or a shift over 14 hours confirmed first."""
+    try:
+        hours = parse_hours(t.require_text())
+    except InvalidField as exc:
+        raise BadInput(t._("Please type the hours like 7am-4pm, 07:00-16:00 or ៧ព្រឹក ដល់ ៤ល្ងាច.")) from exc
+    if hours.guessed or hours.long:
+        t.data["hours_guess"] = [f"{hours.start:%H:%M}", f"{hours.end:%H:%M}"]
+        return await ask_hours_ok(t)
+    t.data["hours_start"], t.data["hours_end"] = f"{hours.start:%H:%M}", f"{hours.end:%H:%M}"
+    return await ask_days(t)
+
+
+async def ask_hours_ok(t: Turn) -> str:
+    """Did they mean these hours (a guess, or a very long shift)?"""
+    start, end = (time.fromisoformat(v) for v in t.data["hours_guess"])
+    hours = Hours(start, end)
+    lines = [t._("I understood: from {start} to {end}.").format(start=f"{start:%H:%M}", end=f"{end:%H:%M}")]
+    if hours.long:
+        lines.append(t._("That is a shift of {hours} hours.").format(hours=f"{hours.length.seconds / 3600:g}"))
+    lines.append(t._("Is that right?"))
+    t.say("\n".join(lines), t.choices([(t._("✅ Yes"), "yes"), (t._("✏️ No, type again"), "no")]))
+    return "job.hours_ok"
+
+
+async def take_hours_ok(t: Turn) -> str:
+    """Yes → the hours are kept, days per week; no → the hours question again."""
+    if t.choice not in ("yes", "no"):
+        raise BadInput(t._("Please press Yes or No."))
+    start, end = t.data.pop("hours_guess")
+    if t.choice == "no":
+        t.say(t._("Please type the hours again, with am or pm, for example 7am-4pm."))
+        return await ask_hours(t)
+    t.data["hours_start"], t.data["hours_end"] = start, end
     return await ask_days(t)
 
 
@@ -418,7 +452,12 @@ async def take_days(t: Turn) -> str:
     if _skipped(t):
         t.data.pop("days", None)
     else:
-        t.data["days"] = parse_int("days_per_week", t.require_text(), minimum=1, maximum=7)
+        try:
+            t.data["days"] = parse_int("days_per_week", tidy(t.require_text()), minimum=1, maximum=7)
+        except InvalidField as exc:
+            if exc.code != "not_a_number":
+                raise
+            raise BadInput(t._("Please type a number from 1 to 7, for example 6.")) from exc
     return await ask_positions(t)
 
 
@@ -430,7 +469,7 @@ async def ask_positions(t: Turn) -> str:
 
 async def take_positions(t: Turn) -> str:
     """Number of workers → gender."""
-    t.data["positions"] = parse_int("positions", t.require_text(), minimum=1, maximum=10_000)
+    t.data["positions"] = parse_int("positions", tidy(t.require_text()), minimum=1, maximum=10_000)
     return await ask_gender(t)
 
 
@@ -460,9 +499,9 @@ async def take_ages(t: Turn) -> str:
         t.data.pop("min_age", None)
         t.data.pop("max_age", None)
         return await ask_benefits(t)
-    parts = re.split(r"\s*(?:-|–|—|to|ដល់)\s*", latin_digits(t.require_text()))
-    if len(parts) > 2:
-        raise InvalidField("min_age", "not_a_number", "ages")
+    parts = re.split(r"\s*(?:-|–|—|to|ដល់)\s*", tidy(t.require_text()))
+    if len(parts) > 2 or not all(part.isdigit() for part in parts):
+        raise BadInput(t._("Please type the ages like 18-45, or just 18 for the minimum."))
     low = parse_int("min_age", parts[0], minimum=15, maximum=99)
     high = parse_int("max_age", parts[1], minimum=low, maximum=99) if len(parts) == 2 else None
     t.data["min_age"], t.data["max_age"] = low, high
@@ -492,7 +531,7 @@ async def take_benefits(t: Turn) -> str:
 
 async def ask_start(t: Turn) -> str:
     """Start date (or skip)?"""
-    t.say(t._("When does the work start? For example 2026-12-01 (or Skip)."), _skip(t))
+    t.say(t._("When does the work start? For example 15/12/2026 or 15 ធ្នូ (or Skip)."), _skip(t))
     return "job.start"
 
 
@@ -502,11 +541,11 @@ async def take_start(t: Turn) -> str:
         t.data.pop("start_date", None)
     else:
         try:
-            start = date.fromisoformat(latin_digits(t.require_text()).strip())
-        except ValueError as exc:
-            raise InvalidField("start_date", "invalid_date", "date") from exc
+            start = parse_date(t.require_text(), local_date(t.now))
+        except InvalidField as exc:
+            raise BadInput(t._("Please type the date like 15/12/2026 or 15 ធ្នូ.")) from exc
         if start < local_date(t.now):
-            raise InvalidField("start_date", "invalid_date", "in the past")
+            raise BadInput(t._("That day has passed. Please type a later date, like 15/12/2026."))
         t.data["start_date"] = start.isoformat()
     return await ask_contact(t)
 
@@ -520,15 +559,20 @@ async def ask_contact(t: Turn) -> str:
 async def take_contact(t: Turn) -> str:
     """The contact → the draft is saved; ask for a voice description."""
     t.data["contact"] = None if _skipped(t) else clean_text("contact", t.require_text(), max_length=120)
+    await _save(t)
+    return await ask_voice(t)
+
+
+async def _save(t: Turn) -> None:
+    """The answers so far into the draft (created the first time)."""
     employer = await t.employer()
     if employer is None:
         raise NotFound("employer", t.incoming.user_id)
     d = t.data
-    if d.get("job_id"):  # editing a draft or a listing sent back for changes
+    if d.get("job_id"):  # editing a draft, a listing sent back for changes, or a published listing's revision
         await jobs.edit_job(jobs.EditJob(int(d["job_id"]), employer.id, _fields(d), t.actor), t.uow)
     else:
         t.data["job_id"] = await jobs.create_job(jobs.CreateJob(employer.id, _fields(d), t.actor), t.uow)
-    return await ask_voice(t)
 
 
 def _fields(d: dict[str, object]) -> jobs.JobFields:
@@ -630,10 +674,11 @@ async def _own_job(t: Turn, job_id: int) -> tuple[Employer, Job]:
 
 
 async def ask_preview(t: Turn) -> str:
-    """The listing as workers will see and hear it; submit or discard."""
+    """The listing as workers will see it, every answer with a button to change it; submit or discard."""
     _ = t._
     _employer, job = await _own_job(t, int(t.data["job_id"]))
     await t.session.refresh(job)
+    t.data.pop("jump", None)
     t.say(_("This is how your job will look:"))
     t.add(
         JobCard(
@@ -642,9 +687,21 @@ async def ask_preview(t: Turn) -> str:
             voice=await job_voice(job, t.deps, t.language, with_clip=True, cached=True),
         )
     )
+    missing = _missing(job)
+    lines = [_("Your answers (press a button to change one):")]
+    for fact, label in FACT_LABELS.items():
+        value = await _shown(t, fact, job)
+        lines.append(f"• {_(label)}: {value or '—'}" + (" ❗" if fact in missing else ""))
+    if missing:
+        lines.append(_("Still needed before sending: {facts}").format(facts=", ".join(_(m) for m in missing.values())))
+    else:
+        lines.append(_("Send it to our moderators for review?"))
+    changes = [t.step_button("✏️ " + _(label), f"f:{fact}") for fact, label in FACT_LABELS.items()]
     t.say(
-        _("Send it to our moderators for review?"),
+        "\n".join(lines),
         (
+            *rows(changes, 3),
+            (t.step_button(_("🔁 Go through every question"), "f:all"),),
             (t.step_button(_("✅ Submit for review"), "submit"),),
             (t.step_button(_("🗑 Discard"), "discard"),),
         ),
@@ -652,24 +709,231 @@ async def ask_preview(t: Turn) -> str:
     return "job.preview"
 
 
+def _missing(job: Job) -> dict[str, str]:
+    """The facts a listing cannot be sent without: pay, hours, where, and a description written or spoken."""
+    missing: dict[str, str] = {}
+    if job.salary_amount is None:
+        missing["pay"] = N_("the pay")
+    if job.hours_start is None or job.hours_end is None:
+        missing["hours"] = N_("the working hours")
+    if not job.province_code and not job.country:
+        missing["place"] = N_("where the work is")
+    if not job.description and not job.voice_clip:
+        missing["description"] = N_("a description (written or recorded)")
+    return missing
+
+
 async def take_preview(t: Turn) -> str:
-    """Submit → screened and queued for moderators; discard → withdrawn."""
+    """A fact's button → its questions, then back here; submit (required facts there) → review; discard."""
     _ = t._
     employer, job = await _own_job(t, int(t.data["job_id"]))
+    choice = t.choice or ""
+    if choice == "f:all":
+        t.data["editing"] = True
+        return await _ask_fact(t, "title")
+    if choice.startswith("f:") and choice[2:] in FACTS:
+        t.data["jump"] = choice[2:]
+        return await _ask_fact(t, choice[2:])
     if t.choice == "discard":
         await jobs.close_job(jobs.CloseJob(job.id, employer.id, t.actor, filled=False), t.uow)
         t.say(_("The draft was discarded."), ((back_button(t, "emp"),),))
         return IDLE
     if t.choice != "submit":
         raise BadInput(_("Please press one of the buttons."))
+    missing = _missing(job)
+    if missing:
+        raise BadInput(_("Please add {facts} before sending.").format(facts=", ".join(_(m) for m in missing.values())))
     risk, _reasons = await jobs.submit_job(jobs.SubmitJob(job.id, employer.id, t.actor), t.uow)
-    message = _("Thank you! Your job was sent to our moderators. We will tell you when it is published.")
+    if job.revision_of is not None:
+        message = _(
+            "Thank you! Your changes were sent to our moderators. The listing stays as it was until they approve them."
+        )
+    else:
+        message = _("Thank you! Your job was sent to our moderators. We will tell you when it is published.")
     if risk == "high":
         message += "\n" + _(
             "Our automatic check found things a moderator must look at closely, so this may take longer."
         )
     t.say(message, ((Button(_("📋 My listings"), "listings"),), (back_button(t, "emp"),)))
     return IDLE
+
+
+# ------------------------------------------------------------------------------------------------ editing
+
+# The questions of a listing grouped by the fact they ask for, in the order they are asked. Editing shows a
+# "keep" button (with the current answer) on each fact's first question; a fact chosen from the summary is
+# asked (all its questions) and then the summary comes back.
+FACTS: dict[str, tuple[str, ...]] = {
+    "title": ("job.title",),
+    "sector": ("job.sector",),
+    "place": ("job.where", "job.province", "job.district", "job.country"),
+    "description": ("job.description",),
+    "pay": ("job.salary", "job.currency", "job.period"),
+    "hours": ("job.hours", "job.hours_ok"),
+    "days": ("job.days",),
+    "positions": ("job.positions",),
+    "gender": ("job.gender",),
+    "ages": ("job.ages",),
+    "benefits": ("job.benefits",),
+    "start": ("job.start",),
+    "contact": ("job.contact",),
+    "voice": ("job.voice",),
+}
+FACT_LABELS = {
+    "title": N_("Job"),
+    "sector": N_("Kind of work"),
+    "place": N_("Place"),
+    "description": N_("Description"),
+    "pay": N_("Pay"),
+    "hours": N_("Hours"),
+    "days": N_("Days a week"),
+    "positions": N_("Workers"),
+    "gender": N_("Who"),
+    "ages": N_("Ages"),
+    "benefits": N_("Benefits"),
+    "start": N_("Start"),
+    "contact": N_("Contact"),
+    "voice": N_("Voice"),
+}
+_FACT_OF = {step: fact for fact, steps in FACTS.items() for step in steps}
+_ORDER = list(FACTS)
+
+
+async def _ask_fact(t: Turn, fact: str) -> str:
+    """The first question of a fact (with its keep button when editing)."""
+    step = STEPS[FACTS[fact][0]]
+    return await step.ask(t)
+
+
+async def _shown(t: Turn, fact: str, job: Job | None = None) -> str:
+    """A fact's current answer in a few words, from the answers being edited; "" when there is none."""
+    _, d = t._, t.data
+    if fact == "title":
+        return str(d.get("title") or "")
+    if fact == "sector":
+        sectors = {s.code: s for s in await t.sectors()}
+        return sector_label(sectors[d["sector"]], t.language) if d.get("sector") in sectors else ""
+    if fact == "place":
+        if d.get("country"):
+            return str(d["country"])
+        if not d.get("province"):
+            return ""
+        where = Job(province_code=d["province"], district_code=d.get("district"), country=None)
+        return place(where, t.language)
+    if fact == "description":
+        text = str(d.get("description") or "")
+        return text if len(text) <= 60 else text[:57] + "…"
+    if fact == "pay":
+        if not d.get("salary") or not d.get("currency"):
+            return ""
+        period = _(PERIODS[d["period"]]) if d.get("period") in PERIODS else ""
+        return f"{format_pay(Decimal(d['salary']), d['currency'], t.language)} {period}".strip()
+    if fact == "hours":
+        return f"{d['hours_start']}–{d['hours_end']}" if d.get("hours_start") and d.get("hours_end") else ""
+    if fact == "days":
+        return str(d.get("days") or "")
+    if fact == "positions":
+        return str(d.get("positions") or "")
+    if fact == "gender":
+        return _(JOB_GENDERS[d["gender"]]) if d.get("gender") in JOB_GENDERS else ""
+    if fact == "ages":
+        if d.get("min_age") is None:
+            return ""
+        return f"{d['min_age']}–{d['max_age']}" if d.get("max_age") else f"{d['min_age']}+"
+    if fact == "benefits":
+        return ", ".join(_(BENEFITS[b]) for b in d.get("benefits") or [] if b in BENEFITS)
+    if fact == "start":
+        return format_date(date.fromisoformat(d["start_date"]), t.language) if d.get("start_date") else ""
+    if fact == "contact":
+        return str(d.get("contact") or "")
+    if fact == "voice":
+        if job is None and d.get("job_id"):
+            job = await t.session.get(Job, int(d["job_id"]))
+        return _("recorded 🎙") if job is not None and job.voice_clip else ""
+    return ""
+
+
+def answers_of(job: Job) -> dict[str, Any]:
+    """A listing's facts as the questions collect them, so an edit starts from the current answers."""
+    return {
+        "job_id": job.id,
+        "title": job.title,
+        "sector": job.sector_code,
+        "province": job.province_code,
+        "district": job.district_code,
+        "country": job.country,
+        "description": job.description or "",
+        "salary": str(job.salary_amount) if job.salary_amount is not None else None,
+        "currency": job.salary_currency.value if job.salary_currency else None,
+        "period": job.salary_period.value if job.salary_period else None,
+        "hours_start": f"{job.hours_start:%H:%M}" if job.hours_start else None,
+        "hours_end": f"{job.hours_end:%H:%M}" if job.hours_end else None,
+        "days": job.days_per_week,
+        "positions": job.positions,
+        "gender": job.gender.value,
+        "min_age": job.min_age,
+        "max_age": job.max_age,
+        "benefits": list(job.benefits or []),
+        "start_date": job.start_date.isoformat() if job.start_date else None,
+        "contact": job.contact,
+        "editing": True,
+    }
+
+
+async def _add_keep(t: Turn, step: str) -> None:
+    """When editing, a fact's first question gets a "keep" button showing the current answer."""
+    fact = _FACT_OF.get(step)
+    if (not t.data.get("editing") and not t.data.get("jump")) or fact is None or FACTS[fact][0] != step:
+        return
+    if not t.data.get("job_id"):
+        return
+    value = await _shown(t, fact)
+    if not value:
+        return
+    label = t._("✅ Keep: {value}").format(value=value if len(value) <= 30 else value[:29] + "…")
+    for index in range(len(t.replies) - 1, -1, -1):
+        reply = t.replies[index]
+        if isinstance(reply, (Text, AskVoice)):
+            if any(b.action.endswith(":keep") for row in reply.buttons for b in row):
+                return
+            keep: Keyboard = ((t.step_button(label, "keep"),),)
+            t.replies[index] = replace(reply, buttons=(*keep, *reply.buttons))
+            return
+
+
+def _editable(name: str, step: Step) -> Step:
+    """A listing question that can be kept as it is when editing, and that leads back to the summary when it
+    was chosen there."""
+
+    @wraps(step.ask)  # the question's own name and docstring (the state tables document every step)
+    async def ask(t: Turn) -> str:
+        result = await step.ask(t)
+        await _add_keep(t, result)
+        return result
+
+    @wraps(step.take)
+    async def take(t: Turn) -> str:
+        before = len(t.replies)
+        fact = _FACT_OF.get(name)
+        if t.choice == "keep" and fact is not None and FACTS[fact][0] == name:
+            following = _ORDER.index(fact) + 1
+            if following == len(_ORDER) or t.data.get("jump"):
+                await _save(t)
+                return await ask_preview(t)
+            if _ORDER[following] == "voice":
+                await _save(t)
+            result = await _ask_fact(t, _ORDER[following])
+        else:
+            result = await step.take(t)
+        jump = t.data.get("jump")
+        if jump and (result == IDLE or (result in _FACT_OF and _FACT_OF[result] != jump) or result == "job.preview"):
+            del t.replies[before:]  # the next question of the full walk is not asked: back to the summary
+            await _save(t)
+            return await ask_preview(t)
+        await _add_keep(t, result)
+        return result
+
+    return Step(ask, take)
 
 
 # ------------------------------------------------------------------------------------------------ listings
@@ -693,7 +957,7 @@ async def listings(t: Turn, args: list[str]) -> str:
         await t.session.execute(
             select(Job, func.coalesce(counts.c.n, 0))
             .outerjoin(counts, counts.c.job_id == Job.id)
-            .where(Job.employer_id == employer.id)
+            .where(Job.employer_id == employer.id, Job.revision_of.is_(None))
             .order_by(Job.created_at.desc(), Job.id.desc())
             .limit(LISTINGS_SHOWN)
         )
@@ -708,6 +972,11 @@ async def listings(t: Turn, args: list[str]) -> str:
             lines.append(_("Moderator's note: {note}").format(note=job.change_note))
         if job.status is JobStatus.REJECTED and job.rejection_reason:
             lines.append(_("Reason: {note}").format(note=job.rejection_reason))
+        revision = await jobs.open_revision(t.reads, job.id) if job.status is JobStatus.PUBLISHED else None
+        if revision is not None:
+            lines.append(_("Your changes: {status}").format(status=_(JOB_STATUS[revision.status.value])))
+            if revision.status is JobStatus.CHANGES_REQUESTED and revision.change_note:
+                lines.append(_("Moderator's note: {note}").format(note=revision.change_note))
         buttons: list[tuple[Button, ...]] = []
         if count:
             buttons.append((Button(_("👥 Applications"), f"lst:{job.id}:apps"),))
@@ -715,6 +984,8 @@ async def listings(t: Turn, args: list[str]) -> str:
             buttons.append((Button(_("✅ Mark filled"), f"lst:{job.id}:fill"),))
         if job.status in (JobStatus.DRAFT, JobStatus.CHANGES_REQUESTED):
             buttons.append((Button(_("✏️ Edit and send again"), f"lst:{job.id}:edit"),))
+        elif job.status is JobStatus.PUBLISHED and (revision is None or revision.status in jobs.EDITABLE):
+            buttons.append((Button(_("✏️ Edit"), f"lst:{job.id}:edit"),))
         if job.status in (JobStatus.DRAFT, JobStatus.PENDING_REVIEW, JobStatus.CHANGES_REQUESTED, JobStatus.PUBLISHED):
             buttons.append((Button(_("🗑 Withdraw"), f"lst:{job.id}:wd"),))
         t.say("\n".join(lines), tuple(buttons))
@@ -731,13 +1002,20 @@ async def listing_action(t: Turn, args: list[str]) -> str:
     if args[1] == "apps":
         return await _applications(t, employer, job)
     if args[1] == "edit":
-        if job.status not in jobs.EDITABLE:
+        if job.status is JobStatus.PUBLISHED:
+            revision = await jobs.open_revision(t.reads, job.id)
+            if revision is not None and revision.status not in jobs.EDITABLE:
+                raise BadInput(t._("Your changes to this listing are waiting for review."))
+            # The edit is a revision: the published version stays until the moderators approve the new one.
+            revision_id = await jobs.revise_job(jobs.ReviseJob(job.id, employer.id, t.actor), t.uow)
+            employer, job = await _own_job(t, revision_id)
+        elif job.status not in jobs.EDITABLE:
             raise NotAllowed(f"a {job.status.value} listing cannot be edited")
-        # The questions are asked again from the start; the answers replace the listing's fields.
-        t.data = {"job_id": job.id, "benefits": []}
+        # From the summary: change any answer there, or go through every question with "keep" buttons.
+        t.data = answers_of(job)
         if job.change_note:
             t.say(t._("Moderator's note: {note}").format(note=job.change_note))
-        return await ask_title(t)
+        return await ask_preview(t)
     await jobs.close_job(jobs.CloseJob(job.id, employer.id, t.actor, filled=args[1] == "fill"), t.uow)
     t.say(t._("Marked as filled. Thank you!") if args[1] == "fill" else t._("The listing was withdrawn."))
     return await listings(t, [])
@@ -818,6 +1096,7 @@ STEPS: dict[str, Step] = {
     "job.currency": Step(ask_currency, take_currency),
     "job.period": Step(ask_period, take_period),
     "job.hours": Step(ask_hours, take_hours),
+    "job.hours_ok": Step(ask_hours_ok, take_hours_ok),
     "job.days": Step(ask_days, take_days),
     "job.positions": Step(ask_positions, take_positions),
     "job.gender": Step(ask_gender, take_gender),
@@ -828,6 +1107,7 @@ STEPS: dict[str, Step] = {
     VOICE_STEP: Step(ask_voice, take_voice),
     "job.preview": Step(ask_preview, take_preview),
 }
+STEPS.update({name: _editable(name, step) for name, step in STEPS.items() if name.startswith("job.")})
 ACTIONS = {
     "emp": employer_menu,
     "post": post,

@@ -158,7 +158,8 @@ def job_review_card(job: Job, _: Gettext, language: str) -> tuple[str, Keyboard]
     verification = _(VERIFICATION.get(employer.verification.value, employer.verification.value))
     text = "\n".join(
         [
-            _("Job #{id} for review").format(id=job.id),
+            _("Job #{id} for review").format(id=job.id)
+            + ("\n" + _("Changes to published job #{id}").format(id=job.revision_of) if job.revision_of else ""),
             job_text(job, _, language, with_safety=False),
             _("Employer: {name} ({status})").format(name=employer.name, status=verification),
             _("Screening: {risk}").format(risk=risk_words(job.risk, list(job.risk_reasons or []), _)),

@@ -13,6 +13,7 @@ claim, with no transaction open; the handlers only look them up.
 Who hears what:
   job.published            alerts to matching subscribers (a job card with its voice note; held back
                            through the night, 21:00-07:00 Phnom Penh); the employer
+  job.revised              (an edit of a published listing approved) the employer; its voice notes re-rendered
   job.rejected / job.changes_requested / employer.verified / employer.rejected → the employer
   job.submitted, employer.registered, report.filed, checkin.alarm → the moderators (group or each id);
                            a submitted job's card is followed by the pitch callers would hear
@@ -206,6 +207,16 @@ async def job_published(c: _Context, p: dict[str, Any]) -> None:
             await c.send_reply(to, c.job_card(job, to.language), BULK, not_before)
     for to in await c.employer(job.employer_id):
         await c.send(to, lambda _: Text(_('Your job "{title}" is published. 🎉').format(title=job.title)))
+
+
+async def job_revised(c: _Context, p: dict[str, Any]) -> None:
+    """An approved edit of a published listing: the employer is told (the new voice notes were rendered
+    before the claim; subscribers are not alerted again: it is the same job)."""
+    job = await c.session.get(Job, p.get("job_id"))
+    if job is None:
+        return
+    for to in await c.employer(job.employer_id):
+        await c.send(to, lambda _: Text(_('Your changes to "{title}" are published. ✅').format(title=job.title)))
 
 
 async def job_decided(c: _Context, p: dict[str, Any]) -> None:
@@ -514,6 +525,7 @@ async def voice_paused(c: _Context, p: dict[str, Any]) -> None:
 
 HANDLERS: dict[str, Handler] = {
     "job.published": job_published,
+    "job.revised": job_revised,
     "job.rejected": job_decided,
     "job.changes_requested": job_decided,
     "job.submitted": job_submitted,
@@ -554,12 +566,14 @@ async def prepare_voices(events: Sequence[Event], batch: Batch) -> None:
     wanted: list[tuple[PitchJob, str]] = []
     async with deps.session_factory() as session:  # a read, closed before anything is rendered
         for event in events:
-            if event.kind not in ("job.published", "job.submitted"):
+            if event.kind not in ("job.published", "job.submitted", "job.revised"):
                 continue
             job = await session.get(Job, (event.payload or {}).get("job_id"))
             if job is None:
                 continue
-            if event.kind == "job.published" and job.is_live(deps.clock()):
+            # An approved edit changes what the notes say: they are rendered anew, like at publication (the
+            # cache is keyed by the facts, so the old notes are simply no longer asked for).
+            if event.kind in ("job.published", "job.revised") and job.is_live(deps.clock()):
                 wanted += [(facts, language) for language in LANGUAGES if (facts := _facts(job, None))]
             elif event.kind == "job.submitted" and (facts := _facts(job, True)):
                 wanted.append((facts, language_or_default(deps.moderators_language)))

@@ -31,6 +31,7 @@ from jobs_core.numbers import parse_int
 from jobs_core.phones import display_phone, normalize_phone
 from jobs_core.services import applications, jobs, people, reports
 from jobs_core.text import clean_text
+from jobs_core.typed import parse_year
 
 REPORT_REASONS = {
     "fees": N_("Asks for a fee or deposit"),
@@ -374,12 +375,13 @@ async def ask_birth_year(t: Turn) -> str:
 async def take_birth_year(t: Turn) -> str:
     """A plausible birth year (Latin or Khmer digits; at least 15 years old) → their province."""
     this_year = local_date(t.now).year
-    year = parse_int(
-        "birth_year",
-        t.require_text(t._("Please type the year, for example 1998.")),
-        minimum=this_year - 80,
-        maximum=this_year,
-    )
+    typed = t.require_text(t._("Please type the year, for example 1998."))
+    try:  # "១៩៩៨", "ឆ្នាំ 1998", with emoji or zero-width spaces
+        year = parse_year(typed, minimum=this_year - 80, maximum=this_year)
+    except InvalidField as exc:
+        if exc.code != "not_a_year":
+            raise
+        raise BadInput(t._("Please type the year, for example 1998.")) from exc
     if this_year - year < people.MIN_WORKER_AGE:
         raise InvalidField("birth_year", "too_young", "too young")
     t.data["birth_year"] = year

@@ -141,6 +141,9 @@ class Job(Base):
     # The employer's own recording: a normalised file, spliced into the pitch only once approved.
     voice_clip: Mapped[str | None] = mapped_column(String(200))
     voice_clip_approved: Mapped[bool] = mapped_column(default=False)
+    # A published listing's edit waits for review as its own row (a revision) while the public version stays;
+    # approving the revision copies its facts onto this listing (jobs_core.services.jobs.moderate_job).
+    revision_of: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]

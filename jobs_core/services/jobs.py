@@ -226,6 +226,73 @@ async def edit_job(cmd: EditJob, uow: UnitOfWork) -> None:
         await uow.commit()
 
 
+# What an employer's edit may change: copied onto the published listing when its revision is approved.
+REVISED_COLUMNS = (
+    "title",
+    "description",
+    "contact",
+    "sector_code",
+    "country",
+    "province_code",
+    "district_code",
+    "salary_amount",
+    "salary_currency",
+    "salary_period",
+    "hours_start",
+    "hours_end",
+    "days_per_week",
+    "positions",
+    "gender",
+    "min_age",
+    "max_age",
+    "benefits",
+    "start_date",
+    "voice_clip",
+)
+OPEN_REVISION = (JobStatus.DRAFT, JobStatus.PENDING_REVIEW, JobStatus.CHANGES_REQUESTED)
+
+
+@dataclass(frozen=True)
+class ReviseJob:
+    job_id: int
+    employer_id: int
+    actor: str
+
+
+async def revise_job(cmd: ReviseJob, uow: UnitOfWork) -> int:
+    """The editable revision of a published listing: the one already open, or a new draft copy of it. The
+    public version stays as it is until a moderator approves the revision."""
+    async with uow:
+        job = await _employer_job(uow, cmd.job_id, cmd.employer_id)
+        if job.status is not JobStatus.PUBLISHED:
+            raise NotAllowed(f"a {job.status.value} listing cannot be edited")
+        revision = await open_revision(uow, job.id)
+        if revision is not None:
+            if revision.status not in EDITABLE:
+                raise NotAllowed("changes to this listing are waiting for review")
+            return revision.id
+        copy = Job(
+            employer_id=job.employer_id,
+            status=JobStatus.DRAFT,
+            created_at=uow.now(),
+            revision_of=job.id,
+            **{name: getattr(job, name) for name in REVISED_COLUMNS},
+        )
+        copy.benefits = list(job.benefits or [])
+        uow.session.add(copy)
+        await uow.session.flush()
+        uow.audit(cmd.actor, "job.revision_started", "job", job.id, revision=copy.id)
+        await uow.commit()
+        return copy.id
+
+
+async def open_revision(uow: UnitOfWork, job_id: int) -> Job | None:
+    """A published listing's edit not decided yet (draft, waiting for review, or sent back for changes)."""
+    return await uow.session.scalar(
+        select(Job).where(Job.revision_of == job_id, Job.status.in_(OPEN_REVISION)).order_by(Job.id.desc()).limit(1)
+    )
+
+
 @dataclass(frozen=True)
 class AttachVoiceClip:
     job_id: int
@@ -285,7 +352,9 @@ async def moderate_job(cmd: ModerateJob, uow: UnitOfWork) -> JobStatus:
             # Only a listing waiting for review is decided here; a suspended one waits for its report's decision.
             raise IllegalTransition("job", job.status.value, cmd.decision.value)
         now = uow.now()
-        if cmd.decision is Decision.APPROVE:
+        if cmd.decision is Decision.APPROVE and job.revision_of is not None:
+            await _apply_revision(uow, job, now)
+        elif cmd.decision is Decision.APPROVE:
             job.move_to(JobStatus.PUBLISHED, now)
             job.expires_at = now + DEFAULT_LIFETIME
             job.voice_clip_approved = job.voice_clip is not None
@@ -309,9 +378,28 @@ async def moderate_job(cmd: ModerateJob, uow: UnitOfWork) -> JobStatus:
             )
         )
         uow.audit(cmd.moderator, f"job.{cmd.decision.value}", "job", job.id, reason=reason)
+        if job.revision_of is not None and cmd.decision is Decision.APPROVE:
+            # The published listing now has the new facts: its voice notes are rendered anew (notifier).
+            uow.emit("job.revised", job_id=job.revision_of, revision_id=job.id, employer_id=job.employer_id)
+            await uow.commit()
+            return JobStatus.PUBLISHED
         uow.emit(f"job.{job.status.value}", job_id=job.id, employer_id=job.employer_id, reason=reason)
         await uow.commit()
         return job.status
+
+
+async def _apply_revision(uow: UnitOfWork, revision: Job, now: datetime) -> None:
+    """The approved edit onto its published listing (which keeps its id, place in lists and applications);
+    the revision row is closed, its decision kept."""
+    job = await uow.session.get(Job, revision.revision_of, with_for_update=True)
+    if job is None or job.status not in (JobStatus.PUBLISHED, JobStatus.SUSPENDED):
+        raise IllegalTransition("job", job.status.value if job else "missing", "revise")
+    for name in REVISED_COLUMNS:
+        setattr(job, name, getattr(revision, name))
+    job.benefits = list(revision.benefits or [])
+    job.voice_clip_approved = job.voice_clip is not None
+    revision.move_to(JobStatus.WITHDRAWN, now)
+    revision.rejection_reason = revision.change_note = None
 
 
 @dataclass(frozen=True)
@@ -326,6 +414,8 @@ async def close_job(cmd: CloseJob, uow: UnitOfWork) -> None:
     async with uow:
         job = await _employer_job(uow, cmd.job_id, cmd.employer_id)
         job.move_to(JobStatus.FILLED if cmd.filled else JobStatus.WITHDRAWN, uow.now())
+        if (revision := await open_revision(uow, job.id)) is not None:  # an edit of a closed listing is moot
+            revision.move_to(JobStatus.WITHDRAWN, uow.now())
         uow.audit(cmd.actor, f"job.{job.status.value}", "job", job.id)
         uow.emit(f"job.{job.status.value}", job_id=job.id)
         await close_awaiting(uow, ApplicationStatus.EXPIRED, job_id=job.id)

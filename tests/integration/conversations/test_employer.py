@@ -73,12 +73,12 @@ async def test_post_a_job_with_every_field_then_submit(
     await chat.press("Ta Khmau")
     await chat.send("Sewing T-shirts in a clean factory. Training given.")
     await chat.send("two hundred")
-    assert "number" in chat.text
+    assert "Please type the pay like $250" in chat.text  # the question's own examples
     await chat.send("២៥០")
     await chat.press("US dollars")
     await chat.press("per month")
     await chat.send("morning")
-    assert "time like 07:30" in chat.text
+    assert "Please type the hours like 7am-4pm" in chat.text
     await chat.send("07:00-16:00")
     await chat.send("9")
     assert "too large" in chat.text
@@ -143,8 +143,12 @@ async def test_post_abroad_skipping_what_is_optional(
     await chat.press("Agriculture")
     await chat.press("Abroad")
     await chat.send("Thailand")
-    for _ in range(3):  # description, pay, hours
-        await chat.press("Skip")
+    await chat.press("Skip")  # description
+    assert "Skip" not in chat.labels()  # the pay is required
+    await chat.send("300$")  # the currency question is skipped
+    assert "The pay is" in chat.text
+    await chat.press("per month")
+    await chat.send("6-14")
     await chat.press("Skip")  # days
     await chat.send("5")
     await chat.press("Men and women")
@@ -153,12 +157,15 @@ async def test_post_abroad_skipping_what_is_optional(
     await chat.press("Skip")  # start
     await chat.press("Skip")  # contact
     await chat.press("Skip")  # voice
+    assert "Still needed before sending: a description (written or recorded)" in chat.text
+    await chat.press("Submit for review")
+    assert "Please add a description (written or recorded) before sending" in chat.text
     await chat.press("Discard")
     assert "discarded" in chat.text
     async with session_factory() as session:
         job = await session.scalar(select(Job))
         assert job is not None and job.country == "Thailand" and job.status is JobStatus.WITHDRAWN
-        assert job.province_code is None and job.salary_amount is None
+        assert job.province_code is None and job.salary_amount == Decimal(300) and job.submitted_at is None
 
 
 async def test_listings_applications_and_the_phone_shown_only_to_that_employer(
@@ -262,23 +269,25 @@ async def test_edit_and_resubmit_after_the_moderators_ask_for_changes(
     await chat.act("listings")
     assert "Moderator's note: Please give the pay" in chat.text
     await chat.press("Edit and send again")
+    # The summary first: every answer, each with its button; the pay is missing.
+    assert "• Pay: — ❗" in chat.text and "Still needed before sending: the pay" in chat.text
+    await chat.press("Go through every question")
+    assert "Keep: Sewing machine operators" in chat.labels()[0]
     await chat.send("Sewing operators")
-    await chat.press("Garment")
-    await chat.press("In Cambodia")
-    await chat.press("Phnom Penh")
-    await chat.press("Skip")  # district
-    await chat.press("Skip")  # description
+    await chat.press("Keep")  # sector
+    await chat.press("Keep")  # place
+    await chat.press("Keep")  # description
+    assert "Keep" not in " ".join(chat.labels())  # no pay yet: nothing to keep
     await chat.send("230")
     await chat.press("US dollars")
     await chat.press("per month")
+    assert "Keep: 07:00–16:00" in chat.labels()[0]
     for _ in range(2):  # hours, days
-        await chat.press("Skip")
+        await chat.press("Keep")
     await chat.send("10")
-    await chat.press("Men and women")
-    await chat.press("Skip")  # ages
-    await chat.press("Done")
-    for _ in range(3):  # start, contact, voice
-        await chat.press("Skip")
+    for _ in range(6):  # gender, ages, benefits, start, contact, voice (none recorded: skipped)
+        await chat.press("Keep" if any("Keep" in label for label in chat.labels()) else "Skip")
+    assert "• Pay: $230 per month" in chat.text and "• Workers: 10" in chat.text
     await chat.press("Submit for review")
     async with session_factory() as session:
         jobs = (await session.scalars(select(Job))).all()

@@ -154,7 +154,7 @@ async def test_bad_answers_keep_the_question(chat: Chat) -> None:
     await chat.send("Apple")  # text where a button is expected
     assert "buttons" in chat.text
     await chat.press("Man")
-    for bad, words in (("abc", "number"), ("2020", "at least 15"), ("1800", "too small"), ("១៩៩៨ឆ្នាំ", "number")):
+    for bad, words in (("abc", "for example 1998"), ("2020", "at least 15"), ("1800", "too small"), ("៩៨", "1998")):
         await chat.send(bad)
         assert words in chat.text, bad
         assert (await chat.state()).step == "nominate.birth_year"  # type: ignore[union-attr]

@@ -166,7 +166,8 @@ async def _at_every_step(deps: DialogDeps, build: Builder) -> list[tuple[Chat, d
             {"text": "100"},
             {"press": "US dollars"},
             {"press": "per month"},
-            {"press": "Skip"},
+            {"text": "7-4"},  # read as 07:00-16:00, and asked
+            {"press": "Yes"},
             {"press": "Skip"},
             {"text": "3"},
             {"press": "Men and women"},

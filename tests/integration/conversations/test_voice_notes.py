@@ -153,8 +153,10 @@ async def at_the_voice_question(chat: Chat) -> None:
     await chat.press("Agriculture")
     await chat.press("Abroad")
     await chat.send("Thailand")
-    for _ in range(4):  # description, pay, hours, days
-        await chat.press("Skip")
+    await chat.press("Skip")  # description
+    await chat.send("$300/month")  # pay
+    await chat.send("7-16")  # hours
+    await chat.press("Skip")  # days
     await chat.send("5")
     await chat.press("Men and women")
     await chat.press("Skip")  # ages
