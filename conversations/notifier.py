@@ -201,7 +201,10 @@ async def job_published(c: _Context, p: dict[str, Any]) -> None:
     for relative in await matching_subscribers(c.session, job):
         to = c.relative(relative)
         if to is not None:
-            await c.send_reply(to, c.job_card(job, to.language), BULK, not_before)
+            # An alert says what it is at its top: a card among chat messages is otherwise easy to take for old.
+            card = c.job_card(job, to.language)
+            header = gettext_for(to.language)(N_("🆕 New job"))
+            await c.send_reply(to, replace(card, text=f"{header}\n{card.text}"), BULK, not_before)
     for to in await c.employer(job.employer_id):
         await c.send(to, lambda _: Text(_('Your job "{title}" is published. 🎉').format(title=job.title)))
 

@@ -221,7 +221,7 @@ class CallFlows:
         relation = None
         if call.nomination_id is not None:
             relation = await session.scalar(select(Nomination.relation).where(Nomination.id == call.nomination_id))
-        return relation.value if relation is not None else "relative"
+        return relation.recommender.value if relation is not None else "relative"
 
     async def _opening(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> Turn:
         lang = self.lang

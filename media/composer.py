@@ -518,3 +518,9 @@ def job_call(job: PitchJob, relationship: str, lang: str = "km", durations: Clip
     """The whole job call up to the menu: intro, recommender, the pitch, the menu."""
     opening = intro(lang) + recommended_by(relationship, lang) + pitch_intro(lang)
     return opening + compose_pitch(job, lang, durations) + job_menu(lang)
+
+
+def unknown_caller(lang: str = "km") -> Utterance:
+    """To someone who calls us and is nobody's family member yet: what the service is, that it is free, and
+    how a relative signs them up (we only call people a relative added)."""
+    return _say(lang, "ivr.unknown_caller")
