@@ -178,7 +178,7 @@ async def sector_from(t: Turn, allow_any: bool = False) -> str | None:
 def toggles(t: Turn, options: dict[str, str], chosen: list[str], done_label: str) -> Keyboard:
     """Multi-select buttons (✅ on chosen ones) for code → label (already in the person's words), and Done."""
     buttons = [
-        t.step_button(("✅ " if code in chosen else "▫️ ") + label, f"t:{code}") for code, label in options.items()
+        t.step_button(("✅ " if code in chosen else "▫️ ") + label, f"{TOGGLE}{code}") for code, label in options.items()
     ]
     return (*rows(buttons, 2), (t.step_button(done_label, "done"),))
 
@@ -193,6 +193,7 @@ def back_button(t: Turn, action: str = "menu") -> Button:
 
 # Step-button values every multi-step question understands (``conversations.dialog`` answers them).
 BACK, CANCEL = "back", "cancel"
+TOGGLE = "t:"  # a multi-select button's value prefix (see ``toggles``)
 
 
 def back_and_cancel(t: Turn, back: bool = True) -> tuple[Button, ...]:

@@ -35,7 +35,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import employer, moderator, relative, start
-from conversations.common import BACK, CANCEL, back_button, error_message
+from conversations.common import BACK, CANCEL, TOGGLE, back_button, edit_in_place, error_message
 from conversations.i18n import gettext_for, language_or_default
 from conversations.replies import Button, Incoming, Reply, Text
 from conversations.state import IDLE, ConversationState
@@ -229,7 +229,11 @@ async def _answer_button(t: Turn, action: str) -> str:
     if value == BACK and t.step in PREVIOUS:
         return await STEPS[PREVIOUS[t.step]].ask(t)
     t.choice = value
-    return await step.take(t)
+    since = len(t.replies)
+    next_step = await step.take(t)
+    if value.startswith(TOGGLE) and next_step == t.step:
+        edit_in_place(t, since)  # a tick set or cleared: the pressed message changes, no new message comes
+    return next_step
 
 
 async def _not_started(t: Turn) -> str:

@@ -10,7 +10,6 @@ from conversations.common import (
     RELATIONSHIPS,
     back_and_cancel,
     back_button,
-    edit_in_place,
     job_card,
     pick_province,
     pick_sector,
@@ -447,10 +446,7 @@ async def take_sectors(t: Turn) -> str:
         if code not in await _sector_options(t):
             raise BadInput(t._("Please choose one of the buttons."))
         t.data["sectors"] = toggle(list(t.data.get("sectors", [])), code)
-        since = len(t.replies)
-        step = await ask_sectors(t)
-        edit_in_place(t, since)  # the pressed message changes its ticks; no new message
-        return step
+        return await ask_sectors(t)  # the engine edits the pressed message rather than sending a new one
     if choice != "done":
         raise BadInput(t._("Please choose one or more kinds of work, then press Done."))
     return await ask_confirm(t)
