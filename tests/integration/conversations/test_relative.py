@@ -134,6 +134,15 @@ async def test_a_shared_contact_is_accepted_as_the_phone(chat: Chat) -> None:
     assert "Who is Sophea to you?" in chat.text
 
 
+async def test_the_relatives_own_number_is_not_taken_for_the_family_members(chat: Chat) -> None:
+    await chat.start()
+    await chat.act("nom")
+    await chat.send("Sophea")
+    await chat.send(contact_phone="+855 12 345 678", extra={"contact_is_own": "1"})
+    assert "That is your own number" in chat.text and "What is Sophea's phone number?" in chat.text
+    assert (await chat.state()).step == "nominate.phone"  # type: ignore[union-attr]
+
+
 async def test_bad_answers_keep_the_question(chat: Chat) -> None:
     await chat.start()
     await chat.act("nom")
