@@ -601,7 +601,8 @@ async def alerts(t: Turn, args: list[str]) -> str:
     sectors = {s.code: sector_label(s, t.language) for s in await t.sectors()}
     buttons: list[tuple[Button, ...]] = []
     if subscriptions:
-        lines = [_("You get a message when a new job is posted for:")]
+        lines = [_("Job alerts: {count}").format(count=len(subscriptions))]
+        lines.append(_("You get a message when a new job is posted for:"))
         for s in subscriptions:
             where = geo.province(s.province_code).name(t.language) if s.province_code else _("Any province")
             what = sectors.get(s.sector_code, s.sector_code) if s.sector_code else _("Any kind of work")

@@ -313,6 +313,8 @@ async def test_an_alert_says_new_job_at_its_top(
     build = Builder(session_factory, now)  # 10:00 in Phnom Penh: not held back for the night
     relative_id = await build.relative(external_id=str(dara.user_id))
     await subscribe(Subscribe(relative_id, None, None), build.uow())
+    await dara.tap("🔔 Job alerts")
+    assert dara.said("Job alerts: {count}", count=1)  # the list of alerts says how many
     await build.published(title="Sewing machine operators")
     assert await notify_once(replace(dialog_deps, clock=lambda: now)) > 0
     await all_sent(session_factory)
