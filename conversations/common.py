@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from conversations.i18n import N_, Gettext
-from conversations.replies import Button, JobCard, Keyboard, Voice
+from conversations.replies import Button, Edit, JobCard, Keyboard, Text, Voice
 from conversations.turn import DialogDeps, Turn, rows
 from jobs_core import geo
 from jobs_core.clock import local
@@ -20,9 +20,13 @@ log = logging.getLogger(__name__)
 
 ANY = "-"  # a picker's "any province / any sector" value
 
+# What the family member is to the relative who adds them (the IVR turns it round: see Relationship.recommender).
 RELATIONSHIPS = {
+    "parent": N_("My father or mother"),
+    "child": N_("My son or daughter"),
+    "spouse": N_("My husband or wife"),
     "sibling": N_("Brother or sister"),
-    "relative": N_("Relative"),
+    "relative": N_("Other relative"),
     "friend": N_("Friend"),
     "acquaintance": N_("Acquaintance"),
 }
@@ -135,20 +139,20 @@ def sector_label(sector: Sector, language: str) -> str:
     return sector.name_km if language == "km" else sector.name_en
 
 
-def pick_province(t: Turn, question: str, with_any: bool = False) -> None:
+def pick_province(t: Turn, question: str, with_any: bool = False, nav: Keyboard = ()) -> None:
     options = province_choices(t.language)
     keyboard = t.choices(options, per_row=3)
     if with_any:
         keyboard = ((t.step_button(t._("Any province"), ANY),), *keyboard)
-    t.say(question, keyboard)
+    t.say(question, (*keyboard, *nav))
 
 
-async def pick_sector(t: Turn, question: str, with_any: bool = False) -> None:
+async def pick_sector(t: Turn, question: str, with_any: bool = False, nav: Keyboard = ()) -> None:
     options = [(sector_label(s, t.language), s.code) for s in await t.sectors()]
     keyboard = t.choices(options, per_row=2)
     if with_any:
         keyboard = ((t.step_button(t._("Any kind of work"), ANY),), *keyboard)
-    t.say(question, keyboard)
+    t.say(question, (*keyboard, *nav))
 
 
 def province_from(t: Turn, allow_any: bool = False) -> str | None:
@@ -175,7 +179,7 @@ async def sector_from(t: Turn, allow_any: bool = False) -> str | None:
 def toggles(t: Turn, options: dict[str, str], chosen: list[str], done_label: str) -> Keyboard:
     """Multi-select buttons (✅ on chosen ones) for code → label (already in the person's words), and Done."""
     buttons = [
-        t.step_button(("✅ " if code in chosen else "▫️ ") + label, f"t:{code}") for code, label in options.items()
+        t.step_button(("✅ " if code in chosen else "▫️ ") + label, f"{TOGGLE}{code}") for code, label in options.items()
     ]
     return (*rows(buttons, 2), (t.step_button(done_label, "done"),))
 
@@ -186,6 +190,27 @@ def toggle(chosen: list[str], code: str) -> list[str]:
 
 def back_button(t: Turn, action: str = "menu") -> Button:
     return Button(t._("⬅️ Menu"), action)
+
+
+# Step-button values every multi-step question understands (``conversations.dialog`` answers them).
+BACK, CANCEL = "back", "cancel"
+TOGGLE = "t:"  # a multi-select button's value prefix (see ``toggles``)
+
+
+def back_and_cancel(t: Turn, back: bool = True) -> tuple[Button, ...]:
+    """The row under a question of a multi-step flow: the previous question again, or leave saving nothing."""
+    cancel = t.step_button(t._("✖️ Cancel"), CANCEL)
+    return (t.step_button(t._("↩️ Back"), BACK), cancel) if back else (cancel,)
+
+
+def edit_in_place(t: Turn, since: int) -> None:
+    """The question said again since reply ``since`` (a toggle pressed) replaces the message whose button was
+    pressed, instead of arriving as a new one: only its buttons change when the words are the same."""
+    message_id = t.incoming.extra.get("message_id") if t.incoming.action else None
+    said = t.replies[since:]
+    if not message_id or len(said) != 1 or not isinstance(said[0], Text):
+        return
+    t.replies[since:] = [Edit(message_id, said[0].text, said[0].buttons, buttons_only=True)]
 
 
 # ---------------------------------------------------------------------------------------------- jobs
@@ -243,6 +268,34 @@ def job_text(job: Job, _: Gettext, language: str, with_safety: bool = True) -> s
     if with_safety:
         lines.append("")
         lines.append(safety_line(_))
+    return "\n".join(lines)
+
+
+KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
+SHARED_PERIODS = {"month": N_("/month"), "day": N_("/day"), "hour": N_("/hour"), "piece": N_("/piece")}
+
+
+def shared_money(amount: Decimal, currency: str | None, period: str | None, _: Gettext, language: str) -> str:
+    """Pay as a shared card says it: "$250/month", or in Khmer "២៥០ ដុល្លារ/ខែ" (Khmer digits and words)."""
+    whole = amount == amount.to_integral_value()
+    number = f"{amount:,.0f}" if whole else f"{amount:,.2f}"
+    if language == "km":
+        number = number.translate(KHMER_DIGITS)
+    said = _("${amount}") if currency == "USD" else _("{amount} riel")
+    return said.format(amount=number) + (_(SHARED_PERIODS[period]) if period in SHARED_PERIODS else "")
+
+
+def shared_job_text(job: Job, _: Gettext, language: str) -> str:
+    """A job dropped into someone else's chat, in the sharer's words: title, pay, where (once), the safety line."""
+    lines = [f"💼 {job.title}"]
+    if job.salary_amount is not None:
+        currency = job.salary_currency.value if job.salary_currency else None
+        period = job.salary_period.value if job.salary_period else None
+        lines.append("💵 " + shared_money(job.salary_amount, currency, period, _, language))
+    where = place(job, language)
+    if where:
+        lines.append(f"📍 {where}")
+    lines.append(safety_line(_))
     return "\n".join(lines)
 
 

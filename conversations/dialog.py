@@ -35,7 +35,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import employer, greeting, moderator, relative, start
-from conversations.common import error_message
+from conversations.common import BACK, CANCEL, TOGGLE, back_button, edit_in_place, error_message
 from conversations.i18n import gettext_for, language_or_default
 from conversations.replies import Button, Incoming, Reply, Text
 from conversations.state import IDLE, ConversationState
@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 STEPS: dict[str, Step] = {**start.STEPS, **relative.STEPS, **employer.STEPS, **moderator.STEPS}
 ACTIONS: dict[str, Action] = {**start.ACTIONS, **relative.ACTIONS, **employer.ACTIONS, **moderator.ACTIONS}
 COMMANDS: dict[str, str] = {**start.COMMANDS, **relative.COMMANDS, **employer.COMMANDS, **moderator.COMMANDS}
+# A question → the one before it, for the Back button of multi-step flows.
+PREVIOUS: dict[str, str] = {**relative.PREVIOUS}
 # What works before /start: choosing a language, reading the help, and the moderators' tools.
 BEFORE_START = {"start", "lang", "language", "help"}
 MAX_TEXT = 4000  # longer texts are cut: nothing a step asks for is that long
@@ -225,8 +227,17 @@ async def _answer_button(t: Turn, action: str) -> str:
     step = STEPS.get(t.step)
     if step is None or version != str(t.version):
         raise BadInput(t._("That button belongs to an earlier question. Please use the latest message."))
+    if value == CANCEL:
+        t.say(t._("Cancelled. Nothing was saved."), ((back_button(t),),))
+        return IDLE
+    if value == BACK and t.step in PREVIOUS:
+        return await STEPS[PREVIOUS[t.step]].ask(t)
     t.choice = value
-    return await step.take(t)
+    since = len(t.replies)
+    next_step = await step.take(t)
+    if value.startswith(TOGGLE) and next_step == t.step:
+        edit_in_place(t, since)  # a tick set or cleared: the pressed message changes, no new message comes
+    return next_step
 
 
 async def _not_started(t: Turn) -> str:

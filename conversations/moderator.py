@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from conversations.common import JOB_STATUS, job_text, job_voice, safety_line
 from conversations.i18n import N_, Gettext
@@ -106,13 +106,19 @@ def _offset(t: Turn, args: list[str]) -> int:
     return parse_int("offset", args[0], minimum=0, maximum=100_000) if args else 0
 
 
-def _more(t: Turn, action: str, offset: int, found: int) -> None:
-    """A "more" button when a queue has more than one page (cards beyond the first ``SHOWN``)."""
-    if found > SHOWN:
-        t.say(
-            t._("Showing {first}–{last}.").format(first=offset + 1, last=offset + SHOWN),
-            ((Button(t._("More ▶️"), f"{action}:{offset + SHOWN}"),),),
-        )
+def _more(t: Turn, action: str, offset: int, found: int, total: int) -> None:
+    """Under a queue's page: how many there are in all, and a "more" button when there are more pages."""
+    if not found:
+        return
+    shown = t._("Showing {first}–{last} of {total}.").format(
+        first=offset + 1, last=offset + min(found, SHOWN), total=max(total, offset + found)
+    )
+    more = ((Button(t._("More ▶️"), f"{action}:{offset + SHOWN}"),),) if found > SHOWN else ()
+    t.say(shown, more)
+
+
+async def _count(t: Turn, model: type[Job] | type[Employer] | type[Report], *where: object) -> int:
+    return int(await t.session.scalar(select(func.count()).select_from(model).where(*where)) or 0)  # type: ignore[arg-type]
 
 
 def _stamp(t: Turn, what: str) -> str:
@@ -215,7 +221,7 @@ async def pending_jobs(t: Turn, args: list[str]) -> str:
         t.say(t._("No jobs are waiting for review."))
     for job in found[:SHOWN]:
         await job_review(t, job)
-    _more(t, "modq", offset, len(found))
+    _more(t, "modq", offset, len(found), await _count(t, Job, Job.status == JobStatus.PENDING_REVIEW))
     return IDLE
 
 
@@ -236,7 +242,8 @@ async def pending_employers(t: Turn, args: list[str]) -> str:
         t.say(t._("No companies are waiting for verification."))
     for employer in found[:SHOWN]:
         t.say(*employer_review_card(employer, t._, t.language))
-    _more(t, "mode", offset, len(found))
+    waiting = await _count(t, Employer, Employer.verification == Verification.UNVERIFIED)
+    _more(t, "mode", offset, len(found), waiting)
     return IDLE
 
 
@@ -274,7 +281,7 @@ async def open_reports(t: Turn, args: list[str]) -> str:
     for report in found[:SHOWN]:
         job = await t.session.get(Job, report.job_id) if report.job_id else None
         t.say(*report_card(report, job, t._))
-    _more(t, "modr", offset, len(found))
+    _more(t, "modr", offset, len(found), await _count(t, Report, Report.status == ReportStatus.OPEN))
     return IDLE
 
 

@@ -60,6 +60,7 @@ from jobs_core.event_log import DEAD_LETTERED, Consumer, consume_once
 from jobs_core.matching import matching_subscribers
 from jobs_core.model import (
     Application,
+    ApplicationStatus,
     Call,
     CallPurpose,
     Employer,
@@ -204,7 +205,10 @@ async def job_published(c: _Context, p: dict[str, Any]) -> None:
     for relative in await matching_subscribers(c.session, job):
         to = c.relative(relative)
         if to is not None:
-            await c.send_reply(to, c.job_card(job, to.language), BULK, not_before)
+            # An alert says what it is at its top: a card among chat messages is otherwise easy to take for old.
+            card = c.job_card(job, to.language)
+            header = gettext_for(to.language)(N_("🆕 New job"))
+            await c.send_reply(to, replace(card, text=f"{header}\n{card.text}"), BULK, not_before)
     for to in await c.employer(job.employer_id):
         await c.send(to, lambda _: Text(_('Your job "{title}" is published. 🎉').format(title=job.title)))
 
@@ -350,8 +354,28 @@ CONSENT_TEXTS = {
 
 async def worker_consent(c: _Context, p: dict[str, Any]) -> None:
     template = CONSENT_TEXTS[c.event.kind]
-    for to, nomination in await c.nominating_relatives(int(p.get("worker_id", 0)), c.event.created_at):
+    worker_id = int(p.get("worker_id", 0))
+    applied = await _applied_in_the_same_call(c, worker_id) if c.event.kind == "worker.consented" else set()
+    for to, nomination in await c.nominating_relatives(worker_id, c.event.created_at):
+        if nomination.relative_id in applied:
+            continue
         await c.send(to, lambda _, n=nomination.name: Text(_(template).format(name=n)))  # type: ignore[misc]
+
+
+async def _applied_in_the_same_call(c: _Context, worker_id: int) -> set[int]:
+    """Relatives whose application for the worker led to the call in which the worker agreed: the call goes on to
+    that job, and its outcome ("said yes: sent to the employer") is their one message, not a near-identical
+    "agreed to job calls" just before it."""
+    at = c.event.created_at
+    rows = await c.session.scalars(
+        select(Application.relative_id).where(
+            Application.worker_id == worker_id,
+            Application.relative_id.is_not(None),
+            Application.created_at <= at,
+            (Application.status == ApplicationStatus.AWAITING_WORKER) | (Application.confirmed_at >= at),
+        )
+    )
+    return {r for r in rows if r is not None}
 
 
 def _there_at_consent(nomination: Nomination) -> bool:

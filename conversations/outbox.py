@@ -115,7 +115,15 @@ def serialize_reply(reply: Reply) -> dict[str, Any]:
             data["force_reply"] = True
         return data
     if isinstance(reply, Edit):
-        return {"type": "edit", "message_id": reply.message_id, "text": reply.text, "buttons": _keyboard(reply.buttons)}
+        edit: dict[str, Any] = {
+            "type": "edit",
+            "message_id": reply.message_id,
+            "text": reply.text,
+            "buttons": _keyboard(reply.buttons),
+        }
+        if reply.buttons_only:
+            edit["buttons_only"] = True
+        return edit
     if isinstance(reply, Voice):
         return _voice_dict(reply)
     if isinstance(reply, JobCard):
@@ -139,7 +147,12 @@ def deserialize_reply(data: dict[str, Any]) -> Reply:
     if kind == "text":
         return Text(data["text"], _buttons(data.get("buttons")), force_reply=bool(data.get("force_reply", False)))
     if kind == "edit":
-        return Edit(str(data["message_id"]), data["text"], _buttons(data.get("buttons")))
+        return Edit(
+            str(data["message_id"]),
+            data["text"],
+            _buttons(data.get("buttons")),
+            buttons_only=bool(data.get("buttons_only", False)),
+        )
     if kind == "voice":
         return _voice(data)
     if kind == "job_card":

@@ -9,6 +9,7 @@ from conversations.common import (
     ANY,
     GENDERS,
     RELATIONSHIPS,
+    back_and_cancel,
     back_button,
     job_card,
     pick_province,
@@ -20,13 +21,13 @@ from conversations.common import (
     toggles,
 )
 from conversations.i18n import N_
-from conversations.replies import AskPhone, Button
+from conversations.replies import Button
 from conversations.state import IDLE
 from conversations.turn import BadInput, Step, Turn
 from jobs_core import geo
 from jobs_core.clock import local, local_date, start_of_local_day
 from jobs_core.errors import InvalidField, LimitReached, NotAllowed, NotFound
-from jobs_core.model import Consent, Job, Nomination, Sector, Subscription
+from jobs_core.model import Consent, Job, Nomination, Sector, Subscription, Worker
 from jobs_core.numbers import parse_int
 from jobs_core.phones import display_phone, normalize_phone
 from jobs_core.services import applications, jobs, people, reports
@@ -42,6 +43,7 @@ REPORT_REASONS = {
     "cannot_leave": N_("Workers cannot leave"),
     "other": N_("Something else"),
 }
+FAMILY_PAGE = 5  # family members on one page of "My family members"
 
 
 # ------------------------------------------------------------------------------------------------ menu
@@ -76,7 +78,7 @@ async def browse(t: Turn, args: list[str]) -> str:
 
 async def ask_browse_province(t: Turn) -> str:
     """Which province?"""
-    pick_province(t, t._("Where should the job be?"), with_any=True)
+    pick_province(t, t._("Where should the job be?"), with_any=True, nav=(back_and_cancel(t, back=False),))
     return "browse.province"
 
 
@@ -88,7 +90,7 @@ async def take_browse_province(t: Turn) -> str:
 
 async def ask_browse_sector(t: Turn) -> str:
     """Which kind of work?"""
-    await pick_sector(t, t._("What kind of work?"), with_any=True)
+    await pick_sector(t, t._("What kind of work?"), with_any=True, nav=(back_and_cancel(t),))
     return "browse.sector"
 
 
@@ -124,6 +126,7 @@ async def show_jobs(t: Turn, province: str | None, sector: str | None, offset: i
             ),
         )
         return IDLE
+    total = await jobs.count_live_jobs(t.reads, province_code=province, sector_code=sector)
     for job in found[:size]:
         t.add(await job_card(job, t.deps, _, t.language, cached=True))
     buttons: list[tuple[Button, ...]] = []
@@ -131,7 +134,10 @@ async def show_jobs(t: Turn, province: str | None, sector: str | None, offset: i
         buttons.append((Button(_("More jobs ▶️"), f"jobs:{filters}:{offset + size}"),))
     buttons.append((Button(_("🔔 Alerts for these jobs"), f"sub:{filters}"),))
     buttons.append((Button(_("🔎 Search again"), "browse"), back_button(t)))
-    t.say(_("Jobs {first}–{last}").format(first=offset + 1, last=offset + min(size, len(found))), tuple(buttons))
+    shown = _("Jobs {first}–{last} of {total}").format(
+        first=offset + 1, last=offset + min(size, len(found)), total=max(total, offset + len(found))
+    )
+    t.say(shown, tuple(buttons))
     return IDLE
 
 
@@ -251,7 +257,7 @@ async def take_member(t: Turn) -> str:
 async def ask_report_reason(t: Turn) -> str:
     """What is wrong with the job?"""
     options = [(t._(label), code) for code, label in REPORT_REASONS.items()]
-    t.say(t._("What is the problem with this job?"), t.choices(options, per_row=1))
+    t.say(t._("What is the problem with this job?"), (*t.choices(options, per_row=1), back_and_cancel(t, back=False)))
     return "report.reason"
 
 
@@ -267,7 +273,7 @@ async def ask_report_details(t: Turn) -> str:
     """Anything to add?"""
     t.say(
         t._("Tell us more in a few words, or press Skip."),
-        (tuple([t.step_button(t._("Skip"), "skip")]),),
+        (tuple([t.step_button(t._("Skip"), "skip")]), back_and_cancel(t)),
     )
     return "report.details"
 
@@ -313,7 +319,7 @@ async def nominate(t: Turn, args: list[str]) -> str:
 
 async def ask_name(t: Turn) -> str:
     """What is their name?"""
-    t.say(t._("What is your family member's name?"))
+    t.say(t._("What is your family member's name?"), (back_and_cancel(t, back=False),))
     return "nominate.name"
 
 
@@ -324,22 +330,39 @@ async def take_name(t: Turn) -> str:
 
 
 async def ask_phone(t: Turn) -> str:
-    """What is their phone number?"""
-    t.add(AskPhone(t._("What is {name}'s phone number? For example 012 345 678.").format(name=t.data["name"])))
+    """What is their phone number? (typed: no "send my number" button, the relative's own is not theirs)"""
+    t.say(
+        t._("What is {name}'s phone number? For example 012 345 678.").format(name=t.data["name"]),
+        (back_and_cancel(t),),
+    )
     return "nominate.phone"
 
 
 async def take_phone(t: Turn) -> str:
-    """A valid Cambodian number (Khmer digits accepted) → how they know each other."""
+    """A valid Cambodian number (Khmer digits accepted), not one this relative added before → the relation."""
+    if t.incoming.contact_phone and t.incoming.extra.get("contact_is_own") == "1":
+        raise BadInput(
+            t._("That is your own number. Please type your family member's number, for example 012 345 678.")
+        )
     raw = t.incoming.contact_phone or t.require_text(t._("Please type the phone number, for example 012 345 678."))
-    t.data["phone"] = normalize_phone(raw)
+    phone = normalize_phone(raw)
+    relative = await t.relative()
+    # Only this relative's own nominations: whether anyone else added the number must not show.
+    already = await t.session.scalar(
+        select(Nomination.id)
+        .join(Worker, Worker.id == Nomination.worker_id)
+        .where(Nomination.relative_id == relative.id, Worker.phone == phone)
+    )
+    if already is not None:
+        raise NotAllowed("you have already nominated this person")
+    t.data["phone"] = phone
     return await ask_relation(t)
 
 
 async def ask_relation(t: Turn) -> str:
     """How are you related?"""
     options = [(t._(label), code) for code, label in RELATIONSHIPS.items()]
-    t.say(t._("Who is {name} to you?").format(name=t.data["name"]), t.choices(options))
+    t.say(t._("Who is {name} to you?").format(name=t.data["name"]), (*t.choices(options), back_and_cancel(t)))
     return "nominate.relation"
 
 
@@ -354,7 +377,7 @@ async def take_relation(t: Turn) -> str:
 async def ask_gender(t: Turn) -> str:
     """Man or woman?"""
     options = [(t._(label), code) for code, label in GENDERS.items()]
-    t.say(t._("Is {name} a man or a woman?").format(name=t.data["name"]), t.choices(options))
+    t.say(t._("Is {name} a man or a woman?").format(name=t.data["name"]), (*t.choices(options), back_and_cancel(t)))
     return "nominate.gender"
 
 
@@ -368,7 +391,7 @@ async def take_gender(t: Turn) -> str:
 
 async def ask_birth_year(t: Turn) -> str:
     """Which year were they born?"""
-    t.say(t._("In which year was {name} born? For example 1998.").format(name=t.data["name"]))
+    t.say(t._("In which year was {name} born? For example 1998.").format(name=t.data["name"]), (back_and_cancel(t),))
     return "nominate.birth_year"
 
 
@@ -390,7 +413,7 @@ async def take_birth_year(t: Turn) -> str:
 
 async def ask_province(t: Turn) -> str:
     """Where do they live?"""
-    pick_province(t, t._("In which province does {name} live?").format(name=t.data["name"]))
+    pick_province(t, t._("In which province does {name} live?").format(name=t.data["name"]), nav=(back_and_cancel(t),))
     return "nominate.province"
 
 
@@ -413,7 +436,7 @@ async def ask_sectors(t: Turn) -> str:
     keyboard = toggles(t, options, chosen, t._("Done ✔️"))
     t.say(
         t._("What kind of work does {name} want? Choose one or more, then press Done.").format(name=t.data["name"]),
-        keyboard,
+        (*keyboard, back_and_cancel(t)),
     )
     return "nominate.sectors"
 
@@ -426,7 +449,7 @@ async def take_sectors(t: Turn) -> str:
         if code not in await _sector_options(t):
             raise BadInput(t._("Please choose one of the buttons."))
         t.data["sectors"] = toggle(list(t.data.get("sectors", [])), code)
-        return await ask_sectors(t)
+        return await ask_sectors(t)  # the engine edits the pressed message rather than sending a new one
     if choice != "done":
         raise BadInput(t._("Please choose one or more kinds of work, then press Done."))
     return await ask_greeting(t)
@@ -462,7 +485,7 @@ async def ask_confirm(t: Turn) -> str:
         summary + "\n\n" + _("Did {name} agree that we call them about jobs?").format(name=d["name"]),
         (
             (t.step_button(_("✅ Yes, they agreed"), "yes"),),
-            (t.step_button(_("❌ Cancel"), "no"),),
+            (t.step_button(_("↩️ Back"), "back"), t.step_button(_("❌ Cancel"), "no")),
         ),
     )
     return "nominate.confirm"
@@ -526,17 +549,31 @@ OWN_APPLICATION = {
 
 
 async def family(t: Turn, args: list[str]) -> str:
-    """My family members: what this relative entered and the outcomes of their own nomination and applications."""
+    """family[:<offset>]: a page of family members, with what this relative entered and their own outcomes."""
     _ = t._
     t.started = True
-    members = await _members(t)
+    offset = parse_int("offset", args[0], minimum=0, maximum=100_000) if args else 0
+    relative = await t.relative()
+    total = int(
+        await t.session.scalar(
+            select(func.count()).select_from(Nomination).where(Nomination.relative_id == relative.id)
+        )
+        or 0
+    )
+    members = await people.family_members(t.uow, relative.id, offset=offset, limit=FAMILY_PAGE)
+    if not members and offset:
+        raise BadInput(_("This button is no longer valid."))
     if not members:
         t.say(
             _("You have not added any family members yet."),
             ((Button(_("➕ Add a family member for job calls"), "nom"),), (back_button(t, "rel"),)),
         )
         return IDLE
-    lines = [_("Your family members:")]
+    lines = [
+        _("Your family members: {first}–{last} of {total}").format(
+            first=offset + 1, last=offset + len(members), total=total
+        )
+    ]
     for m in members:
         lines.append(f"\n👤 {m.name} · {display_phone(m.phone)}")
         lines.append("   " + _(FAMILY_CONSENT[m.consent.value if m.consent else None]))
@@ -553,7 +590,12 @@ async def family(t: Turn, args: list[str]) -> str:
                     title=own.job_title, status=_(OWN_APPLICATION[own.status.value])
                 )
             )
-    t.say("\n".join(lines), ((Button(_("➕ Add a family member for job calls"), "nom"),), (back_button(t, "rel"),)))
+    buttons: list[tuple[Button, ...]] = []
+    if offset + len(members) < total:
+        buttons.append((Button(_("More ▶️"), f"family:{offset + FAMILY_PAGE}"),))
+    buttons.append((Button(_("➕ Add a family member for job calls"), "nom"),))
+    buttons.append((back_button(t, "rel"),))
+    t.say("\n".join(lines), tuple(buttons))
     return IDLE
 
 
@@ -575,7 +617,8 @@ async def alerts(t: Turn, args: list[str]) -> str:
     sectors = {s.code: sector_label(s, t.language) for s in await t.sectors()}
     buttons: list[tuple[Button, ...]] = []
     if subscriptions:
-        lines = [_("You get a message when a new job is posted for:")]
+        lines = [_("Job alerts: {count}").format(count=len(subscriptions))]
+        lines.append(_("You get a message when a new job is posted for:"))
         for s in subscriptions:
             where = geo.province(s.province_code).name(t.language) if s.province_code else _("Any province")
             what = sectors.get(s.sector_code, s.sector_code) if s.sector_code else _("Any kind of work")
@@ -601,7 +644,7 @@ async def new_alert(t: Turn, args: list[str]) -> str:
 
 async def ask_alert_province(t: Turn) -> str:
     """Alerts for which province?"""
-    pick_province(t, t._("Alerts for jobs in which province?"), with_any=True)
+    pick_province(t, t._("Alerts for jobs in which province?"), with_any=True, nav=(back_and_cancel(t, back=False),))
     return "alerts.province"
 
 
@@ -613,7 +656,7 @@ async def take_alert_province(t: Turn) -> str:
 
 async def ask_alert_sector(t: Turn) -> str:
     """Alerts for which kind of work?"""
-    await pick_sector(t, t._("Alerts for which kind of work?"), with_any=True)
+    await pick_sector(t, t._("Alerts for which kind of work?"), with_any=True, nav=(back_and_cancel(t),))
     return "alerts.sector"
 
 
@@ -674,6 +717,19 @@ STEPS: dict[str, Step] = {
     greeting.GREETING_STEP: Step(ask_greeting, take_greeting),
     "alerts.province": Step(ask_alert_province, take_alert_province),
     "alerts.sector": Step(ask_alert_sector, take_alert_sector),
+}
+# Each question's Back button asks the one before it again (what was answered stays until answered anew).
+PREVIOUS = {
+    "browse.sector": "browse.province",
+    "report.details": "report.reason",
+    "nominate.phone": "nominate.name",
+    "nominate.relation": "nominate.phone",
+    "nominate.gender": "nominate.relation",
+    "nominate.birth_year": "nominate.gender",
+    "nominate.province": "nominate.birth_year",
+    "nominate.sectors": "nominate.province",
+    "nominate.confirm": "nominate.sectors",
+    "alerts.sector": "alerts.province",
 }
 ACTIONS = {
     "rel": relative_menu,

@@ -52,6 +52,8 @@ class Edit:
     message_id: str
     text: str
     buttons: Keyboard = ()
+    # Only the buttons changed (a toggle pressed): the channel may swap the keyboard and leave the words.
+    buttons_only: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,18 +2,60 @@
 
 from __future__ import annotations
 
-from conversations.common import safety_line
+import re
+
+from conversations import relative
+from conversations.common import error_message, safety_line
 from conversations.i18n import LANGUAGES
 from conversations.replies import Button
 from conversations.state import IDLE
 from conversations.turn import ASK_AGAIN, BadInput, KeepState, Step, Turn
+from jobs_core.errors import DomainError
 from jobs_core.model import Language
 
 LANGUAGE_NAMES = {"km": "ភាសាខ្មែរ", "en": "English"}
+# The payload of a shared card's link (t.me/<bot>?start=job_64): that job is shown after the welcome.
+SHARED_JOB = re.compile(r"^job_(\d{1,9})$")
 
 
-def language_buttons() -> tuple[tuple[Button, ...], ...]:
-    return (tuple(Button(LANGUAGE_NAMES[code], f"lang:{code}") for code in LANGUAGES),)
+def language_buttons(payload: str = "") -> tuple[tuple[Button, ...], ...]:
+    """The language choice; a deep link's payload rides along, so the job opens once a language is chosen."""
+    tail = f":{payload}" if payload else ""
+    return (tuple(Button(LANGUAGE_NAMES[code], f"lang:{code}{tail}") for code in LANGUAGES),)
+
+
+def _payload(t: Turn) -> str:
+    """``/start job_64`` → ``job_64`` (only payloads we make; anything else is ignored)."""
+    parts = (t.text or "").split(maxsplit=1)
+    payload = parts[1].strip() if len(parts) > 1 and parts[0].split("@")[0] == "/start" else ""
+    return payload if SHARED_JOB.match(payload) else ""
+
+
+def welcome(t: Turn, first_time: bool) -> None:
+    """What the service is, that it is free and never asks for money: said before anything else at a first
+    contact; a returning person gets a short hello."""
+    if first_time:
+        t.say(
+            t._(
+                "Welcome to Bong Pheak! We help people in Cambodia find safe jobs that our team has checked. "
+                "Browse jobs here, or add a family member without a smartphone: we call them about jobs that fit. "
+                "Bong Pheak is free. We never ask you or your family for money."
+            )
+        )
+    else:
+        t.say(t._("Welcome to Bong Pheak! We help your family members find safe jobs in Cambodia."))
+
+
+async def _after_welcome(t: Turn, payload: str) -> str:
+    """The shared job the link pointed at, or the menu (also when that job is no longer open)."""
+    found = SHARED_JOB.match(payload)
+    if found is None:
+        return await show_menu(t)
+    try:
+        return await relative.job_action(t, [found.group(1)])
+    except DomainError as exc:  # a closed or unknown job: say so, and offer the menu instead
+        t.say(error_message(exc, t._))
+        return await show_menu(t)
 
 
 async def show_menu(t: Turn) -> str:
@@ -32,33 +74,40 @@ async def show_menu(t: Turn) -> str:
 
 async def start(t: Turn, args: list[str]) -> str:
     """/start: welcome back (unstopping a stopped relative) and show the language choice or the menu."""
-    _ = t._
+    first_time = not t.started
     t.started = True
-    relative = await t.existing_relative()
-    if relative is not None and relative.stopped:
-        relative.stopped = False
-        t.uow.audit(t.actor, "relative.restarted", "relative", relative.id)
+    payload = _payload(t)
+    known = await t.existing_relative()
+    if known is not None and known.stopped:
+        known.stopped = False
+        t.uow.audit(t.actor, "relative.restarted", "relative", known.id)
     if not t.language_known and t.chosen_language is None:
-        t.say("សូមជ្រើសរើសភាសា · Please choose your language", language_buttons())
+        t.say("សូមជ្រើសរើសភាសា · Please choose your language", language_buttons(payload))
+        if first_time:
+            # Not started until a language is chosen: the welcome then comes in that language.
+            t.started = False
         return IDLE
-    t.say(_("Welcome to Bong Pheak! We help your family members find safe jobs in Cambodia."))
-    return await show_menu(t)
+    welcome(t, first_time)
+    return await _after_welcome(t, payload)
 
 
 async def choose_language(t: Turn, args: list[str]) -> str:
-    """lang:<code>: switch language at any time; an open question is asked again in the new language."""
+    """lang:<code>[:job_<id>]: switch language any time (the open question again; first contact: the welcome)."""
     if not args or args[0] not in LANGUAGES:
         raise BadInput(t._("This button is no longer valid."))
     t.set_language(args[0])
     t.chosen_language = args[0]
-    relative = await t.existing_relative()
-    if relative is not None:
-        relative.language = Language(args[0])
+    known = await t.existing_relative()
+    if known is not None:
+        known.language = Language(args[0])
     t.say(t._("Language: English") if args[0] == "en" else "ភាសា៖ ខ្មែរ")
+    payload = args[1] if len(args) > 1 else ""
     if not t.started:
         t.started = True
-        t.say(t._("Welcome to Bong Pheak! We help your family members find safe jobs in Cambodia."))
-        return await show_menu(t)
+        welcome(t, first_time=True)
+        return await _after_welcome(t, payload)
+    if payload and t.step == IDLE:
+        return await _after_welcome(t, payload)
     if t.step != IDLE:
         return ASK_AGAIN
     return await show_menu(t)

@@ -239,7 +239,7 @@ class CallFlows:
         if greeting is not None and not greeting.is_file():
             log.error("call %s: the relative's greeting %s is gone; the relation clip alone", call.id, greeting.name)
             greeting = None
-        return relation.value, greeting
+        return relation.recommender.value, greeting
 
     async def _opening(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> Turn:
         lang = self.lang

@@ -29,6 +29,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from dialer.audio import MEDIA_PREFIX, VoiceAudio, content_type
 from dialer.clock import Clock, RealClock
 from dialer.flows import CallFlows, pending_pitch_jobs
+from dialer.flows import hang_up as say_then_hang_up
 from dialer.hours import CallingHours
 from dialer.lifecycle import MACHINE_ANSWERS, apply_status
 from dialer.provider import VoiceProvider
@@ -39,6 +40,7 @@ from dialer.tables import DialerIncomingCall
 from jobs_core.errors import InvalidField
 from jobs_core.model import Call, CallPurpose, CallStatus, Consent, Worker
 from jobs_core.phones import normalize_phone
+from media import composer
 
 log = logging.getLogger(__name__)
 
@@ -252,47 +254,58 @@ class VoiceWebhooks:
             await self.deps.provider.hang_up(hang_up_sid)
 
     async def incoming(self, request: web.Request) -> web.Response:
-        """A missed call from a worker: rejected (free for them) and a callback scheduled."""
+        """A missed call from a worker: rejected (free for them) and a callback scheduled. A caller nobody has
+        added hears, instead of a busy tone, how a relative can sign them up (a short clip), then we hang up."""
         params = await self._signed_params(request)
         if params is None:
             return web.Response(status=403, text="forbidden")
         response = VoiceResponse()
         response.reject(reason="busy")
         try:
-            await self._missed_call(params.get("CallSid", ""), params.get("From", ""))
+            unknown = await self._missed_call(params.get("CallSid", ""), params.get("From", ""))
         except Exception:
             log.exception("incoming call from a worker could not be scheduled")
+            unknown = False
+        if unknown:
+            # Rendered (or taken from the audio cache) after the transaction above is over.
+            return _twiml(
+                await self.flows.render(say_then_hang_up(composer.unknown_caller(self.settings.language)), 0, 0, 0)
+            )
         return _twiml(response)
 
-    async def _missed_call(self, call_sid: str, caller: str) -> None:
+    async def _missed_call(self, call_sid: str, caller: str) -> bool:
+        """Schedule what a known caller's missed call asks for; True when no worker has the caller's number."""
         try:
             phone = normalize_phone(caller)
         except InvalidField:
-            return
+            return False
         if not call_sid or len(call_sid) > 64:
-            return
+            return False
         now = self.deps.clock.now()
         hours = CallingHours.of(self.settings)
         async with self.deps.sessions() as session, session.begin():
             if not await _first_time(session, call_sid, now):
                 log.info("incoming call %s already handled: nothing scheduled", call_sid)
-                return
+                known = await session.scalar(select(Worker.id).where(Worker.phone == phone))
+                return known is None
             worker = await session.scalar(select(Worker).where(Worker.phone == phone).with_for_update())
-            if worker is None or worker.consent is Consent.OPTED_OUT:
-                return
+            if worker is None:
+                return True
+            if worker.consent is Consent.OPTED_OUT:
+                return False
             if worker.consent is not Consent.CONSENTED:
                 await schedule_consent_call(session, worker.id, None, now + CALLBACK_DELAY, hours)
-                return
+                return False
             already = await session.scalar(
                 select(Call.id).where(
                     Call.worker_id == worker.id, Call.purpose == CallPurpose.CALLBACK, Call.status.in_(OPEN_STATUSES)
                 )
             )
             if already is not None:
-                return
+                return False
             jobs = list(await pending_pitch_jobs(session, worker, now))
             if not jobs:
-                return
+                return False
             # Their waiting pitch calls fold into the callback.
             for call in (
                 await session.scalars(
@@ -310,6 +323,7 @@ class VoiceWebhooks:
             await schedule_callback(
                 session, worker.id, jobs[: self.settings.jobs_per_call], now + CALLBACK_DELAY, now, hours
             )
+            return False
 
     async def media(self, request: web.Request) -> web.StreamResponse:
         path = self.deps.audio.file(request.match_info["name"])

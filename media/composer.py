@@ -554,3 +554,9 @@ def job_call(job: PitchJob, relationship: str, lang: str = "km", durations: Clip
 def greeting(clip: Path, lang: str = "km") -> Utterance:
     """After the recommender clip: "they have a message for you:" and the relative's own recorded greeting."""
     return Utterance(lang, (("ivr.greeting.intro",), (clip,)))
+
+
+def unknown_caller(lang: str = "km") -> Utterance:
+    """To someone who calls us and is nobody's family member yet: what the service is, that it is free, and
+    how a relative signs them up (we only call people a relative added)."""
+    return _say(lang, "ivr.unknown_caller") + goodbye(lang)

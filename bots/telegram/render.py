@@ -204,14 +204,25 @@ class TelegramRenderer:
             await self._send_text(chat_id, reply.text, markup, per_chat)
             return
         text = split_text(reply.text)[0]
+        message_id = int(reply.message_id)
         try:
-            await self._call(
-                chat_id,
-                per_chat,
-                lambda: self.bot.edit_message_text(
-                    text=text, chat_id=chat_id, message_id=int(reply.message_id), reply_markup=markup
-                ),
-            )
+            if reply.buttons_only:
+                # A toggle: the words stay, only the keyboard changes (editMessageReplyMarkup).
+                await self._call(
+                    chat_id,
+                    per_chat,
+                    lambda: self.bot.edit_message_reply_markup(
+                        chat_id=chat_id, message_id=message_id, reply_markup=markup
+                    ),
+                )
+            else:
+                await self._call(
+                    chat_id,
+                    per_chat,
+                    lambda: self.bot.edit_message_text(
+                        text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+                    ),
+                )
         except TelegramBadRequest as error:
             if "message is not modified" in error.message:
                 return  # the same words and buttons already: someone decided it twice

@@ -153,7 +153,10 @@ class UpdateProcessor:
         async with self.deps.session_factory() as session, session.begin():
             if not await _first_time(session, update_id):
                 return False
-            results = await inline_results(await _in_transaction(session), inline_query.query, me.username)
+            sharer = inline_query.from_user
+            results = await inline_results(
+                await _in_transaction(session), inline_query.query, me.username, sharer.id, sharer.language_code
+            )
         try:
             await self.deps.bot.answer_inline_query(
                 inline_query.id, results, cache_time=self.deps.inline_cache_time, is_personal=False

@@ -103,10 +103,20 @@ class Worker(Base):
 
 
 class Relationship(enum.StrEnum):
+    PARENT = "parent"
+    CHILD = "child"
+    SPOUSE = "spouse"
     SIBLING = "sibling"
     RELATIVE = "relative"
     FRIEND = "friend"
     ACQUAINTANCE = "acquaintance"
+
+    @property
+    def recommender(self) -> Relationship:
+        """What the relative is to the worker: the stored relation is what the worker is to the relative, and
+        the IVR tells the worker who recommended them (a relative's parent hears "your child recommended you")."""
+        flipped = {Relationship.PARENT: Relationship.CHILD, Relationship.CHILD: Relationship.PARENT}
+        return flipped.get(self, self)
 
 
 class Nomination(Base):

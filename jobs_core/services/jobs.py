@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from jobs_core import geo
@@ -470,3 +470,14 @@ async def live_jobs(
     )
     async with uow:
         return list((await uow.session.scalars(query)).all())
+
+
+async def count_live_jobs(uow: UnitOfWork, *, province_code: str | None = None, sector_code: str | None = None) -> int:
+    """How many listings ``live_jobs`` pages through for these filters (a list says its count)."""
+    query = select(func.count()).select_from(Job).where(Job.status == JobStatus.PUBLISHED, Job.expires_at > uow.now())
+    if province_code:
+        query = query.where(Job.province_code == province_code)
+    if sector_code:
+        query = query.where(Job.sector_code == sector_code)
+    async with uow:
+        return int(await uow.session.scalar(query) or 0)

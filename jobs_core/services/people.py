@@ -112,7 +112,7 @@ async def nominate_worker(
     try:
         relation = Relationship(cmd.relation)
     except ValueError as exc:
-        raise InvalidField("relation", "invalid_choice", "sibling, relative, friend or acquaintance") from exc
+        raise InvalidField("relation", "invalid_choice", ", ".join(r.value for r in Relationship)) from exc
     try:
         gender = Gender(cmd.gender)
     except ValueError as exc:
@@ -230,8 +230,11 @@ class FamilyMember:
     applications: tuple[OwnApplication, ...]
 
 
-async def family_members(uow: UnitOfWork, relative_id: int, applications_shown: int = 3) -> list[FamilyMember]:
-    """The workers a relative nominated (newest first), each as this relative may see them."""
+async def family_members(
+    uow: UnitOfWork, relative_id: int, applications_shown: int = 3, *, offset: int = 0, limit: int | None = None
+) -> list[FamilyMember]:
+    """The workers a relative nominated (newest first), each as this relative may see them; ``offset`` and
+    ``limit`` give a page of them."""
     async with uow:
         nominations = list(
             (
@@ -239,6 +242,8 @@ async def family_members(uow: UnitOfWork, relative_id: int, applications_shown: 
                     select(Nomination)
                     .where(Nomination.relative_id == relative_id)
                     .order_by(Nomination.created_at.desc(), Nomination.id.desc())
+                    .offset(offset)
+                    .limit(limit)
                 )
             ).all()
         )

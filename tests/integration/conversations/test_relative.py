@@ -95,7 +95,8 @@ async def test_nominate_a_family_member_with_khmer_digits(
     await chat.act("nom")
     assert "What is your family member's name?" in chat.text
     await chat.send("Sophea")
-    assert isinstance(chat.last[0], AskPhone)
+    # A family member's number is typed: no "send my number" button (the relative's own is not theirs).
+    assert not any(isinstance(reply, AskPhone) for reply in chat.last) and "phone number" in chat.text
     await chat.send("០១២ ៣៤៥ ៦៧៨")
     assert "Who is Sophea to you?" in chat.text
     await chat.press("Brother or sister")
@@ -135,6 +136,15 @@ async def test_a_shared_contact_is_accepted_as_the_phone(chat: Chat) -> None:
     assert "Who is Sophea to you?" in chat.text
 
 
+async def test_the_relatives_own_number_is_not_taken_for_the_family_members(chat: Chat) -> None:
+    await chat.start()
+    await chat.act("nom")
+    await chat.send("Sophea")
+    await chat.send(contact_phone="+855 12 345 678", extra={"contact_is_own": "1"})
+    assert "That is your own number" in chat.text and "What is Sophea's phone number?" in chat.text
+    assert (await chat.state()).step == "nominate.phone"  # type: ignore[union-attr]
+
+
 async def test_bad_answers_keep_the_question(chat: Chat) -> None:
     await chat.start()
     await chat.act("nom")
@@ -143,7 +153,7 @@ async def test_bad_answers_keep_the_question(chat: Chat) -> None:
     for bad in ("12345", "hello", "+66 81 234 5678", "៣៣៣"):
         await chat.send(bad)
         assert "phone" in chat.text.lower(), bad
-        assert isinstance(chat.last[-1], AskPhone)  # asked again
+        assert "What is Sophea's phone number?" in chat.text  # asked again
     await chat.send(other_media=True)
     assert "phone number" in chat.text
     after = await chat.state()
@@ -173,7 +183,7 @@ async def test_a_stale_button_is_refused(chat: Chat) -> None:
     relation_buttons = list(chat.last)
     await chat.press("Friend")
     chat.last = relation_buttons
-    await chat.press("Relative")  # a button of the question already answered
+    await chat.press("Other relative")  # a button of the question already answered
     assert "earlier question" in chat.text
     state = await chat.state()
     assert state is not None and state.step == "nominate.gender" and state.data["relation"] == "friend"
