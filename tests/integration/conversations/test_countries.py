@@ -83,8 +83,10 @@ async def test_the_listing_made_with_a_khmer_country_is_pitched_with_that_countr
 ) -> None:
     await to_the_country_question(chat)
     await chat.send("ម៉ាឡេស៊ី")
-    for _ in range(4):  # description, pay, hours, days
-        await chat.press("Skip")
+    await chat.press("Skip")  # description
+    await chat.send("$300/month")
+    await chat.send("7-16")
+    await chat.press("Skip")  # days
     await chat.send("5")
     await chat.press("Men and women")
     await chat.press("Skip")  # ages

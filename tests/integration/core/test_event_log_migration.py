@@ -39,10 +39,16 @@ def _run(url: str, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[
     return asyncio.run(go())
 
 
-async def _history_at_0008(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
-    """Four events as the old code left them: the notifier's floor and handled rows, the dialer's cursor."""
+async def _people(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
+    """A job and a nominated worker, made with today's models (so before downgrading: their rows outlive it)."""
     job = await add_job(sessions, await add_employer(sessions))
     worker, nomination = await add_worker(sessions, phone(7), consent=Consent.PENDING)
+    return {"worker": worker, "job": job, "nomination": nomination}
+
+
+async def _history_at_0008(sessions: async_sessionmaker[AsyncSession], people: dict[str, Any]) -> dict[str, Any]:
+    """Four events as the old code left them: the notifier's floor and handled rows, the dialer's cursor."""
+    job, worker, nomination = people["job"], people["worker"], people["nomination"]
     ids = {}
     async with sessions() as session, session.begin():
         for name, kind, payload in (
@@ -76,8 +82,9 @@ async def _history_at_0008(sessions: async_sessionmaker[AsyncSession]) -> dict[s
 
 def test_upgrading_carries_progress_over_and_downgrading_gives_it_back() -> None:
     with fresh_database() as url:
+        people = _run(url, _people)
         command.downgrade(alembic_config(url), "0008")
-        history = _run(url, _history_at_0008)
+        history = _run(url, lambda sessions: _history_at_0008(sessions, people))
         ids, worker = history["ids"], history["worker"]
         command.upgrade(alembic_config(url), "head")
 
