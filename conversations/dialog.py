@@ -227,6 +227,8 @@ async def _answer_button(t: Turn, action: str) -> str:
     step = STEPS.get(t.step)
     if step is None or version != str(t.version):
         raise BadInput(t._("That button belongs to an earlier question. Please use the latest message."))
+    if value in (BACK, CANCEL) and t.step.startswith(employer.NAVIGATED):
+        return await employer.navigate(t, value)
     if value == CANCEL:
         t.say(t._("Cancelled. Nothing was saved."), ((back_button(t),),))
         return IDLE

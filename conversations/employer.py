@@ -16,10 +16,13 @@ from typing import Any
 from sqlalchemy import func, select
 
 from conversations.common import (
+    BACK,
     BENEFITS,
+    CANCEL,
     JOB_GENDERS,
     JOB_STATUS,
     PERIODS,
+    back_and_cancel,
     back_button,
     job_text,
     job_voice,
@@ -89,7 +92,7 @@ async def employer_menu(t: Turn, args: list[str]) -> str:
     if employer is None:
         t.data = {}
         t.say(_("Welcome! Register your company first. Moderators check every company and every job."))
-        return await ask_company_name(t)
+        return await STEPS["reg.name"].ask(t)  # the wrapped question: with its Cancel button
     status = {
         Verification.UNVERIFIED: _("waiting for verification"),
         Verification.VERIFIED: _("verified ✅"),
@@ -216,11 +219,11 @@ async def post(t: Turn, args: list[str]) -> str:
     employer = await _employer_or_register(t)
     if employer is None:
         t.data = {}
-        return await ask_company_name(t)
+        return await STEPS["reg.name"].ask(t)  # the wrapped question: with its Cancel button
     if employer.verification is Verification.REJECTED:
         raise NotAllowed("this employer was rejected by the moderators")
     t.data = {"benefits": []}
-    return await ask_title(t)
+    return await STEPS["job.title"].ask(t)  # the wrapped question: with its Cancel button
 
 
 async def ask_title(t: Turn) -> str:
@@ -909,6 +912,7 @@ def _editable(name: str, step: Step) -> Step:
     async def ask(t: Turn) -> str:
         result = await step.ask(t)
         await _add_keep(t, result)
+        _add_navigation(t, result)
         return result
 
     @wraps(step.take)
@@ -931,6 +935,7 @@ def _editable(name: str, step: Step) -> Step:
             await _save(t)
             return await ask_preview(t)
         await _add_keep(t, result)
+        _add_navigation(t, result)
         return result
 
     return Step(ask, take)
@@ -946,6 +951,9 @@ async def listings(t: Turn, args: list[str]) -> str:
     employer = await t.employer()
     if employer is None:
         return await employer_menu(t, [])
+    offset = parse_int("offset", args[0], minimum=0, maximum=100_000) if args else 0
+    mine = (Job.employer_id == employer.id, Job.revision_of.is_(None))
+    total = int(await t.session.scalar(select(func.count()).select_from(Job).where(*mine)) or 0)
     # Only what the workers confirmed: a relative's application waiting for the worker is nobody's business yet.
     counts = (
         select(Application.job_id, func.count().label("n"))
@@ -957,11 +965,14 @@ async def listings(t: Turn, args: list[str]) -> str:
         await t.session.execute(
             select(Job, func.coalesce(counts.c.n, 0))
             .outerjoin(counts, counts.c.job_id == Job.id)
-            .where(Job.employer_id == employer.id, Job.revision_of.is_(None))
+            .where(*mine)
             .order_by(Job.created_at.desc(), Job.id.desc())
+            .offset(offset)
             .limit(LISTINGS_SHOWN)
         )
     ).all()
+    if not rows and offset:
+        raise BadInput(_("This button is no longer valid."))
     if not rows:
         t.say(_("You have no listings yet."), ((Button(_("📝 Post a job"), "post"),), (back_button(t, "emp"),)))
         return IDLE
@@ -989,7 +1000,10 @@ async def listings(t: Turn, args: list[str]) -> str:
         if job.status in (JobStatus.DRAFT, JobStatus.PENDING_REVIEW, JobStatus.CHANGES_REQUESTED, JobStatus.PUBLISHED):
             buttons.append((Button(_("🗑 Withdraw"), f"lst:{job.id}:wd"),))
         t.say("\n".join(lines), tuple(buttons))
-    t.say(_("Anything else?"), ((Button(_("📝 Post a job"), "post"),), (back_button(t, "emp"),)))
+    shown = _("Showing {first}–{last} of {total}.").format(first=offset + 1, last=offset + len(rows), total=total)
+    more = (Button(_("More ▶️"), f"listings:{offset + LISTINGS_SHOWN}"),)
+    menu = (Button(_("📝 Post a job"), "post"),), (back_button(t, "emp"),)
+    t.say(shown + "\n" + _("Anything else?"), (more, *menu) if offset + len(rows) < total else menu)
     return IDLE
 
 
@@ -1079,6 +1093,86 @@ async def application_status(t: Turn, args: list[str]) -> str:
     return IDLE
 
 
+# Back under a question of the company's or the listing's walk asks the one before it again (what was
+# answered stays until answered anew); under a question chosen on the summary, Back is the summary. The first
+# question of each walk has Cancel only.
+PREVIOUS: dict[str, str] = {
+    "reg.phone": "reg.name",
+    "reg.province": "reg.phone",
+    "reg.kind": "reg.province",
+    "reg.licence": "reg.kind",
+    "job.sector": "job.title",
+    "job.where": "job.sector",
+    "job.province": "job.where",
+    "job.district": "job.province",
+    "job.country": "job.where",
+    "job.description": "job.where",
+    "job.salary": "job.description",
+    "job.currency": "job.salary",
+    "job.period": "job.salary",
+    "job.hours": "job.salary",
+    "job.hours_ok": "job.hours",
+    "job.days": "job.hours",
+    "job.positions": "job.days",
+    "job.gender": "job.positions",
+    "job.ages": "job.gender",
+    "job.benefits": "job.ages",
+    "job.start": "job.benefits",
+    "job.contact": "job.start",
+    VOICE_STEP: "job.contact",
+}
+NAVIGATED = ("reg.", "job.")  # the steps whose Back and Cancel buttons this module answers (conversations.dialog)
+
+
+def _add_navigation(t: Turn, step: str) -> None:
+    """Back and Cancel under the question just asked (not under the summary: it has its own buttons)."""
+    if not step.startswith(NAVIGATED) or step == "job.preview":
+        return
+    back = step in PREVIOUS or (step.startswith("job.") and bool(t.data.get("jump")))
+    for index in range(len(t.replies) - 1, -1, -1):
+        reply = t.replies[index]
+        if isinstance(reply, (Text, AskVoice, AskPhone)):
+            if any(b.action.endswith((f":{BACK}", f":{CANCEL}")) for row in reply.buttons for b in row):
+                return
+            t.replies[index] = replace(reply, buttons=(*reply.buttons, back_and_cancel(t, back)))
+            return
+
+
+async def navigate(t: Turn, value: str) -> str:
+    """Back or Cancel pressed under a company or listing question."""
+    if value == BACK and t.step.startswith("job.") and t.data.get("jump"):
+        return await ask_preview(t)
+    if value == BACK and t.step in PREVIOUS:
+        return await STEPS[PREVIOUS[t.step]].ask(t)
+    if t.step.startswith("job.") and t.data.get("job_id"):
+        # The draft (or the listing's pending changes) was saved at the contact question or before an edit.
+        t.say(
+            t._("Stopped. What was saved before stays in the listing: find it in My listings."),
+            ((Button(t._("📋 My listings"), "listings"),), (back_button(t, "emp"),)),
+        )
+    else:
+        t.say(t._("Cancelled. Nothing was saved."), ((back_button(t, "emp"),),))
+    return IDLE
+
+
+def _navigable(step: Step) -> Step:
+    """A company question with Back and Cancel under it."""
+
+    @wraps(step.ask)
+    async def ask(t: Turn) -> str:
+        result = await step.ask(t)
+        _add_navigation(t, result)
+        return result
+
+    @wraps(step.take)
+    async def take(t: Turn) -> str:
+        result = await step.take(t)
+        _add_navigation(t, result)
+        return result
+
+    return Step(ask, take)
+
+
 STEPS: dict[str, Step] = {
     "reg.name": Step(ask_company_name, take_company_name),
     "reg.phone": Step(ask_company_phone, take_company_phone),
@@ -1108,6 +1202,7 @@ STEPS: dict[str, Step] = {
     "job.preview": Step(ask_preview, take_preview),
 }
 STEPS.update({name: _editable(name, step) for name, step in STEPS.items() if name.startswith("job.")})
+STEPS.update({name: _navigable(step) for name, step in STEPS.items() if name.startswith("reg.")})
 ACTIONS = {
     "emp": employer_menu,
     "post": post,

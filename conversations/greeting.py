@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from conversations.common import back_and_cancel
 from conversations.i18n import N_
 from conversations.replies import AskVoice
 from conversations.turn import BadInput, DialogDeps, Turn
@@ -35,7 +36,7 @@ def ask(t: Turn) -> str:
                 "When we call {name}, they will hear that the call is from you. You can record a short greeting "
                 "for them (up to 5 seconds), for example: “Hello Dara, it is your sister Sokha.” Or press Skip."
             ).format(name=t.data["name"]),
-            ((t.step_button(t._("Skip"), "skip"),),),
+            ((t.step_button(t._("Skip"), "skip"),), back_and_cancel(t)),
         )
     )
     return GREETING_STEP

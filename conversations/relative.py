@@ -728,7 +728,8 @@ PREVIOUS = {
     "nominate.birth_year": "nominate.gender",
     "nominate.province": "nominate.birth_year",
     "nominate.sectors": "nominate.province",
-    "nominate.confirm": "nominate.sectors",
+    "nominate.greeting": "nominate.sectors",
+    "nominate.confirm": "nominate.greeting",
     "alerts.sector": "alerts.province",
 }
 ACTIONS = {

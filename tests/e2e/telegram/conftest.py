@@ -106,6 +106,13 @@ async def bot(fake_api: FakeTelegramAPI) -> AsyncIterator[Bot]:
     await bot.session.close()
 
 
+def quick_pacer() -> BotPacer:
+    """Telegram's per-chat and per-group waits at a fiftieth: a flow test sends dozens of messages to one chat
+    and would otherwise wait a second for each. The limits themselves are held by the default pacer in
+    test_pacing, test_outbox and the many-processes test."""
+    return BotPacer(chat_interval=0.021, group_per_minute=1000)
+
+
 @pytest.fixture
 def deps(
     bot: Bot, session_factory: async_sessionmaker[AsyncSession], dialog: StandInDialog, tmp_path: Path

@@ -128,6 +128,12 @@ async def test_nominating_a_parent_with_back_cancel_ticks_in_place_and_a_repeate
     await dara.press(construction)
     assert [c.method for c in dara.last] == ["editMessageReplyMarkup"]
     await dara.press(dara._("Done ✔️"))
+    # The optional greeting has Back and Cancel like every question of the walk.
+    assert dara.labels() == [dara._("Skip"), dara._("↩️ Back"), dara._("✖️ Cancel")]
+    await dara.tap("↩️ Back")
+    assert dara.said("What kind of work does {name} want? Choose one or more, then press Done.", name="Sokha")
+    await dara.press(dara._("Done ✔️"))
+    await dara.tap("Skip")
     assert dara.said("Did {name} agree that we call them about jobs?", name="Sokha")
     await dara.tap("✅ Yes, they agreed")
     assert dara.said(

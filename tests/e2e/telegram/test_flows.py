@@ -28,7 +28,7 @@ from jobs_core.model import Job, JobStatus, Nomination, Worker
 from jobs_core.model.base import utcnow
 from media.composer import PitchJob
 from tests.builders import Builder
-from tests.e2e.telegram.conftest import all_sent, post_update
+from tests.e2e.telegram.conftest import all_sent, post_update, quick_pacer
 from tests.fakes.telegram_api import ApiCall, FakeTelegramAPI, callback_update, message_update, user
 
 Client = TestClient[web.Request, web.Application]
@@ -77,7 +77,13 @@ def dialog_deps(
 async def flow_client(deps: TelegramDeps, dialog_deps: DialogDeps) -> AsyncIterator[Client]:
     app = web.Application()
     setup_telegram(
-        app, replace(deps, dialog=conversation_dialog(dialog_deps), prepare=conversation_preparer(dialog_deps))
+        app,
+        replace(
+            deps,
+            dialog=conversation_dialog(dialog_deps),
+            prepare=conversation_preparer(dialog_deps),
+            pacer=quick_pacer(),
+        ),
     )
     async with TestClient(TestServer(app)) as test_client:
         yield test_client

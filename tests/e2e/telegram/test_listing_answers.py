@@ -29,7 +29,7 @@ from jobs_core.model.base import utcnow
 from jobs_core.services.jobs import ModerateJob, SubmitJob, moderate_job, submit_job
 from media.composer import PitchJob
 from tests.builders import Builder
-from tests.e2e.telegram.conftest import all_sent
+from tests.e2e.telegram.conftest import all_sent, quick_pacer
 from tests.e2e.telegram.test_flows import TelegramUser
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -72,7 +72,13 @@ def dialog_deps(
 async def client(deps: TelegramDeps, dialog_deps: DialogDeps) -> AsyncIterator[Client]:
     app = web.Application()
     setup_telegram(
-        app, replace(deps, dialog=conversation_dialog(dialog_deps), prepare=conversation_preparer(dialog_deps))
+        app,
+        replace(
+            deps,
+            dialog=conversation_dialog(dialog_deps),
+            prepare=conversation_preparer(dialog_deps),
+            pacer=quick_pacer(),
+        ),
     )
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
