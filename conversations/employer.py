@@ -358,6 +358,8 @@ async def take_salary(t: Turn) -> str:
     t.data.pop("period", None)
     if pay.currency is None:
         t.data.pop("currency", None)
+        if pay.period is not None:
+            t.data["period"] = pay.period  # "250/month": only the currency is asked, the period is kept
         return await ask_currency(t)
     t.data["currency"] = pay.currency
     if pay.period is not None:
@@ -379,10 +381,13 @@ async def ask_currency(t: Turn) -> str:
 
 
 async def take_currency(t: Turn) -> str:
-    """The currency → the period."""
+    """The currency → the period (the hours when the period came with the amount)."""
     if t.choice not in CURRENCIES:
         raise BadInput(t._("Please choose one of the buttons."))
     t.data["currency"] = t.choice
+    if t.data.get("period") and t.data.get("salary"):  # typed with the amount ("250/month")
+        _check_pay(t.data["salary"], t.choice, t.data["period"])
+        return await ask_hours(t)
     return await ask_period(t)
 
 

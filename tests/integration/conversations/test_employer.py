@@ -295,3 +295,25 @@ async def test_edit_and_resubmit_after_the_moderators_ask_for_changes(
         job = jobs[0]
         assert job.status is JobStatus.PENDING_REVIEW and job.title == "Sewing operators"
         assert job.salary_amount == Decimal("230.00") and job.positions == 10
+
+
+async def test_pay_typed_with_its_period_but_no_currency_asks_only_the_currency(chat: Chat) -> None:
+    await chat.start()
+    await register(chat)
+    await chat.act("post")
+    await chat.send("Sewing machine operators")
+    await chat.press("Garment")
+    await chat.press("In Cambodia")
+    await chat.press("Kandal")
+    await chat.press("Ta Khmau")
+    await chat.send("Sewing T-shirts.")
+    await chat.send("250/month")
+    assert "In which currency?" in chat.text
+    await chat.press("US dollars")
+    assert "The pay is" not in chat.text and "hours" in chat.text.lower()  # the period came with the amount
+    state = await chat.state()
+    assert state is not None and (state.data["salary"], state.data["currency"], state.data["period"]) == (
+        "250.00",
+        "USD",
+        "month",
+    )
