@@ -29,23 +29,30 @@ class ProviderAccountRefused(Exception):
 
 
 # Refusals that say nothing about the worker's number: credentials, the account's state, our caller ID, our
-# webhook address, the country's calling permission. (Twilio's REST error codes; any 401/403 counts too.)
+# webhook address, the country's calling permission. Twilio's REST error codes, and Somleng's own (its
+# ApplicationError codes: S1004-S1006, and Twilio's 30002 for a suspended account); any 401/403 counts too.
+# Codes are compared as text: Somleng's are not numbers.
 ACCOUNT_REFUSALS = {
-    10001: "account not active",
-    10002: "trial account does not support this",
-    20003: "authentication failed",
-    20005: "account not active",
-    20010: "action disabled for the account",
-    20403: "account suspended or closed",
-    21205: "our answer URL is not valid",
-    21210: "caller ID not verified",
-    21212: "invalid caller ID",
-    21213: "caller ID missing",
-    21215: "calls to this country not permitted (geo permissions)",
-    21219: "trial account: number not verified",
+    "10001": "account not active",
+    "10002": "trial account does not support this",
+    "20003": "authentication failed",
+    "20005": "account not active",
+    "20010": "action disabled for the account",
+    "20403": "account suspended or closed",
+    "21205": "our answer URL is not valid",
+    "21210": "caller ID not verified",
+    "21212": "invalid caller ID",
+    "21213": "caller ID missing",
+    "21215": "calls to this country not permitted (geo permissions)",
+    "21219": "trial account: number not verified",
+    "30002": "account suspended",
+    "S1004": "the carrier is not in good standing",
+    "S1005": "insufficient balance",
+    "S1006": "the subscription for calls is disabled",
 }
 # Somleng answers 422 both for a request it cannot take (a malformed number) and for an account it will not
-# serve (insufficient balance, a suspended or restricted account): only the latter pause placing.
+# serve (insufficient balance, a suspended or restricted account): only the latter pause placing; a code it
+# may add later is caught by its message.
 ACCOUNT_MESSAGE = re.compile(r"balance|credit|suspend|disabled|not active|account", re.IGNORECASE)
 # How far back orphan recovery pages through the provider's calls (a page is 50 calls).
 LIST_PAGE_SIZE = 50
@@ -60,7 +67,7 @@ QUIET_LOGGERS = ("twilio.http_client", "twilio.async_http_client")
 def describe(exc: BaseException) -> str:
     """A provider error for a log line (status, code and message), without any phone number in it."""
     if isinstance(exc, TwilioRestException):
-        meaning = ACCOUNT_REFUSALS.get(exc.code or 0)
+        meaning = ACCOUNT_REFUSALS.get(str(exc.code))
         message = _NUMBER.sub("<number>", str(exc.msg or ""))[:160]
         return f"HTTP {exc.status}, code {exc.code}{f' ({meaning})' if meaning else ''}: {message}"
     return f"{type(exc).__name__}: {_NUMBER.sub('<number>', str(exc))[:160]}"
@@ -86,7 +93,7 @@ class ProviderCall:
 
 def account_refusal(exc: TwilioRestException) -> bool:
     """The refusal is about our account (credentials, caller ID, balance, geo permission), not this call."""
-    if exc.status in (401, 403) or exc.code in ACCOUNT_REFUSALS:
+    if exc.status in (401, 403) or str(exc.code) in ACCOUNT_REFUSALS:
         return True
     return exc.status == 422 and bool(ACCOUNT_MESSAGE.search(str(exc.msg or "")))
 

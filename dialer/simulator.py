@@ -173,7 +173,7 @@ class CarrierSimulator:
         user, _, password = base64.b64decode(header[6:]).decode().partition(":")
         return user == self.account_sid and password == self.auth_token
 
-    def _error(self, status: int, code: int, message: str) -> web.Response:
+    def _error(self, status: int, code: int | str, message: str) -> web.Response:
         return web.json_response({"code": code, "message": message, "status": status}, status=status)
 
     async def _create(self, request: web.Request) -> web.Response:
@@ -212,7 +212,7 @@ class CarrierSimulator:
             return self._error(400, 21201, "To, From and Url are required")
         if self.out_of_balance:
             if self.somleng:
-                return self._error(422, 10001, "Account has insufficient balance")
+                return self._error(422, "S1005", "Insufficient balance")  # Somleng's own code and words
             return self._error(401, 20005, "Account not active")
         if self.caller_ids is not None and from_ not in self.caller_ids:
             message = f"The 'From' number {from_} is not a valid phone number, shortcode, or alphanumeric sender ID."

@@ -32,7 +32,11 @@ def test_amd_is_asked_for_only_where_the_provider_has_it() -> None:
 @pytest.mark.parametrize(
     ("status", "code", "message", "account"),
     [
-        (422, None, "Account has insufficient balance", True),  # Somleng: the balance is used up
+        (422, "S1005", "Insufficient balance", True),  # Somleng: the balance is used up
+        (422, "S1004", "Carrier is not in good standing", True),  # Somleng: the carrier's account
+        (422, "30002", "Account suspended", True),
+        (422, None, "Account has insufficient balance", True),  # a code Somleng may add later: by its words
+        (422, "S1007", "This destination is blocked", False),  # Somleng: this call's destination
         (422, None, "To is invalid", False),  # Somleng: this call's number
         (400, 21210, "The source phone number provided is not yet verified", True),
         (400, 21215, "Account not authorized to call this number (geo permissions)", True),
@@ -41,6 +45,6 @@ def test_amd_is_asked_for_only_where_the_provider_has_it() -> None:
     ],
 )
 def test_account_refusals_are_told_from_refusals_of_a_call(
-    status: int, code: int | None, message: str, account: bool
+    status: int, code: int | str | None, message: str, account: bool
 ) -> None:
     assert account_refusal(TwilioRestException(status, "uri", msg=message, code=code)) is account
