@@ -52,6 +52,9 @@ class Dial:
     sid: str
 
 
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "upgrade"}
+
+
 class OutsideWorld:
     """``async with OutsideWorld(sid, token, script) as world:`` the fake Bot API (``world.telegram``), the carrier
     (``world.carrier``, whose accepted calls are ``world.dials``) and ``world.balancer_url``, which forwards to
@@ -166,8 +169,10 @@ class OutsideWorld:
                     request.method, backend + request.path_qs, data=body, headers=headers, allow_redirects=False
                 ) as answer:
                     content = await answer.read()
-                    kind = answer.headers.get("Content-Type", "text/plain")
-                    return web.Response(status=answer.status, body=content, headers={"Content-Type": kind})
+                    # The answer's own headers pass (the voice self-check's proof among them); hop-by-hop and
+                    # length headers are the proxy's to set.
+                    passed = {k: v for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP}
+                    return web.Response(status=answer.status, body=content, headers=passed)
             except (aiohttp.ClientConnectionError, TimeoutError):
                 await asyncio.sleep(0.2)
         return web.Response(status=502, text="no backend answered")

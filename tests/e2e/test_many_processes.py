@@ -4,7 +4,7 @@ runs them, against the fake Bot API and the carrier simulator (tests/e2e/fleet.p
 The load comes the way it does in production: relatives subscribed to alerts and jobs published through the
 services (2,000 alerts, which the serve processes' notifiers turn into outbox rows), families whose workers
 agreed to calls (a pitch call each when a job in their province is published: 200 calls due at once), and
-500 chat updates (/start and button presses, browsing jobs) posted to the three serve processes in turn.
+504 chat updates (/start, a language and button presses, browsing jobs) posted to the three serve processes in turn.
 Nobody answers the calls (each rings and ends; its retry is minutes away), so the serve processes only take
 the carrier's status callbacks, through a load balancer. The whole run takes 2.5-4 minutes on 2 cores.
 
@@ -68,7 +68,8 @@ ALERT_TITLES = (
 )
 ALERT_RELATIVES = 400  # x 5 jobs = 2,000 alerts
 FAMILIES = 200  # one consented worker each: 200 pitch calls
-BROWSERS = 100  # x 5 updates = 500 updates
+BROWSERS = 84  # x 6 updates = 504 updates
+BROWSING_UPDATES = 6
 PITCH_TITLE = "Rice mill packers"
 PITCH_PROVINCE = "Kampong Cham"  # the workers' province; no alert is subscribed there
 CALLS_PER_SECOND = 3
@@ -88,7 +89,7 @@ ARRIVAL_SLACK = 1.0  # a request the killed process had sent may be read a momen
 # The kill comes once this share of the messages (at least an alert each, a family's news, a reply per update)
 # and of the calls went out.
 KILL_AFTER_MESSAGES, KILL_AFTER_CALLS = 0.3, 0.15
-AT_LEAST = ALERT_RELATIVES * len(ALERT_TITLES) + FAMILIES + BROWSERS * 5
+AT_LEAST = ALERT_RELATIVES * len(ALERT_TITLES) + FAMILIES + BROWSERS * BROWSING_UPDATES
 WITHIN = 300.0  # seconds for the whole load to be delivered
 QUIET = 5.0  # nothing new for this long: done
 # Updates in flight at once: a few per serve process (Telegram allows up to 40 connections, but the database
@@ -154,10 +155,12 @@ async def publish(build: Builder, employer: int, load: Load) -> None:
 
 
 def browsing(chat: str, update_ids: itertools.count[int]) -> list[dict[str, Any]]:
-    """What one person does: /start, "help a family member", "browse jobs", the first page of jobs, help."""
+    """What one person does: /start, English, "help a family member", "browse jobs", the first page of jobs,
+    help."""
     number = int(chat)
     return [
         message_update(next(update_ids), number, "/start"),
+        callback_update(next(update_ids), number, "lang:en"),
         callback_update(next(update_ids), number, "rel"),
         callback_update(next(update_ids), number, "browse"),
         callback_update(next(update_ids), number, "jobs:-:-:0"),
@@ -334,8 +337,10 @@ def delivery_problems(messages: list[Sent], load: Load, kill: Kill | None, t0: f
         frozenset(Counter(card(m.content) for m in by_chat.get(c, [])).items()) for c in load.browser_chats
     )
     reference: Counter[str] = Counter(dict(shapes.most_common(1)[0][0])) if shapes else Counter()
-    if len(reference) < 5:
-        problems.append(f"replies: the most common replies to the 5 updates are only {len(reference)} messages")
+    if len(reference) < BROWSING_UPDATES:
+        problems.append(
+            f"replies: the most common replies to the {BROWSING_UPDATES} updates are only {len(reference)} messages"
+        )
     odd = []
     for chat in load.browser_chats:
         got = Counter(card(m.content) for m in by_chat.get(chat, []))
