@@ -573,7 +573,8 @@ async def _seed_history(
         report.jobs += 1
         report.flagged += risk != "low"
     for name, raw in RISKY_LISTINGS:
-        fields = JobFields(**raw)  # type: ignore[arg-type]
+        # Every listing must state its hours before it goes to moderation; these posts give a long day.
+        fields = JobFields(**{"hours_start": "06:00", "hours_end": "18:00", **raw})  # type: ignore[arg-type]
         try:
             job_id = await create_job(CreateJob(employer_ids[name], fields, "employer:demo"), at(months[-1]))
         except DomainError:

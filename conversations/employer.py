@@ -717,18 +717,18 @@ async def ask_preview(t: Turn) -> str:
     return "job.preview"
 
 
+# The words for what jobs.missing_facts names.
+MISSING_FACTS = {
+    "pay": N_("the pay"),
+    "hours": N_("the working hours"),
+    "place": N_("where the work is"),
+    "description": N_("a description (written or recorded)"),
+}
+
+
 def _missing(job: Job) -> dict[str, str]:
-    """The facts a listing cannot be sent without: pay, hours, where, and a description written or spoken."""
-    missing: dict[str, str] = {}
-    if job.salary_amount is None:
-        missing["pay"] = N_("the pay")
-    if job.hours_start is None or job.hours_end is None:
-        missing["hours"] = N_("the working hours")
-    if not job.province_code and not job.country:
-        missing["place"] = N_("where the work is")
-    if not job.description and not job.voice_clip:
-        missing["description"] = N_("a description (written or recorded)")
-    return missing
+    """The facts a listing cannot be sent without (the service's rule), with their words."""
+    return {fact: MISSING_FACTS[fact] for fact in jobs.missing_facts(job)}
 
 
 async def take_preview(t: Turn) -> str:

@@ -318,10 +318,28 @@ class SubmitJob:
     actor: str
 
 
+def missing_facts(job: Job) -> tuple[str, ...]:
+    """What a listing cannot be sent to moderation without (pay, hours, place, a description written or
+    spoken): a worker deciding whether to travel for a job needs each of them. Every channel asks for them."""
+    missing = []
+    if job.salary_amount is None:
+        missing.append("pay")
+    if job.hours_start is None or job.hours_end is None:
+        missing.append("hours")
+    if not job.province_code and not job.country:
+        missing.append("place")
+    if not job.description and not job.voice_clip:
+        missing.append("description")
+    return tuple(missing)
+
+
 async def submit_job(cmd: SubmitJob, uow: UnitOfWork) -> tuple[str, tuple[str, ...]]:
     """Screen the listing and queue it for a moderator; returns the risk and its reasons."""
     async with uow:
         job = await _employer_job(uow, cmd.job_id, cmd.employer_id)
+        missing = missing_facts(job)
+        if missing:
+            raise InvalidField("job", "incomplete", f"a listing needs {', '.join(missing)} before it is sent")
         job.move_to(JobStatus.PENDING_REVIEW, uow.now())
         assessment = screen(listing_of(job, job.employer))
         job.risk, job.risk_reasons = assessment.risk.value, list(assessment.reasons)

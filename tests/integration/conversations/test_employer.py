@@ -263,21 +263,23 @@ async def test_edit_and_resubmit_after_the_moderators_ask_for_changes(
     async with session_factory() as session:
         employer_id = await session.scalar(select(Employer.id))
     assert employer_id is not None
-    job_id = await build.draft(employer_id, salary_amount=None)
+    job_id = await build.draft(employer_id)
     await submit_job(SubmitJob(job_id, employer_id, "employer"), build.uow())
-    await moderate_job(ModerateJob(job_id, "moderator:1", Decision.REQUEST_CHANGES, "Please give the pay"), build.uow())
+    await moderate_job(
+        ModerateJob(job_id, "moderator:1", Decision.REQUEST_CHANGES, "Please give the real pay"), build.uow()
+    )
     await chat.act("listings")
-    assert "Moderator's note: Please give the pay" in chat.text
+    assert "Moderator's note: Please give the real pay" in chat.text
     await chat.press("Edit and send again")
-    # The summary first: every answer, each with its button; the pay is missing.
-    assert "• Pay: — ❗" in chat.text and "Still needed before sending: the pay" in chat.text
+    # The summary first: every answer, each with its button; nothing is missing.
+    assert "• Pay: $210 per month" in chat.text and "Still needed" not in chat.text
     await chat.press("Go through every question")
     assert "Keep: Sewing machine operators" in chat.labels()[0]
     await chat.send("Sewing operators")
     await chat.press("Keep")  # sector
     await chat.press("Keep")  # place
     await chat.press("Keep")  # description
-    assert "Keep" not in " ".join(chat.labels())  # no pay yet: nothing to keep
+    assert "Keep: $210" in " ".join(chat.labels())  # the pay as it is, to keep or to change
     await chat.send("230")
     await chat.press("US dollars")
     await chat.press("per month")

@@ -194,3 +194,26 @@ async def test_browsing_is_newest_first_and_paged(build: Builder, now: datetime)
     assert [j.id for j in page1 + page2] == ids[::-1]
     assert await live_jobs(build.uow(), province_code="17") == []
     assert len(await live_jobs(build.uow(), sector_code="manufacturing", limit=10)) == 7
+
+
+@pytest.mark.parametrize(
+    ("changes", "missing"),
+    [
+        ({"salary_amount": None}, "pay"),
+        ({"hours_start": None, "hours_end": None}, "hours"),
+        ({"description": ""}, "description"),
+    ],
+)
+async def test_a_listing_without_pay_hours_place_or_description_is_not_sent_to_moderation(
+    build: Builder, uow: UnitOfWork, changes: dict[str, object], missing: str
+) -> None:
+    employer = await build.employer()
+    job_id = await build.draft(employer, **changes)
+    events = await count(uow, Event)
+    with pytest.raises(InvalidField) as refused:
+        await submit_job(SubmitJob(job_id, employer, "employer"), uow)
+    assert missing in refused.value.message
+    async with uow:
+        job = await uow.session.get(Job, job_id)
+        assert job is not None and job.status is JobStatus.DRAFT and job.risk is None
+    assert await count(uow, Event) == events
