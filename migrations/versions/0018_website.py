@@ -1,4 +1,4 @@
-"""The public website: counted views and plays, employers' sign-in codes (reserved slot: empty until its change lands).
+"""The public website: counted views and plays per day, distinct visitors as daily-salted hashes, its keys.
 
 Revision ID: 0018
 Revises: 0017
@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0018"
 down_revision: str | Sequence[str] | None = "0017"
 branch_labels: str | Sequence[str] | None = None
@@ -15,8 +18,30 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "web_keys",
+        sa.Column("purpose", sa.String(16), nullable=False),
+        sa.Column("day", sa.Date(), nullable=True),
+        sa.Column("secret", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("purpose", name=op.f("pk_web_keys")),
+    )
+    op.create_table(
+        "web_counts",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("kind", sa.String(12), nullable=False),
+        sa.Column("job_id", sa.Integer(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "kind", "job_id", name=op.f("pk_web_counts")),
+    )
+    op.create_table(
+        "web_visitors",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("visitor", sa.LargeBinary(16), nullable=False),
+        sa.PrimaryKeyConstraint("day", "visitor", name=op.f("pk_web_visitors")),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("web_visitors")
+    op.drop_table("web_counts")
+    op.drop_table("web_keys")
