@@ -430,7 +430,7 @@ async def report(request: web.Request) -> web.Response:
         return await _job_page(request, forms, status=400)
     state.values = {}
     state.done = (
-        _("Thank you. We have hidden this job until our team has checked it. We will tell you what they decide.")
+        _("Thank you. We have hidden this job until our team has checked it.")
         if reason in reports.PROTECT_FIRST
         else _("Thank you. Our team will look at this job.")
     )
