@@ -3,12 +3,25 @@ carrier simulator shows the worker's consent call first, and only their 1 makes 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
 from sqlalchemy import select
 
 from dialer.simulator import Script
 from jobs_core.model import Application, ApplicationStatus, Call, CallPurpose, Consent, Worker
 from tests.e2e.dialer.conftest import VoiceStack
-from tests.integration.web.conftest import Site, site  # noqa: F401  (the website fixture)
+from tests.integration.web.support import Site, open_site
+
+
+@pytest.fixture
+async def site(stack: VoiceStack, now: datetime, tmp_path: Path) -> AsyncIterator[Site]:
+    """The website on the same database as the voice stack."""
+    async with open_site(stack.sessions, now, tmp_path) as opened:
+        yield opened
+
 
 PERSON = {"gender": "female", "birth_year": "1998", "province": "12", "agreed_to_calls": "yes"}
 
@@ -19,7 +32,7 @@ async def test_a_family_member_nominated_on_the_website_gets_the_consent_call(st
     await site.post(action, {**hidden, **PERSON, "name": "Dara", "phone": "097 765 4321", "relation": "sibling"})
     stack.scripts["+855977654321"] = Script(keys=["1"])
     await stack.dial()
-    [call] = [c for c in stack.simulator.placed if c.to == "+855977654321"]
+    assert [c.to for c in stack.simulator.placed] == ["+855977654321"]
     async with stack.sessions() as session:
         [placed] = (await session.scalars(select(Call))).all()
         worker = await session.scalar(select(Worker))

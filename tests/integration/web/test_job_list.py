@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.web.conftest import Site
+from tests.integration.web.support import Site
 
 PAGE_LIMIT = 60 * 1024
 

@@ -23,7 +23,7 @@ from jobs_core.model import (
     WebVisitor,
     Worker,
 )
-from tests.integration.web.conftest import Site
+from tests.integration.web.support import Site
 
 SELF = {"name": "Sokha", "phone": "012 345 678", "gender": "female", "birth_year": "1998", "province": "12"}
 FAMILY = {
