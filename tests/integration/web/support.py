@@ -123,11 +123,12 @@ class Site:
 
 @asynccontextmanager
 async def open_site(
-    session_factory: async_sessionmaker[AsyncSession], now: datetime, tmp_path: Path
+    session_factory: async_sessionmaker[AsyncSession], now: datetime, tmp_path: Path, mp3: Path | None = None
 ) -> AsyncIterator[Site]:
-    """The website on a local port, its clock fixed at ``now``, voice notes a small file."""
-    mp3 = tmp_path / "note.mp3"
-    mp3.write_bytes(b"ID3" + b"\0" * 2000)
+    """The website on a local port, its clock fixed at ``now``; every voice note is ``mp3`` (else a stub)."""
+    if mp3 is None:
+        mp3 = tmp_path / "note.mp3"
+        mp3.write_bytes(b"ID3" + b"\0" * 2000)
 
     async def audio(job: PitchJob, language: str) -> Voice:
         return Voice(audio_id=f"{language}-{job.sector}", ogg=None, mp3=mp3)
