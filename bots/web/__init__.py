@@ -25,7 +25,7 @@ TEMPLATE_DIRS = (HERE / "templates", HERE / "admin" / "templates")
 
 def setup_web(app: web.Application, deps: WebDeps) -> None:
     """Mount the website's routes, templates and static files on ``app``."""
-    from bots.web import public, seo
+    from bots.web import employers, public, seo
 
     app[DEPS] = deps
     app[KEYS] = Keys(deps.dialog.session_factory)
@@ -39,3 +39,4 @@ def setup_web(app: web.Application, deps: WebDeps) -> None:
     app.router.add_static("/static/", STATIC, append_version=False)
     seo.setup(app)
     public.setup(app)
+    employers.setup(app)

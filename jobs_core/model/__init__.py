@@ -21,7 +21,7 @@ from jobs_core.model.people import (
     Worker,
 )
 from jobs_core.model.report import Report, ReportPriority, ReportStatus
-from jobs_core.model.web import WebCount, WebKey, WebVisitor
+from jobs_core.model.web import WebCount, WebKey, WebSession, WebSignInCode, WebVisitor
 
 __all__ = [
     "Application",
@@ -67,6 +67,8 @@ __all__ = [
     "Verification",
     "WebCount",
     "WebKey",
+    "WebSession",
+    "WebSignInCode",
     "WebVisitor",
     "Worker",
 ]

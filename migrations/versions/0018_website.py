@@ -1,4 +1,5 @@
-"""The public website: counted views and plays per day, distinct visitors as daily-salted hashes, its keys.
+"""The public website: counted views and plays per day, distinct visitors as daily-salted hashes, its keys,
+employers' one-time sign-in codes and sessions.
 
 Revision ID: 0018
 Revises: 0017
@@ -41,7 +42,38 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "web_sign_in_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("employer_id", sa.Integer(), nullable=False),
+        sa.Column("code_hash", sa.LargeBinary(32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tries", sa.Integer(), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["employer_id"], ["employers.id"], name=op.f("fk_web_sign_in_codes_employer_id_employers"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_sign_in_codes")),
+    )
+    op.create_index(op.f("ix_web_sign_in_codes_employer_id"), "web_sign_in_codes", ["employer_id"])
+    op.create_table(
+        "web_sessions",
+        sa.Column("token_hash", sa.LargeBinary(32), nullable=False),
+        sa.Column("employer_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["employer_id"], ["employers.id"], name=op.f("fk_web_sessions_employer_id_employers"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_web_sessions")),
+    )
+    op.create_index(op.f("ix_web_sessions_employer_id"), "web_sessions", ["employer_id"])
+
+
 def downgrade() -> None:
+    op.drop_table("web_sessions")
+    op.drop_table("web_sign_in_codes")
     op.drop_table("web_visitors")
     op.drop_table("web_counts")
     op.drop_table("web_keys")
