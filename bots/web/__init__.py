@@ -13,20 +13,38 @@ from pathlib import Path
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
+from bots.web import csrf
 from bots.web.deps import WebDeps
 from bots.web.keys import Keys
-from bots.web.pages import DEPS, KEYS
+from bots.web.pages import DEPS, KEYS, base_url, render
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 TEMPLATE_DIRS = (HERE / "templates", HERE / "admin" / "templates")
 
 
+@web.middleware
+async def _refusals(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A refused CSRF token → 403 with a page in the visitor's language, before anything was written; static
+    files may be cached for a day (their names do not change with their content, so not longer)."""
+    try:
+        response = await handler(request)
+    except csrf.Refused:
+        back = request.headers.get("Referer", "")
+        same = back.startswith(base_url(request)) or back.startswith(f"{request.scheme}://{request.host}/")
+        return await render(request, "forbidden.html", {"back": back if same else "/"}, status=403)
+    if request.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 def setup_web(app: web.Application, deps: WebDeps) -> None:
     """Mount the website's routes, templates and static files on ``app``."""
     from bots.web import employers, public, seo
 
+    app.middlewares.append(_refusals)
     app[DEPS] = deps
     app[KEYS] = Keys(deps.dialog.session_factory)
     aiohttp_jinja2.setup(

@@ -20,6 +20,10 @@ FIELD = "csrf"
 LIFETIME_SECONDS = 12 * 3600  # long enough for someone who starts a form and finishes it after lunch
 
 
+class Refused(Exception):
+    """A form without a good token: answered 403 with the "please try again" page (``setup_web``'s middleware)."""
+
+
 def make_token(key: bytes, path: str, session: str = "", now: float | None = None) -> str:
     issued = str(int(now if now is not None else time.time()))
     return f"{issued}.{_sign(key, issued, path, session)}"
@@ -56,5 +60,5 @@ async def require(request: web.Request, key: bytes, session: str = "") -> dict[s
     form = await request.post()
     token = form.get(FIELD)
     if not same_site(request) or not isinstance(token, str) or not check_token(key, token, request.path, session):
-        raise web.HTTPForbidden(text="403: this form has expired or did not come from this site. Please try again.")
+        raise Refused()
     return {name: value for name, value in form.items() if isinstance(value, str)}

@@ -256,7 +256,7 @@ async def post_job(request: web.Request) -> web.Response:
     who = await signed_in(request)
     if who is None:
         # Checked before the form is read: without a session nothing can be written.
-        raise web.HTTPForbidden(text="403: please sign in again.")
+        raise csrf.Refused()
     employer_id, token = who
     form = await csrf.require(request, await request.app[KEYS].csrf(), session=token)
     _ = web_gettext(language_of(request))

@@ -198,7 +198,8 @@ async def test_forged_or_missing_csrf_tokens_are_refused_and_nothing_is_written(
     job = await site.job()
     action, hidden = await site.form(f"/en/jobs/{job}", "apply")
     good = {**SELF, "agreed_to_calls": "yes"}
-    await site.post(action, good, status=403)
+    refused = await site.post(action, good, status=403)
+    assert refused.find("html").attrs["lang"] == "en" and "Nothing was saved" in refused.find("main").all_text()
     await site.post(action, {**good, "csrf": "1.forged"}, status=403)
     issued, _, signature = hidden["csrf"].partition(".")
     await site.post(action, {**good, "csrf": f"{int(issued) + 1}.{signature}"}, status=403)
