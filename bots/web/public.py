@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.web import csrf
@@ -32,9 +32,9 @@ from bots.web.pages import DEPS, KEYS, base_url, language_of, prefix, render
 from conversations.common import FIELDS, PERIODS, error_message, money, pitch_job, place
 from conversations.relative import REPORT_REASONS
 from jobs_core import geo
-from jobs_core.clock import local, local_date
-from jobs_core.errors import DomainError, InvalidField, NotAllowed
-from jobs_core.model import Consent, Gender, Job, JobStatus, Nomination, Relationship, Sector, Worker
+from jobs_core.clock import local, local_date, start_of_local_day
+from jobs_core.errors import DomainError, InvalidField, LimitReached, NotAllowed
+from jobs_core.model import Consent, Gender, Job, JobStatus, Nomination, Relationship, Report, Sector, Worker
 from jobs_core.numbers import parse_int
 from jobs_core.phones import normalize_phone
 from jobs_core.services import applications, people, reports
@@ -55,6 +55,7 @@ RELATIONS = {
 # Someone applying for themselves is recorded as nominated by themselves; the call asks their consent the same.
 SELF_RELATION = Relationship.ACQUAINTANCE
 # Statuses whose page is shown, marked closed: what search engines and shared links knew of it stays readable.
+REPORTS_PER_DAY = 3  # per visitor (the day's hash) and day
 SHOWN_CLOSED = (JobStatus.EXPIRED, JobStatus.FILLED, JobStatus.WITHDRAWN)
 
 
@@ -421,13 +422,27 @@ async def report(request: web.Request) -> web.Response:
     try:
         if reason not in REPORT_REASONS:
             raise InvalidField("reason", "invalid_choice", "choose a reason")
+        details = clean_text("details", form.get("details", ""), max_length=2000)
+        # A report of fees hides a listing at once: an anonymous visitor may file only a few a day.
+        relative_id = await _web_relative(request, uow_of(request), language, "")
+        async with deps_of(request).dialog.session_factory() as session:
+            today = await session.scalar(
+                select(func.count())
+                .select_from(Report)
+                .where(
+                    Report.reporter_relative_id == relative_id, Report.created_at >= start_of_local_day(now_of(request))
+                )
+            )
+        if (today or 0) >= REPORTS_PER_DAY:
+            raise LimitReached("reports per day", REPORTS_PER_DAY)
         await reports.report_problem(
-            reports.ReportProblem(reason=reason, job_id=job.id, details=form.get("details", "")), uow_of(request)
+            reports.ReportProblem(reason=reason, job_id=job.id, details=details, reporter_relative_id=relative_id),
+            uow_of(request),
         )
     except DomainError as error:
         field = getattr(error, "field", "form")
-        state.errors = {field: error_message(error, _)}
-        return await _job_page(request, forms, status=400)
+        state.errors = {field if field in ("reason", "details") else "form": error_message(error, _)}
+        return await _job_page(request, forms, status=409 if isinstance(error, LimitReached) else 400)
     state.values = {}
     state.done = (
         _("Thank you. We have hidden this job until our team has checked it.")

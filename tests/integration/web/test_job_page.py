@@ -212,3 +212,19 @@ async def test_forged_or_missing_csrf_tokens_are_refused_and_nothing_is_written(
     await site.post(report_action, {"reason": "fees"}, status=403)
     assert await rows(site, Application) == 0 and await rows(site, Nomination) == 0 and await rows(site, Report) == 0
     assert await rows(site, Relative) == 0
+
+
+async def test_a_visitor_may_file_only_a_few_reports_a_day(site: Site) -> None:
+    jobs = [await site.job(title=f"Job {n}") for n in range(5)]
+    for job in jobs[:3]:
+        action, hidden = await site.form(f"/en/jobs/{job}", "report")
+        await site.post(action, {**hidden, "reason": "other"})
+    action, hidden = await site.form(f"/en/jobs/{jobs[3]}", "report")
+    page = await site.post(action, {**hidden, "reason": "fees", "details": "they want $50"}, status=409)
+    form = page.find("form", id="report")
+    assert "today's limit" in form.all_text()
+    assert form.find("textarea", name="details").all_text() == "they want $50"
+    assert await rows(site, Report) == 3
+    async with site.sessions() as session:
+        found = await session.get(Job, jobs[3])
+    assert found is not None and found.status is JobStatus.PUBLISHED
