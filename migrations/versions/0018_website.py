@@ -41,7 +41,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("day", "visitor", name=op.f("pk_web_visitors")),
     )
 
-
     op.create_table(
         "web_sign_in_codes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -52,7 +51,10 @@ def upgrade() -> None:
         sa.Column("tries", sa.Integer(), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["employer_id"], ["employers.id"], name=op.f("fk_web_sign_in_codes_employer_id_employers"), ondelete="CASCADE"
+            ["employer_id"],
+            ["employers.id"],
+            name=op.f("fk_web_sign_in_codes_employer_id_employers"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_web_sign_in_codes")),
     )
