@@ -72,5 +72,4 @@ async def render(
     response = aiohttp_jinja2.render_template(template, request, {**shared, **context}, status=status)
     response.headers.update(SECURITY_HEADERS)
     response.headers["Content-Language"] = language
-    response.headers["Vary"] = "Accept-Language"
     return response
