@@ -2,6 +2,7 @@
 
     GET  /healthz              which parts are healthy: database, Telegram, dialer, background loops
     GET  /metrics              Prometheus metrics
+    GET  /, /en/, /jobs/{id}   the public job website (bots/web), /sitemap.xml, /static/…
     POST /telegram/webhook     Telegram updates (secret token checked)
     POST /voice/...            Twilio-compatible voice webhooks (signature checked), GET /voice/media/...
 
@@ -41,6 +42,8 @@ from bots.telegram.deps import TelegramDeps, make_bot
 from bots.telegram.dialog import conversation_dialog, conversation_preparer
 from bots.telegram.updates import ALLOWED_UPDATES
 from bots.telegram.webhook import setup_telegram
+from bots.web import setup_web
+from bots.web.deps import WebDeps
 from conversations.audio import VoiceNotes, employer_clip_normaliser, greeting_normaliser
 from conversations.notifier import run_notifier
 from conversations.turn import DialogDeps
@@ -228,6 +231,7 @@ def build_app(
         sender = Backoff("telegram outbox", logger=log)
         health.watch("telegram outbox", sender)
         setup_telegram(app, telegram, backoff=sender)
+    setup_web(app, WebDeps(wiring.dialog, public_base_url=wiring.settings.public_base_url))
     if wiring.voice is not None:
         setup_voice(app, wiring.voice)
     else:

@@ -21,6 +21,7 @@ from jobs_core.model.people import (
     Worker,
 )
 from jobs_core.model.report import Report, ReportPriority, ReportStatus
+from jobs_core.model.web import WebCount, WebKey, WebSession, WebSignInCode, WebVisitor
 
 __all__ = [
     "Application",
@@ -64,5 +65,10 @@ __all__ = [
     "Sector",
     "Subscription",
     "Verification",
+    "WebCount",
+    "WebKey",
+    "WebSession",
+    "WebSignInCode",
+    "WebVisitor",
     "Worker",
 ]

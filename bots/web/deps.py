@@ -1,0 +1,14 @@
+"""What the website needs from the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conversations.turn import DialogDeps
+
+
+@dataclass(frozen=True)
+class WebDeps:
+    dialog: DialogDeps  # sessions, caps and the voice notes: the same the chats use
+    public_base_url: str | None = None  # absolute links (Open Graph, sitemap, share); else the request's host
+    messenger_page: str | None = None  # the Messenger page's username: a share opens the bot on this job (m.me)
