@@ -99,18 +99,7 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
         path=request.path,
         **values,
     )
-    response = web.Response(text=page, content_type="text/html", charset="utf-8", status=status)
-    if "lang" in request.query:
-        response.set_cookie(
-            LANGUAGE_COOKIE,
-            lang,
-            max_age=365 * 86400,
-            httponly=True,
-            samesite="Lax",
-            secure=request.app[ADMIN].secure_cookies,
-            path="/admin/",
-        )
-    return response
+    return web.Response(text=page, content_type="text/html", charset="utf-8", status=status)
 
 
 def refuse(request: web.Request, status: int, message: str) -> web.Response:
@@ -133,13 +122,25 @@ async def staff_only(
     if route not in PUBLIC_ROUTES:
         if staff is None:
             if request.method in ("GET", "HEAD"):
-                raise web.HTTPSeeOther("/admin/sign-in")
+                to_sign_in = web.HTTPSeeOther("/admin/sign-in")
+                _finish(request, to_sign_in)
+                raise to_sign_in
             return refuse(request, 403, "Your session has ended: sign in again.")
         if request.method == "POST":
             form = await request.post()
             if not hmac.compare_digest(str(form.get("csrf", "")).encode(), staff.csrf_token.encode()):
                 return refuse(request, 403, FORGED)
-    response = await handler(request)
+    try:
+        response = await handler(request)
+    except web.HTTPException as redirect:  # redirects are raised; they carry the same headers
+        _finish(request, redirect)
+        raise
+    _finish(request, response)
+    return response
+
+
+def _finish(request: web.Request, response: web.StreamResponse) -> None:
+    """Headers of every dashboard response, and the language chosen with ?lang= remembered."""
     # Staff pages show phone numbers and decisions: never cached, never framed, scripts only from here.
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers["X-Frame-Options"] = "DENY"
@@ -148,7 +149,16 @@ async def staff_only(
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; img-src 'self' data:; media-src 'self'; frame-ancestors 'none'; form-action 'self'"
     )
-    return response
+    if "lang" in request.query:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            language(request),
+            max_age=365 * 86400,
+            httponly=True,
+            samesite="Lax",
+            secure=request.app[ADMIN].secure_cookies,
+            path="/admin/",
+        )
 
 
 async def sign_in_form(request: web.Request) -> web.Response:
