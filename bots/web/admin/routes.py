@@ -32,7 +32,7 @@ from conversations.moderator import REPORT_REASONS, RISK_REASONS, RISKS, status_
 from jobs_core import geo
 from jobs_core.clock import local
 from jobs_core.errors import DomainError, IllegalTransition, InvalidField, NotFound
-from jobs_core.model import Decision, Employer, Job, JobStatus, Verification
+from jobs_core.model import Decision, Employer, Job, JobStatus, Verification, Worker
 from jobs_core.model.base import utcnow
 from jobs_core.phones import display_phone
 from jobs_core.services import employers, jobs, reports
@@ -338,8 +338,16 @@ async def moderation_page(
                 await session.scalars(select(Job).where(Job.id.in_([r.job_id for r in open_reports if r.job_id])))
             ).all()
         }
-    alarms = [r for r in open_reports if r.reason == "checkin_alarm"]
-    others = [r for r in open_reports if r.reason != "checkin_alarm"]
+        # A check-in alarm is a report filed by the hired worker themselves (they pressed for help in the
+        # check-in call): moderators call them back, so they see the worker's name and phone.
+        alarm_workers = {
+            w.id: (w.name, display_phone(w.phone))
+            for w in (
+                await session.scalars(select(Worker).where(Worker.id.in_([r.reporter_worker_id for r in open_reports])))
+            ).all()
+        }
+    alarms = [r for r in open_reports if r.reporter_worker_id is not None]
+    others = [r for r in open_reports if r.reporter_worker_id is None]
     said = request.query.get("done", "")
     done = _(DONE[said]).format(id=request.query.get("id", "")) if said in DONE else None
     return render(
@@ -351,6 +359,7 @@ async def moderation_page(
         reports=others,
         alarms=alarms,
         report_jobs=report_jobs,
+        alarm_workers=alarm_workers,
         report_reason=lambda r: _(REPORT_REASONS.get(r.reason, r.reason)),
         local_time=lambda at: local(at).strftime("%Y-%m-%d %H:%M"),
         done=done,
@@ -412,6 +421,10 @@ async def decide_company(request: web.Request) -> web.StreamResponse:
     verb, reason = str(form.get("decision", "")), str(form.get("reason", ""))[:2000]
     if verb not in ("verify", "reject"):
         return await moderation_page(request, status=400, error=_("Choose verify or reject."))
+    if verb == "reject" and not reason.strip():
+        # As in the chat: a rejected company is told why.
+        error = _("Company #{id}: write the reason; the employer reads it.").format(id=employer_id)
+        return await moderation_page(request, status=400, error=error)
     try:
         await employers.decide_employer(
             employers.DecideEmployer(employer_id, staff.actor, verify=verb == "verify", reason=reason or None),

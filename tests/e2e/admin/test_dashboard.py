@@ -81,6 +81,7 @@ async def test_a_wrong_password_is_refused_with_the_name_kept_and_repeated_failu
     unknown = await sign_in(client, name="nobody", password="whatever it is", status=401)
     error, other = unknown.by_id("sign-in-error"), refused.by_id("sign-in-error")
     assert error is not None and other is not None and error.text == other.text  # never says which was wrong
+    assert other.text == gettext_for("km")("Wrong name or password.")  # Khmer unless English is chosen
 
     for _ in range(4):
         await sign_in(client, password="still not it", status=401)
@@ -214,6 +215,10 @@ async def test_a_forged_or_missing_form_token_writes_nothing(client: Client, ope
     for token in ("forged-token", ""):
         response = await client.post(form.attrs["action"], data={"csrf": token, "decision": "approve"})
         assert response.status == 403
+        said = parse(await response.text()).by_id("refusal")
+        assert said is not None and said.text == gettext_for("km")(
+            "This form has expired or did not come from this site. Nothing was changed."
+        )
         refusal = (await page(client, "/admin/moderation")).by_id(f"job-{job}")
         assert refusal is not None  # still waiting
     response = await client.post(form.attrs["action"], data={"decision": "approve"})
