@@ -65,6 +65,11 @@ async def test_an_operator_signs_in_approves_a_listing_and_downloads_a_csv(
             await download.save_as(saved)
             await tab.set_viewport_size({"width": 1280, "height": 900})
             await tab.screenshot(path=str(SCREENSHOTS / "dashboard-figures-en.png"), full_page=True)
+            # In Khmer (the default language), phone-sized: the queue an on-call moderator reads.
+            await tab.set_viewport_size({"width": 412, "height": 915})
+            await tab.goto(str(server.make_url("/admin/moderation?lang=km")))
+            assert await tab.locator("html").get_attribute("lang") == "km"
+            await tab.screenshot(path=str(SCREENSHOTS / "dashboard-moderation-km.png"), full_page=True)
             await browser.close()
     finally:
         await server.close()
