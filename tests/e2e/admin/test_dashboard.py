@@ -23,7 +23,7 @@ from bots.web.admin.models import StaffSession
 from conversations.i18n import gettext_for
 from conversations.notifier import notify_once
 from conversations.outbox import OutboxMessage
-from jobs_core.model import AuditEntry, Job, JobStatus, ModerationDecision
+from jobs_core.model import AuditEntry, Consent, Job, JobStatus, ModerationDecision, Nomination, Worker
 from jobs_core.services.jobs import AttachVoiceClip, SubmitJob, attach_voice_clip, submit_job
 from tests.builders import Builder
 from tests.e2e.admin.conftest import NAME, PASSWORD, Client, page, sign_in, submit
@@ -192,8 +192,10 @@ async def test_rejecting_needs_a_reason_and_a_high_risk_listing_needs_the_box(
     reasons = card.find("ul", class_="reasons")
     assert reasons is not None and len(reasons.find_all("li")) >= 2  # the screening's reasons, in words
 
-    status, refused = await submit(client, decision_form(moderation, risky), decision="approve")
+    status, refused = await submit(client, decision_form(moderation, risky), decision="approve", reason="Check the fee")
     assert status == 400 and refused.by_id("error") is not None
+    kept = decision_form(refused, risky).find("textarea", name="reason")
+    assert kept is not None and kept.text == "Check the fee"  # what was typed is kept
     status, refused = await submit(client, decision_form(moderation, risky), decision="reject")
     assert status == 400 and refused.by_id("error") is not None
     assert await status_of(build.sessions, risky) is JobStatus.PENDING_REVIEW
@@ -260,6 +262,11 @@ async def test_the_figures_equal_bongpheak_stats_and_each_table_downloads_as_csv
             assert int(row[f"relatives active: {channel}"]) == month["active_relatives"].get(channel, 0)
         for channel in ("telegram", "messenger", "ivr", "web"):
             assert int(row[f"applications: {channel}"]) == month["applications"].get(channel, 0)
+    async with session_factory() as session:
+        nominations = await session.scalar(select(func.count()).select_from(Nomination))
+        consented = await session.scalar(select(func.count()).where(Worker.consent == Consent.CONSENTED))
+    assert sum(int(row["nominations"]) for row in shown.values()) == nominations
+    assert sum(int(row["workers consented"]) for row in shown.values()) == consented
     # By province: the same applications, only grouped otherwise.
     provinces = html_rows(figures, "provinces")
     province_columns = [th.text for th in figures.by_id("table-provinces").find_all("th", scope="col")]  # type: ignore[union-attr]
