@@ -97,9 +97,15 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
         staff=staff,
         csrf=staff.csrf_token if staff else "",
         path=request.path,
+        # Where the language links lead: this page, or for the answer to a form, the page the form was on.
+        here=request.path if request.method in ("GET", "HEAD") else _form_page(request),
         **values,
     )
     return web.Response(text=page, content_type="text/html", charset="utf-8", status=status)
+
+
+def _form_page(request: web.Request) -> str:
+    return "/admin/sign-in" if request.match_info.route.name == "sign_in" else "/admin/moderation"
 
 
 def refuse(request: web.Request, status: int, message: str) -> web.Response:

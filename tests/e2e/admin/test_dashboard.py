@@ -196,6 +196,10 @@ async def test_rejecting_needs_a_reason_and_a_high_risk_listing_needs_the_box(
     assert status == 400 and refused.by_id("error") is not None
     kept = decision_form(refused, risky).find("textarea", name="reason")
     assert kept is not None and kept.text == "Check the fee"  # what was typed is kept
+    english = refused.find("a", lang="en")
+    assert english is not None and english.attrs["href"] == "/admin/moderation?lang=en"
+    in_english = await page(client, english.attrs["href"])
+    assert in_english.find("html", lang="en") is not None and in_english.by_id(f"job-{risky}") is not None
     status, refused = await submit(client, decision_form(moderation, risky), decision="reject")
     assert status == 400 and refused.by_id("error") is not None
     assert await status_of(build.sessions, risky) is JobStatus.PENDING_REVIEW
