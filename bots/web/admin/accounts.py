@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.web.admin.models import Role, StaffAccount, StaffSession
+from jobs_core.model import AuditEntry
 from jobs_core.model.base import utcnow
 
 SESSION_LIFETIME = timedelta(hours=12)
@@ -119,6 +120,7 @@ async def sign_in(sessions: async_sessionmaker[AsyncSession], name: str, passwor
             row.failed_sign_ins += 1
             if row.failed_sign_ins >= MAX_FAILURES:
                 row.failed_sign_ins, row.locked_until = 0, now + LOCK_TIME
+                session.add(_audit(row, "staff.locked", now))
             raise_after = SignInRefused(locked=row.locked_until is not None and row.locked_until > now)
         else:
             row.failed_sign_ins, row.locked_until = 0, None
@@ -132,8 +134,16 @@ async def sign_in(sessions: async_sessionmaker[AsyncSession], name: str, passwor
                     expires_at=now + SESSION_LIFETIME,
                 )
             )
+            session.add(_audit(row, "staff.signed_in", now))
             return token, SignedIn(row.id, row.name, row.role, csrf)
     raise raise_after
+
+
+def _audit(account: StaffAccount, action: str, now: datetime) -> AuditEntry:
+    """Sign-ins and locks in the audit log, beside the decisions they led to."""
+    return AuditEntry(
+        actor=f"staff:{account.name}", action=action, subject_type="staff", subject_id=account.id, detail={}, at=now
+    )
 
 
 async def signed_in(sessions: async_sessionmaker[AsyncSession], token: str | None, now: datetime) -> SignedIn | None:

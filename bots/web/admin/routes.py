@@ -21,7 +21,7 @@ from typing import Any
 
 import jinja2
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.web.admin.accounts import SignedIn, SignInRefused, sign_in, sign_out, signed_in
@@ -32,7 +32,7 @@ from conversations.moderator import REPORT_REASONS, RISK_REASONS, RISKS, status_
 from jobs_core import geo
 from jobs_core.clock import local
 from jobs_core.errors import DomainError, IllegalTransition, InvalidField, NotFound
-from jobs_core.model import Decision, Employer, Job, JobStatus, Verification, Worker
+from jobs_core.model import Decision, Employer, Job, JobStatus, Report, ReportStatus, Verification, Worker
 from jobs_core.model.base import utcnow
 from jobs_core.phones import display_phone
 from jobs_core.services import employers, jobs, reports
@@ -352,6 +352,11 @@ async def moderation_page(
                 await session.scalars(select(Worker).where(Worker.id.in_([r.reporter_worker_id for r in open_reports])))
             ).all()
         }
+        totals = {
+            "jobs": await _count(session, Job, Job.status == JobStatus.PENDING_REVIEW),
+            "companies": await _count(session, Employer, Employer.verification == Verification.UNVERIFIED),
+            "reports": await _count(session, Report, Report.status == ReportStatus.OPEN),
+        }
     alarms = [r for r in open_reports if r.reporter_worker_id is not None]
     others = [r for r in open_reports if r.reporter_worker_id is None]
     said = request.query.get("done", "")
@@ -366,12 +371,18 @@ async def moderation_page(
         alarms=alarms,
         report_jobs=report_jobs,
         alarm_workers=alarm_workers,
+        totals=totals,
+        shown=SHOWN,
         report_reason=lambda r: _(REPORT_REASONS.get(r.reason, r.reason)),
         local_time=lambda at: local(at).strftime("%Y-%m-%d %H:%M"),
         done=done,
         error=error,
         typed=typed or {},
     )
+
+
+async def _count(session: AsyncSession, model: type[Job | Employer | Report], *where: Any) -> int:
+    return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
 def _id(request: web.Request) -> int:

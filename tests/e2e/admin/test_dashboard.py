@@ -101,7 +101,9 @@ async def test_a_sign_in_without_the_form_token_is_refused(
         assert await session.scalar(select(func.count()).select_from(StaffSession)) == 0
 
 
-async def test_signing_in_and_out(client: Client, operator: str) -> None:
+async def test_signing_in_and_out(
+    client: Client, operator: str, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
     form = (await page(client, "/admin/sign-in")).find("form", id="sign-in")
     assert form is not None
     fields = form.form_fields() | {"name": operator, "password": PASSWORD}
@@ -113,6 +115,9 @@ async def test_signing_in_and_out(client: Client, operator: str) -> None:
     figures = await page(client, "/admin/")
     who = figures.by_id("who")
     assert who is not None and operator in who.text
+    async with session_factory() as session:
+        signed = await session.scalar(select(AuditEntry).where(AuditEntry.action == "staff.signed_in"))
+        assert signed is not None and signed.actor == f"staff:{operator}"
     sign_out = figures.find("form", action="/admin/sign-out")
     assert sign_out is not None
     await submit(client, sign_out)
