@@ -5,6 +5,7 @@
     GET  /, /en/, /jobs/{id}   the public job website (bots/web), /sitemap.xml, /static/…
     POST /telegram/webhook     Telegram updates (secret token checked)
     POST /voice/...            Twilio-compatible voice webhooks (signature checked), GET /voice/media/...
+    /admin/                    the operator's dashboard (staff sign-in; docs/dashboard.md)
 
 Background work started with the app: the notifier (events → outbox), the Telegram sender election (the one
 process holding the lock sends the Telegram outbox for all), and the sweeper that expires listings. The dialer
@@ -44,6 +45,7 @@ from bots.telegram.updates import ALLOWED_UPDATES
 from bots.telegram.webhook import setup_telegram
 from bots.web import setup_web
 from bots.web.deps import WebDeps
+from bots.web.admin import AdminDeps, setup_admin
 from conversations.audio import VoiceNotes, employer_clip_normaliser, greeting_normaliser
 from conversations.notifier import run_notifier
 from conversations.turn import DialogDeps
@@ -54,8 +56,9 @@ from dialer.webhooks import VoiceDeps, setup_voice
 from dialer.worker import run_dialer
 from jobs_core.backoff import Backoff, one_line
 from jobs_core.services.jobs import expire_jobs
+from media.catalog import LANGUAGES
 from media.ffmpeg import FfmpegError
-from media.packs import PackError, load_packs
+from media.packs import PackError, load_packs, pack_root
 from media.renderer import Renderer
 
 log = logging.getLogger(__name__)
@@ -232,6 +235,7 @@ def build_app(
         health.watch("telegram outbox", sender)
         setup_telegram(app, telegram, backoff=sender)
     setup_web(app, WebDeps(wiring.dialog, public_base_url=wiring.settings.public_base_url))
+    setup_admin(app, admin_deps(wiring))
     if wiring.voice is not None:
         setup_voice(app, wiring.voice)
     else:
@@ -270,6 +274,18 @@ def build_app(
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
     return app
+
+
+def admin_deps(wiring: Wiring) -> AdminDeps:
+    """The dashboard's dependencies: cookies marked Secure when the public address is https."""
+    settings = wiring.settings
+    return AdminDeps(
+        sessions=wiring.db.sessions,
+        secure_cookies=(settings.public_base_url or "").startswith("https://"),
+        clips_dir=settings.data_dir / "employer-clips",
+        prompt_packs={lang: pack_root(lang, settings.prompt_pack_dir) for lang in LANGUAGES},
+        ffmpeg=settings.ffmpeg_binary,
+    )
 
 
 def freeze_startup_heap() -> None:
