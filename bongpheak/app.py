@@ -44,8 +44,8 @@ from bots.telegram.dialog import conversation_dialog, conversation_preparer
 from bots.telegram.updates import ALLOWED_UPDATES
 from bots.telegram.webhook import setup_telegram
 from bots.web import setup_web
-from bots.web.deps import WebDeps
 from bots.web.admin import AdminDeps, setup_admin
+from bots.web.deps import WebDeps
 from conversations.audio import VoiceNotes, employer_clip_normaliser, greeting_normaliser
 from conversations.notifier import run_notifier
 from conversations.turn import DialogDeps
