@@ -24,7 +24,7 @@ SECTORS = (
     "other",
 )
 BENEFITS = ("meals", "accommodation", "transport", "overtime", "nssf")
-RELATIONSHIPS = ("parent", "child", "spouse", "sibling", "relative", "friend", "acquaintance")
+RELATIONSHIPS = ("parent", "child", "spouse", "sibling", "relative", "friend", "acquaintance", "self")
 CURRENCIES = ("USD", "KHR")
 PERIODS = ("month", "day", "hour", "piece")
 GENDERS = ("any", "male", "female")

@@ -52,8 +52,9 @@ RELATIONS = {
     "relative": "Another relative",
     "friend": "A friend",
 }
-# Someone applying for themselves is recorded as nominated by themselves; the call asks their consent the same.
-SELF_RELATION = Relationship.ACQUAINTANCE
+# Someone applying for themselves is recorded as nominated by themselves; the call says they gave us their number
+# on the website (ivr.recommended.self) and asks their consent the same.
+SELF_RELATION = Relationship.SELF
 # Statuses whose page is shown, marked closed: what search engines and shared links knew of it stays readable.
 REPORTS_PER_DAY = 3  # per visitor (the day's hash) and day
 SHOWN_CLOSED = (JobStatus.EXPIRED, JobStatus.FILLED, JobStatus.WITHDRAWN)

@@ -110,6 +110,7 @@ class Relationship(enum.StrEnum):
     RELATIVE = "relative"
     FRIEND = "friend"
     ACQUAINTANCE = "acquaintance"
+    SELF = "self"  # a worker who asked on the website to be called (no relative: they gave their own number)
 
     @property
     def recommender(self) -> Relationship:

@@ -18,7 +18,19 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# A worker asking on the website to be called about a job is nominated by themselves (relation "self").
+RELATIONS = ("parent", "child", "spouse", "sibling", "relative", "friend", "acquaintance")
+
+
+def _relation_check(values: Sequence[str]) -> None:
+    name = op.f("ck_nominations_relationship")
+    op.drop_constraint(name, "nominations", type_="check")
+    listed = ", ".join(f"'{v}'" for v in values)
+    op.create_check_constraint(name, "nominations", f"relation IN ({listed})")
+
+
 def upgrade() -> None:
+    _relation_check((*RELATIONS, "self"))
     op.create_table(
         "web_keys",
         sa.Column("purpose", sa.String(16), nullable=False),
@@ -74,6 +86,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("UPDATE nominations SET relation = 'acquaintance' WHERE relation = 'self'")
+    _relation_check(RELATIONS)
     op.drop_table("web_sessions")
     op.drop_table("web_sign_in_codes")
     op.drop_table("web_visitors")

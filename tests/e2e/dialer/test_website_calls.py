@@ -13,6 +13,7 @@ from sqlalchemy import select
 from dialer.simulator import Script
 from jobs_core.model import Application, ApplicationStatus, Call, CallPurpose, Consent, Worker
 from tests.e2e.dialer.conftest import VoiceStack
+from tests.e2e.dialer.test_relative_greeting import record_renders
 from tests.integration.web.support import Site, open_site
 
 
@@ -40,7 +41,10 @@ async def test_a_family_member_nominated_on_the_website_gets_the_consent_call(st
     assert worker is not None and worker.consent is Consent.CONSENTED
 
 
-async def test_applying_on_the_website_is_confirmed_by_the_worker_on_the_phone(stack: VoiceStack, site: Site) -> None:
+async def test_applying_on_the_website_is_confirmed_by_the_worker_on_the_phone(
+    stack: VoiceStack, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rendered = record_renders(stack, monkeypatch)
     job = await site.job()
     action, hidden = await site.form(f"/en/jobs/{job}", "apply")
     await site.post(action, {**hidden, **PERSON, "name": "Sokha", "phone": "012 345 678"})
@@ -52,6 +56,11 @@ async def test_applying_on_the_website_is_confirmed_by_the_worker_on_the_phone(s
         application = await session.scalar(select(Application))
     assert purposes[0] is CallPurpose.CONSENT
     assert application is not None and application.status is ApplicationStatus.AWAITING_WORKER
+    # The call says they gave us their own number on the website, not that someone recommended them.
+    heard = {key for utterance in rendered.values() for key in utterance.keys}
+    assert "ivr.recommended.self" in heard and not any(
+        k.startswith("ivr.recommended.") and k != "ivr.recommended.self" for k in heard
+    )
     # Then the job, and 1 confirms it: only now is it an application the employer sees.
     stack.scripts["+85512345678"] = Script(keys=["1", "1"])
     stack.clock.advance(seconds=1)
