@@ -420,7 +420,7 @@ def intro(lang: str = "km") -> Utterance:
 
 
 def recommended_by(relationship: str, lang: str = "km") -> Utterance:
-    """ "Your sibling / relative / friend gave us your number …"; "self": "you gave us your number on our website". """
+    """ "Your sibling / relative / friend gave us your number …"; "self": "you gave us your number on our website"."""
     _check_code("relationship", relationship, RELATIONSHIPS)
     return _say(lang, f"ivr.recommended.{relationship}")
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jobs_core import geo
 from jobs_core.clock import PHNOM_PENH
 from jobs_core.model import Application, ApplicationStatus, AuditEntry, Consent, Job, Nomination, Sector, Worker
+from jobs_core.model.web import WebCount, WebVisitor
 from jobs_core.stats import monthly_stats
 
 CHANNELS = ("telegram", "messenger", "ivr", "web")
@@ -30,6 +31,10 @@ MONTH_COLUMNS = (
     "nominations",
     "workers consented",
     "shares",
+    "website visitors",  # distinct per day (the hash's salt changes daily), summed over the month's days
+    "website job views",
+    "website voice plays",
+    "website shares",
     "calls placed",
     "calls answered",
     "hires",
@@ -85,8 +90,17 @@ async def monthly_table(session: AsyncSession) -> Table:
         .where(Job.published_at.is_not(None), Job.revision_of.is_(None))
         .group_by(published),
     )
+    web_month = func.date_trunc("month", WebCount.day, type_=DateTime)
+    web: dict[date, dict[str, int]] = {}
+    for first_day, kind, total in await session.execute(
+        select(web_month, WebCount.kind, func.sum(WebCount.count)).group_by(web_month, WebCount.kind)
+    ):
+        web.setdefault(_day(first_day), {})[kind] = int(total or 0)
+    visit_month = func.date_trunc("month", WebVisitor.day, type_=DateTime)
+    visitors = await _per_month(session, select(visit_month, func.count()).group_by(visit_month))
     rows: list[tuple[str | int, ...]] = []
-    for month in sorted(set(stats) | set(nominations) | set(consented) | set(shares) | set(employers)):
+    months = set(stats) | set(nominations) | set(consented) | set(shares) | set(employers) | set(web) | set(visitors)
+    for month in sorted(months):
         m = stats.get(month)
         rows.append(
             (
@@ -98,6 +112,8 @@ async def monthly_table(session: AsyncSession) -> Table:
                 nominations.get(month, 0),
                 consented.get(month, 0),
                 shares.get(month, 0),
+                visitors.get(month, 0),
+                *(web.get(month, {}).get(kind, 0) for kind in ("view", "play", "share")),
                 m.calls_placed if m else 0,
                 m.calls_answered if m else 0,
                 m.hires if m else 0,

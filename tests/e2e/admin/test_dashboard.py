@@ -8,6 +8,7 @@ import io
 import json
 import struct
 import wave
+from datetime import date
 from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -24,6 +25,7 @@ from conversations.i18n import gettext_for
 from conversations.notifier import notify_once
 from conversations.outbox import OutboxMessage
 from jobs_core.model import AuditEntry, Consent, Job, JobStatus, ModerationDecision, Nomination, Worker
+from jobs_core.model.web import WebCount, WebVisitor
 from jobs_core.services.jobs import AttachVoiceClip, SubmitJob, attach_voice_clip, submit_job
 from tests.builders import Builder
 from tests.e2e.admin.conftest import NAME, PASSWORD, Client, page, sign_in, submit
@@ -304,3 +306,33 @@ async def test_a_month_that_is_not_one_is_refused(client: Client, operator: str)
     assert refused.by_id("refusal") is not None
     assert (await client.get("/admin/figures/monthly.csv?month=2026-13")).status == 400
     assert (await client.get("/admin/figures/nothing.csv")).status == 404
+
+
+async def test_the_websites_counts_are_in_the_monthly_figures(
+    client: Client, operator: str, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as session, session.begin():
+        for day, kind, job_id, n in (
+            (date(2026, 3, 1), "view", 0, 40),
+            (date(2026, 3, 2), "view", 7, 9),
+            (date(2026, 3, 2), "play", 7, 5),
+            (date(2026, 3, 31), "share", 7, 2),
+            (date(2026, 4, 1), "view", 0, 11),
+        ):
+            session.add(WebCount(day=day, kind=kind, job_id=job_id, count=n))
+        for day, visitor in (
+            (date(2026, 3, 1), 1),
+            (date(2026, 3, 2), 1),
+            (date(2026, 3, 2), 2),
+            (date(2026, 4, 1), 1),
+        ):
+            session.add(WebVisitor(day=day, visitor=bytes([visitor]) * 16))
+    figures = await sign_in(client)
+    table = figures.by_id("table-monthly")
+    assert table is not None
+    columns = [th.text for th in table.find_all("th", scope="col")]
+    shown = {row[0]: dict(zip(columns, row, strict=True)) for row in html_rows(figures, "monthly")}
+    march, april = shown["2026-03"], shown["2026-04"]
+    # A visitor is distinct within a day only (the salt changes daily): the same person on two days counts twice.
+    assert (march["website visitors"], march["website job views"], march["website voice plays"]) == ("3", "49", "5")
+    assert (march["website shares"], april["website visitors"], april["website job views"]) == ("2", "1", "11")
