@@ -264,6 +264,7 @@ _PERIOD_WORDS = "|".join(sorted(map(re.escape, _PERIODS), key=len, reverse=True)
 _PERIOD_TAIL = re.compile(rf"\s?(?:/|per|a|an|every|ក្នុង\s?(?:មួយ|1)|មួយ|ក្នុង)\s?({_PERIOD_WORDS})$")
 _GROUPS = re.compile(r"(?<=\d)[,\s](?=\d{3}(?!\d))")
 DOLLARS_AT_MOST = Decimal(20_000)  # above every dollar limit (jobs_core.services.jobs.MAX_SALARY): riel
+PAY_DIGITS_AT_MOST = Decimal(10) ** 15  # no pay is this large; Decimal cannot round far larger to cents
 
 
 def parse_pay(text: str) -> Pay:
@@ -298,7 +299,8 @@ def parse_pay(text: str) -> Pay:
         if found[2]:
             number, scaled = number * _MULTIPLIERS[found[2]], True
         total, position = total + number, found.end()
-    if position == 0 or cleaned[position:].strip() or total <= 0:
+    # Beyond any pay (and beyond what Decimal's 28 digits can round to cents): hundreds of typed digits.
+    if position == 0 or cleaned[position:].strip() or total <= 0 or total >= PAY_DIGITS_AT_MOST:
         raise InvalidField("salary_amount", "not_a_number", "expected an amount")
     if total != total.quantize(Decimal("0.01")):
         raise InvalidField("salary_amount", "not_a_number", "at most two decimals")

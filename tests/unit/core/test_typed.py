@@ -175,3 +175,9 @@ def test_a_year_out_of_range_or_short_is_refused(typed: str, code: str) -> None:
 def test_a_written_year_reads_back(year: int, khmer: bool, noise: str) -> None:
     written = khmer_digits(str(year)) if khmer else str(year)
     assert parse_year(noise + written + noise, minimum=1946, maximum=2011) == year
+
+
+def test_hundreds_of_typed_digits_are_not_an_amount_and_raise_nothing_else() -> None:
+    for typed in ("១" * 300, "9" * 40, "$" + "5" * 29):
+        with pytest.raises(InvalidField):
+            parse_pay(typed)
