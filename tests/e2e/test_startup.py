@@ -149,6 +149,7 @@ def assert_one_line(outcome: Outcome, *named: str) -> str:
         (["serve"], {"PUBLIC_BASE_URL": "<unset>"}, "PUBLIC_BASE_URL"),
         (["serve"], {"PUBLIC_BASE_URL": "http://jobs.example.org"}, "PUBLIC_BASE_URL"),
         (["serve"], {"VOICE_ACCOUNT_SID": ACCOUNT}, "VOICE_AUTH_TOKEN"),
+        (["serve"], {"MESSENGER_PAGE_TOKEN": "EAAB", "MESSENGER_APP_SECRET": "s"}, "MESSENGER_VERIFY_TOKEN"),
         (["serve", "--dialer"], {"VOICE_ACCOUNT_SID": ACCOUNT, "VOICE_AUTH_TOKEN": "t"}, "VOICE_FROM_NUMBER"),
         (["dialer"], {"VOICE_ACCOUNT_SID": ACCOUNT, "VOICE_AUTH_TOKEN": "t"}, "VOICE_FROM_NUMBER"),
         (
