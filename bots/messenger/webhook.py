@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.messenger.deps import MessengerDeps
 from bots.messenger.models import MessengerEvent, MessengerPerson
+from bots.messenger.profile import set_up_profile
 from bots.messenger.sender import WINDOW_HELD, MessengerSender
 from conversations.outbox import URGENT, OutboxMessage, enqueue_many
 from conversations.replies import Incoming
@@ -44,7 +45,6 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 DEPS = web.AppKey("messenger_deps", MessengerDeps)
 TASKS = web.AppKey("messenger_tasks", list)
 STOP = web.AppKey("messenger_stop", asyncio.Event)
-GET_STARTED = "start"
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,}$")
 MAX_EVENTS = 1000  # per POST: Messenger batches, but never this many
 
@@ -334,6 +334,7 @@ def setup_messenger(
         if not background:
             return
         stop = app[STOP] = asyncio.Event()
+        await set_up_profile(deps.graph)
         sender = MessengerSender(deps)
         app[TASKS] = [
             asyncio.create_task(processor.run(stop), name="messenger-events"),
