@@ -1,4 +1,5 @@
-"""Messenger: events received, reusable audio attachments, each person's messaging window and opt-in.
+"""Messenger: events received, reusable audio attachments, each person's messaging window and opt-in; linked
+chat accounts and their one-time codes.
 
 Revision ID: 0017
 Revises: 0016
@@ -52,9 +53,38 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("psid", name=op.f("pk_messenger_people")),
     )
+    op.create_table(
+        "linked_accounts",
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("external_id", sa.String(length=64), nullable=False),
+        sa.Column("relative_id", sa.Integer(), nullable=False),
+        sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["relative_id"],
+            ["relatives.id"],
+            name=op.f("fk_linked_accounts_relative_id_relatives"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("channel", "external_id", name=op.f("pk_linked_accounts")),
+    )
+    op.create_index(op.f("ix_linked_accounts_relative_id"), "linked_accounts", ["relative_id"], unique=False)
+    op.create_table(
+        "link_codes",
+        sa.Column("code", sa.String(length=8), nullable=False),
+        sa.Column("relative_id", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["relative_id"], ["relatives.id"], name=op.f("fk_link_codes_relative_id_relatives"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("code", name=op.f("pk_link_codes")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("link_codes")
+    op.drop_index(op.f("ix_linked_accounts_relative_id"), table_name="linked_accounts")
+    op.drop_table("linked_accounts")
     op.drop_table("messenger_people")
     op.drop_table("messenger_attachments")
     op.drop_index("ix_messenger_events_pending", table_name="messenger_events", postgresql_where="handled_at IS NULL")
