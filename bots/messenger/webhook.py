@@ -36,6 +36,8 @@ from bots.messenger.sender import WINDOW_HELD, MessengerSender
 from conversations.outbox import URGENT, OutboxMessage, enqueue_many
 from conversations.replies import Incoming
 from jobs_core.backoff import Backoff
+from jobs_core.model import Job
+from jobs_core.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +242,7 @@ class EventProcessor:
                 factory = async_sessionmaker(
                     bind=await session.connection(), join_transaction_mode="create_savepoint", expire_on_commit=False
                 )
+                await _record_share(factory, psid, incoming)
                 replies = await self.deps.dialog(incoming, factory)
                 digest = hashlib.sha256(key.encode()).hexdigest()[:32]
                 keyed = [(psid, reply, f"fb-event:{digest}:{n}") for n, reply in enumerate(replies)]
@@ -319,6 +322,18 @@ async def _saw(session: AsyncSession, psid: str, at: datetime, optin: dict[str, 
         .values(not_before=at, error=None)
         .execution_options(synchronize_session=False)
     )
+
+
+async def _record_share(factory: async_sessionmaker[AsyncSession], psid: str, incoming: Incoming) -> None:
+    """Someone arrived through a shared m.me link to a job: counted as a Messenger share, like Telegram's."""
+    found = re.fullmatch(r"/start job_(\d{1,9})", incoming.text or "")
+    if found is None:
+        return
+    async with UnitOfWork(factory) as uow:
+        job_id = int(found.group(1))
+        if await uow.session.get(Job, job_id) is not None:
+            uow.audit(f"messenger:{psid}", "job.shared", "job", job_id, via="m.me")
+            await uow.commit()
 
 
 def setup_messenger(

@@ -19,6 +19,7 @@ from conversations.replies import Voice
 from conversations.turn import DialogDeps
 from jobs_core.model import Channel, Employer, Nomination, Relative, Worker
 from jobs_core.model.base import utcnow
+from jobs_core.stats import monthly_stats
 from media.composer import PitchJob
 from tests.builders import Builder
 from tests.e2e.messenger.conftest import MessengerPage, message_event, page_body, postback_event
@@ -113,6 +114,9 @@ async def test_relative_starts_in_english_browses_jobs_and_hears_them_as_audio(
     async with session_factory() as session:
         relative = await session.scalar(select(Relative).where(Relative.external_id == "701"))
     assert relative is not None and relative.channel == Channel.MESSENGER
+    async with session_factory() as session:
+        [month] = await monthly_stats(session)
+    assert month.active_relatives == {"messenger": 1}
 
 
 async def test_relative_in_khmer_nominates_a_family_member(
@@ -148,6 +152,10 @@ async def test_a_shared_link_opens_the_job_for_someone_new(
         for s in friend.last
     )
     assert "Rice mill workers" in shown
+    # Counted like Telegram's inline shares, by the sharer's channel.
+    async with session_factory() as session:
+        [month] = await monthly_stats(session)
+    assert month.shares == {"messenger": 1}
 
 
 async def test_employer_registers_sharing_their_number_with_the_quick_reply(

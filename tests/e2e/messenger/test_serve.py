@@ -51,8 +51,7 @@ async def test_serve_answers_the_handshake_and_a_first_tap(database_url: str, tm
                     assert answer.status == 200
                 async with http.post(url, data=body, headers={"Content-Type": "application/json"}) as answer:
                     assert answer.status == 403
-                while not graph.to("901"):
-                    await asyncio.sleep(0.1)
+                await _answered(graph, "901")
             assert "language" in graph.to("901")[0].text.lower()
             assert graph.profile and graph.profile[0]["get_started"] == {"payload": "start"}
             process.send_signal(signal.SIGTERM)
@@ -62,3 +61,12 @@ async def test_serve_answers_the_handshake_and_a_first_tap(database_url: str, tm
             if process.returncode is None:
                 process.kill()
                 await process.wait()
+
+
+async def _answered(graph: FakeGraphAPI, psid: str) -> None:
+    """Until the page has written to ``psid`` (the webhook answered before the processing)."""
+    for _ in range(600):
+        if graph.to(psid):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"nothing was sent to {psid}")
