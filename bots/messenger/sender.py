@@ -28,15 +28,18 @@ from bots.messenger.graph import GraphError
 from bots.messenger.models import MessengerPerson
 from bots.messenger.render import MessengerRenderer
 from conversations.channel import MESSENGER
-from conversations.outbox import URGENT, OutboxMessage, release_claims
+from conversations.links import LinkedAccount
+from conversations.outbox import URGENT, OutboxMessage, enqueue_many, release_claims
 from conversations.replies import JobCard
 from jobs_core.backoff import Backoff
+from jobs_core.model import Channel, Relative
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "messenger"
 WINDOW_HELD = "held: outside the 24-hour window, sent when the person writes again"
 HOLD = timedelta(days=365)  # a held row waits for the person's next message, which lets it go
+BY_TELEGRAM = "went by Telegram: outside the 24-hour window, and the person linked a Telegram account"
 RATE_LIMIT_WAIT = timedelta(seconds=60)
 OUTSIDE_WINDOW_SUBCODE = 2018278
 MAX_ATTEMPTS = 8
@@ -168,10 +171,39 @@ class MessengerSender:
             return {"notification_messages_token": person.notification_token}, "UPDATE"
         return None
 
+    async def _by_telegram(self, psid: str, group: list[OutboxMessage]) -> bool:
+        """Outside the window, a person who linked a Telegram account (``/link``) gets the message there."""
+        async with self.deps.session_factory() as session, session.begin():
+            relative_id = await session.scalar(
+                select(LinkedAccount.relative_id).where(
+                    LinkedAccount.channel == CHANNEL, LinkedAccount.external_id == psid
+                )
+            ) or await session.scalar(
+                select(Relative.id).where(Relative.channel == Channel.MESSENGER, Relative.external_id == psid)
+            )
+            if relative_id is None:
+                return False
+            telegram = await session.scalar(
+                select(Relative.external_id).where(
+                    Relative.id == relative_id, Relative.channel == Channel.TELEGRAM, Relative.unreachable.is_(False)
+                )
+            ) or await session.scalar(
+                select(LinkedAccount.external_id).where(
+                    LinkedAccount.relative_id == relative_id, LinkedAccount.channel == Channel.TELEGRAM.value
+                )
+            )
+            if telegram is None:
+                return False
+            keyed = [(telegram, row.reply, f"{row.dedupe_key[:100]}:via-tg") for row in group]
+            await enqueue_many(session, Channel.TELEGRAM.value, keyed, priority=group[0].priority, wake=True)
+        return True
+
     async def _send(self, chat_id: str, group: list[OutboxMessage], person: MessengerPerson | None) -> Outcome:
         attempts = group[0].attempts + 1
         route = self._route(group, person)
         if route is None:
+            if await self._by_telegram(chat_id, group):
+                return Outcome(give_up=True, error=BY_TELEGRAM)
             return Outcome(hold=True, error=WINDOW_HELD)
         recipient, messaging_type = route
         try:

@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.messenger.models import MessengerPerson
-from bots.messenger.sender import WINDOW_HELD
+from bots.messenger.sender import BY_TELEGRAM, WINDOW_HELD
+from conversations.links import LinkedAccount
 from conversations.outbox import NORMAL, OutboxMessage, enqueue
 from conversations.replies import JobCard, Text, Voice
 from jobs_core.model import Channel, Relative
@@ -146,3 +147,26 @@ async def test_alerts_outside_the_window_go_by_the_notification_messages_opt_in(
     by_token = [s for s in page.api.sends if s.recipient == {"notification_messages_token": "tok-610"}]
     assert [s.kind for s in by_token] == ["audio", "generic"]
     assert "Not an alert" not in [s.text for s in page.api.sends]
+
+
+async def test_outside_the_window_a_person_with_a_linked_telegram_account_gets_it_there(
+    page: MessengerPage, clock: Clock, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    assert await page.post(page_body(message_event("611", "hi"))) == 200
+    async with session_factory() as session, session.begin():
+        relative_id = await session.scalar(
+            select(Relative.id).where(Relative.channel == Channel.MESSENGER, Relative.external_id == "611")
+        )
+        assert relative_id is not None
+        session.add(LinkedAccount(channel="telegram", external_id="5555", relative_id=relative_id))
+    clock.advance(hours=30)
+    await _queue(session_factory, clock, "611", Text("Sophea agreed"), "ev:5:messenger:611")
+    await page.settle()
+    assert "Sophea agreed" not in page.api.texts("611")
+    async with session_factory() as session:
+        moved = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.channel == "telegram", OutboxMessage.chat_id == "5555")
+        )
+        left = await session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == "ev:5:messenger:611"))
+    assert moved is not None and moved.payload["text"] == "Sophea agreed"
+    assert left is not None and left.failed and left.error == BY_TELEGRAM
