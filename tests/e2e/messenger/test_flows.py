@@ -17,7 +17,7 @@ from bots.messenger import MessengerDeps, setup_messenger
 from bots.telegram.dialog import conversation_dialog, conversation_preparer
 from conversations.replies import Voice
 from conversations.turn import DialogDeps
-from jobs_core.model import Channel, Employer, Nomination, Relative, Worker
+from jobs_core.model import Channel, Employer, Job, JobStatus, Nomination, Relative, Worker
 from jobs_core.model.base import utcnow
 from jobs_core.stats import monthly_stats
 from media.composer import PitchJob
@@ -178,6 +178,34 @@ async def test_employer_registers_sharing_their_number_with_the_quick_reply(
         employer = await session.scalar(select(Employer).where(Employer.name == "Golden Thread Apparel"))
     assert employer is not None and employer.contact_phone == "+85523880112"
     assert await _nothing_else(session_factory)
+    # Posting a job, its description recorded as a Messenger audio attachment.
+    await boss.press("Post a job")
+    await boss.send("Security guards")
+    await boss.press("Security")
+    await boss.press("In Cambodia")
+    await boss.press("Phnom Penh")
+    await boss.press("Skip")  # district
+    await boss.send("Night shifts at a garment factory gate.")
+    await boss.send("250")
+    await boss.press("US dollars")
+    await boss.press("month")
+    await boss.send("7-16")  # hours
+    await boss.press("Skip")  # days
+    await boss.send("4")
+    await boss.press(boss.labels()[0])  # who can apply: the first choice
+    await boss.press("Skip")  # ages
+    await boss.press("Done")  # benefits
+    await boss.press("Skip")  # start date
+    await boss.press("Skip")  # contact
+    assert "voice message" in boss.text
+    url = flows.api.media_url("boss.mp4", b"\x00\x00\x00\x18ftypM4A employer clip")
+    await boss._post(message_event("801", None, attachments=[{"type": "audio", "payload": {"url": url}}]))
+    assert "This is how your job will look" in boss.text
+    await boss.press("Submit for review")
+    assert "sent to our moderators" in boss.text
+    async with session_factory() as session:
+        job = await session.scalar(select(Job).where(Job.title == "Security guards"))
+    assert job is not None and job.status is JobStatus.PENDING_REVIEW and job.voice_clip
 
 
 async def _nothing_else(session_factory: async_sessionmaker[AsyncSession]) -> bool:

@@ -123,3 +123,8 @@ async def test_a_shared_link_lands_on_the_job(page: MessengerPage, dialog: Stand
     }
     assert await page.post(page_body(referral, get_started, foreign)) == 200
     assert [(i.chat_id, i.text) for i in dialog.seen] == [("508", "/start job_12"), ("509", "/start job_12")]
+
+
+async def test_a_nul_character_is_dropped_not_refused(page: MessengerPage, dialog: StandInDialog) -> None:
+    assert await page.post(page_body(message_event("511", "he\x00llo"))) == 200
+    assert [i.text for i in dialog.seen] == ["hello"]
