@@ -7,8 +7,9 @@ notification-messages opt-in when they gave one (its token); anything else is he
 message tag is used. A 551 ("person isn't available") marks the relative unreachable; 613 and the other
 rate-limit codes postpone the chat's messages; the server's own trouble is retried with back-off.
 
-Rows are claimed with ``FOR UPDATE SKIP LOCKED`` and ``claimed_at`` (committed before any send), so senders in
-several processes never send one row twice; a dead sender's claims are released by the next one started.
+Every serve process runs a sender; a round is sent only by the process holding the page's advisory lock, so
+Messenger's pacing holds for the page. Rows are claimed with ``FOR UPDATE SKIP LOCKED`` and ``claimed_at``
+(committed before any send) as well; a dead sender's claims are released by the next one taking over.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bots.messenger.deps import MessengerDeps
 from bots.messenger.graph import GraphError
@@ -43,6 +44,7 @@ BY_TELEGRAM = "went by Telegram: outside the 24-hour window, and the person link
 RATE_LIMIT_WAIT = timedelta(seconds=60)
 OUTSIDE_WINDOW_SUBCODE = 2018278
 MAX_ATTEMPTS = 8
+SENDER_LOCK = 0x4D53_4E47  # "MSNG": the advisory lock held by the page's one sender during a round
 
 
 def backoff(attempts: int) -> timedelta:
@@ -69,11 +71,10 @@ class MessengerSender:
         self.failed = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        async with self.deps.session_factory() as session, session.begin():
-            await release_claims(session, CHANNEL)
+        """Send until ``stop`` is set, in the rounds this process holds the page's sender lock."""
         while not stop.is_set():
             try:
-                claimed = await self.send_due()
+                claimed = await self.send_round()
                 self.backoff.succeeded()
             except Exception as error:
                 await self.backoff.pause(error, stop)
@@ -81,6 +82,25 @@ class MessengerSender:
             if not claimed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.idle_delay)
+
+    async def send_round(self) -> int | None:
+        """One round as the page's one sender: under a session-level advisory lock on a connection of its own
+                (held only for the round, so a killed process lets go with its connection); None when another process
+                holds it. Claims live only inside a round, so any found at its start were left by a sender that died (or
+        could not settle): they are released and sent again (at-least-once)."""
+        engine = self.deps.session_factory.kw["bind"]
+        async with engine.connect() as connection:
+            got = await connection.scalar(select(func.pg_try_advisory_lock(SENDER_LOCK)))
+            await connection.commit()  # the lock is the session's; no transaction stays open while sending
+            if not got:
+                return None
+            try:
+                async with self.deps.session_factory() as session, session.begin():
+                    await release_claims(session, CHANNEL)
+                return await self.send_due()
+            finally:
+                await connection.scalar(select(func.pg_advisory_unlock(SENDER_LOCK)))
+                await connection.commit()
 
     async def drain(self) -> int:
         """Send everything due now (tests, one-off commands); how many were sent."""

@@ -3,11 +3,12 @@ blocked people and rate limits."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.messenger.models import MessengerPerson
-from bots.messenger.sender import BY_TELEGRAM, WINDOW_HELD
+from bots.messenger.sender import BY_TELEGRAM, SENDER_LOCK, WINDOW_HELD
+from bots.messenger.webhook import PROCESSOR
 from conversations.links import LinkedAccount
 from conversations.outbox import NORMAL, OutboxMessage, enqueue
 from conversations.replies import JobCard, Text, Voice
@@ -170,3 +171,20 @@ async def test_outside_the_window_a_person_with_a_linked_telegram_account_gets_i
         left = await session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == "ev:5:messenger:611"))
     assert moved is not None and moved.payload["text"] == "Sophea agreed"
     assert left is not None and left.failed and left.error == BY_TELEGRAM
+
+
+async def test_one_process_sends_for_the_page_at_a_time(
+    page: MessengerPage, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    assert await page.post(page_body(message_event("612", "hi")), settle=False) == 200
+    await page.client.server.app[PROCESSOR].drain()
+    engine = session_factory.kw["bind"]
+    async with engine.connect() as other_process:
+        assert await other_process.scalar(select(func.pg_try_advisory_lock(SENDER_LOCK)))
+        await other_process.commit()
+        assert await page.sender.send_round() is None  # another process is the page's sender now
+        assert page.api.texts("612") == []
+        await other_process.scalar(select(func.pg_advisory_unlock(SENDER_LOCK)))
+        await other_process.commit()
+    assert await page.sender.send_round() == 1
+    assert page.api.texts("612") == ["You said: hi"]
