@@ -159,9 +159,6 @@ class MessengerRenderer:
             await self._send(to, kind, {"text": pieces[-1], "quick_replies": replies})
             return
         # Links, shares or more choices than quick replies hold: button templates of three, which stay.
-        if ask_phone:
-            await self._send(to, kind, {"text": pieces[-1], "quick_replies": [{"content_type": "user_phone_number"}]})
-            pieces[-1] = MORE
         head = pieces[-1] if len(pieces[-1]) <= TEMPLATE_TEXT else None
         for piece in pieces[:-1] if head is not None else pieces:
             await self._send(to, kind, {"text": piece})
@@ -172,6 +169,8 @@ class MessengerRenderer:
                 "buttons": [self._button(b) for b in page],
             }
             await self._send(to, kind, {"attachment": {"type": "template", "payload": payload}})
+        if ask_phone:  # last: a newer message would hide the quick reply
+            await self._send(to, kind, {"text": MORE, "quick_replies": [{"content_type": "user_phone_number"}]})
 
     async def _cards(
         self,
