@@ -27,6 +27,10 @@ class MessengerEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     handled_at: Mapped[datetime | None]
+    # Failed attempts; after MAX_TRIES the event is given up (handled, with ``error``) so the person's later
+    # events are not held behind it for ever.
+    tries: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(String(500))
 
 
 class MessengerAttachment(Base):

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -48,6 +48,7 @@ DEPS = web.AppKey("messenger_deps", MessengerDeps)
 TASKS = web.AppKey("messenger_tasks", list)
 STOP = web.AppKey("messenger_stop", asyncio.Event)
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,}$")
+MAX_TRIES = 5  # failed attempts before an event is given up
 MAX_EVENTS = 1000  # per POST: Messenger batches, but never this many
 
 
@@ -148,7 +149,7 @@ async def store_events(
     async with session_factory() as session, session.begin():
         stored = await session.scalars(
             insert(MessengerEvent)
-            .values([{"event_key": k, "psid": p, "sent_at": t, "payload": e} for k, p, t, e in events])
+            .values([{"event_key": k, "psid": p, "sent_at": t, "payload": e, "tries": 0} for k, p, t, e in events])
             .on_conflict_do_nothing(index_elements=["event_key"])
             .returning(MessengerEvent.event_key)
         )
@@ -222,10 +223,24 @@ class EventProcessor:
                     continue
                 try:
                     handled += await self.process(key, psid, payload)
-                except Exception:
+                except Exception as error:
                     # Left pending, with the person's later events: taken again on the next round.
                     log.exception("messenger event %s failed", key)
                     failed.add(psid)
+                    await self._failed(key, error)
+
+    async def _failed(self, key: str, error: Exception) -> None:
+        """Count a failed attempt; the last one gives the event up, so the person's next ones go on."""
+        async with self.deps.session_factory() as session, session.begin():
+            await session.execute(
+                update(MessengerEvent)
+                .where(MessengerEvent.event_key == key, MessengerEvent.handled_at.is_(None))
+                .values(
+                    tries=MessengerEvent.tries + 1,
+                    error=f"{type(error).__name__}: {error}"[:500],
+                    handled_at=case((MessengerEvent.tries + 1 >= MAX_TRIES, self.deps.clock()), else_=None),
+                )
+            )
 
     async def process(self, key: str, psid: str, event: dict[str, Any]) -> bool:
         incoming = await self.translate(key, psid, event)  # downloads a recording: before the transaction

@@ -28,6 +28,8 @@ def upgrade() -> None:
         sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("handled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("tries", sa.Integer(), nullable=False),
+        sa.Column("error", sa.String(length=500), nullable=True),
         sa.PrimaryKeyConstraint("event_key", name=op.f("pk_messenger_events")),
     )
     op.create_index(

@@ -58,6 +58,8 @@ class StandInDialog:
             await relative_for(uow, "messenger", incoming.user_id, name=incoming.user_name)
             await uow.commit()
         text = incoming.text or ""
+        if text == "boom":
+            raise RuntimeError("the dialog broke")
         if incoming.action == "jobs":
             card = JobCard(7, "Sewing machine operators\n$210/month, Phnom Penh", self.voice)
             buttons = ((Button("📤 Share", "job:7:share", kind="share"), Button("Apply", "job:7:apply")),)

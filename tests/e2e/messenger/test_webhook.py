@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.messenger.models import MessengerEvent
-from bots.messenger.webhook import WEBHOOK_PATH
+from bots.messenger.webhook import MAX_TRIES, WEBHOOK_PATH
 from conversations.outbox import OutboxMessage
 from tests.e2e.messenger.conftest import (
     APP_SECRET,
@@ -128,3 +128,18 @@ async def test_a_shared_link_lands_on_the_job(page: MessengerPage, dialog: Stand
 async def test_a_nul_character_is_dropped_not_refused(page: MessengerPage, dialog: StandInDialog) -> None:
     assert await page.post(page_body(message_event("511", "he\x00llo"))) == 200
     assert [i.text for i in dialog.seen] == ["hello"]
+
+
+async def test_an_event_that_keeps_failing_is_given_up_and_the_person_goes_on(
+    page: MessengerPage, dialog: StandInDialog, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    broken, later = message_event("512", "boom"), message_event("512", "after")
+    assert await page.post(page_body(broken, later)) == 200
+    assert page.api.texts("512") == []  # the later one waits behind the failed one, in order
+    for _ in range(MAX_TRIES):  # the last attempt gives it up; the next round takes the later one
+        await page.settle()
+    assert page.api.texts("512") == ["You said: after"]
+    async with session_factory() as session:
+        given_up = await session.get(MessengerEvent, f"m:{broken['message']['mid']}")
+    assert given_up is not None and given_up.tries == MAX_TRIES and "the dialog broke" in (given_up.error or "")
+    assert await count(session_factory, OutboxMessage) == 1  # nothing of the failed attempts was kept
