@@ -21,11 +21,11 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -37,6 +37,7 @@ from conversations.outbox import URGENT, OutboxMessage, enqueue_many
 from conversations.replies import Incoming
 from jobs_core.backoff import Backoff
 from jobs_core.model import Job
+from jobs_core.model.base import utcnow
 from jobs_core.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -344,6 +345,19 @@ async def _saw(session: AsyncSession, psid: str, at: datetime, optin: dict[str, 
     )
 
 
+async def prune_handled_events(
+    session_factory: async_sessionmaker[AsyncSession], older_than: timedelta = timedelta(days=7)
+) -> int:
+    """Forget handled events older than ``older_than`` (Messenger stops redelivering long before)."""
+    async with session_factory() as session, session.begin():
+        result = await session.execute(
+            delete(MessengerEvent).where(
+                MessengerEvent.handled_at.is_not(None), MessengerEvent.received_at < utcnow() - older_than
+            )
+        )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def _record_share(factory: async_sessionmaker[AsyncSession], psid: str, incoming: Incoming) -> None:
     """Someone arrived through a shared m.me link to a job: counted as a Messenger share, like Telegram's."""
     found = re.fullmatch(r"/start job_(\d{1,9})", incoming.text or "")
@@ -369,6 +383,7 @@ def setup_messenger(
         if not background:
             return
         stop = app[STOP] = asyncio.Event()
+        await prune_handled_events(deps.session_factory)
         await set_up_profile(deps.graph)
         sender = MessengerSender(deps)
         app[TASKS] = [

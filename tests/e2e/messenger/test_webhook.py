@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.messenger.models import MessengerEvent
-from bots.messenger.webhook import MAX_TRIES, WEBHOOK_PATH
+from bots.messenger.webhook import MAX_TRIES, WEBHOOK_PATH, prune_handled_events
 from conversations.outbox import OutboxMessage
 from tests.e2e.messenger.conftest import (
     APP_SECRET,
@@ -143,3 +145,12 @@ async def test_an_event_that_keeps_failing_is_given_up_and_the_person_goes_on(
         given_up = await session.get(MessengerEvent, f"m:{broken['message']['mid']}")
     assert given_up is not None and given_up.tries == MAX_TRIES and "the dialog broke" in (given_up.error or "")
     assert await count(session_factory, OutboxMessage) == 1  # nothing of the failed attempts was kept
+
+
+async def test_handled_events_are_forgotten_after_a_week(
+    page: MessengerPage, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    assert await page.post(page_body(message_event("513", "hello"))) == 200
+    assert await prune_handled_events(session_factory) == 0
+    assert await prune_handled_events(session_factory, older_than=timedelta(seconds=-1)) == 1
+    assert await count(session_factory, MessengerEvent) == 0
