@@ -4,6 +4,7 @@
     GET  /metrics              Prometheus metrics
     GET  /, /en/, /jobs/{id}   the public job website (bots/web), /sitemap.xml, /static/…
     POST /telegram/webhook     Telegram updates (secret token checked)
+    GET/POST /messenger/webhook  Messenger's handshake and events (X-Hub-Signature-256 checked), when set
     POST /voice/...            Twilio-compatible voice webhooks (signature checked), GET /voice/media/...
     /admin/                    the operator's dashboard (staff sign-in; docs/dashboard.md)
 
@@ -39,6 +40,7 @@ from bongpheak.commands import CommandError
 from bongpheak.event_metrics import refresh_dead_letters
 from bongpheak.health import OFF, OK, Health
 from bongpheak.settings import Settings
+from bots.messenger import GraphClient, MessengerDeps, setup_messenger
 from bots.telegram.deps import TelegramDeps, make_bot
 from bots.telegram.dialog import conversation_dialog, conversation_preparer
 from bots.telegram.updates import ALLOWED_UPDATES
@@ -145,6 +147,29 @@ def telegram_deps(wiring: Wiring, *, polling: bool, register_webhook: bool = Tru
     )
 
 
+def messenger_deps(wiring: Wiring) -> MessengerDeps | None:
+    """The Messenger adapter's dependencies when its settings are all set; None when none is; CommandError
+    naming the missing one when only some are."""
+    settings = wiring.settings
+    if not settings.check_messenger():
+        return None
+    graph = GraphClient(
+        settings.messenger_page_token or "",
+        base_url=settings.messenger_api_base_url,
+        version=settings.messenger_api_version,
+    )
+    return MessengerDeps(
+        graph=graph,
+        session_factory=wiring.db.sessions,
+        dialog=conversation_dialog(wiring.dialog),
+        prepare=conversation_preparer(wiring.dialog),
+        app_secret=settings.messenger_app_secret or "",
+        verify_token=settings.messenger_verify_token or "",
+        page_id=settings.messenger_page_id or "",
+        download_dir=settings.data_dir / "messenger-downloads",
+    )
+
+
 def webhook_address(settings: Settings) -> str:
     """The public URL of ``POST /telegram/webhook``."""
     return f"{settings.check_public_address('the Telegram webhook')}/telegram/webhook"
@@ -216,6 +241,7 @@ def build_app(
     *,
     run_dialer_too: bool = False,
     health: Health | None = None,
+    messenger: MessengerDeps | None = None,
 ) -> web.Application:
     """The aiohttp application with every route and background task the wiring allows.
 
@@ -236,6 +262,8 @@ def build_app(
         setup_telegram(app, telegram, backoff=sender)
     setup_web(app, WebDeps(wiring.dialog, public_base_url=wiring.settings.public_base_url))
     setup_admin(app, admin_deps(wiring))
+    if messenger is not None:
+        setup_messenger(app, messenger)
     if wiring.voice is not None:
         setup_voice(app, wiring.voice)
     else:

@@ -31,6 +31,7 @@ from jobs_core.model.demo import DEMO_ROW
 # Where aiogram sends when TELEGRAM_API_BASE_URL is unset. Written out, not imported: importing aiogram takes
 # seconds, and every command (and /healthz at start-up) would wait for it.
 TELEGRAM_API = "https://api.telegram.org"
+GRAPH_API = "https://graph.facebook.com"  # where Messenger sends when MESSENGER_API_BASE_URL is unset
 HOW_TO_GO_LIVE = "for real use, set DATABASE_URL to a fresh database or DATA_DIR to another folder"
 DEMO_NOTICE = (
     "This is demo data: made-up people whose phone numbers (+855 20 0xx xxx) cannot ring anyone.\n"
@@ -84,6 +85,8 @@ def services_in_use(settings: Settings, *, telegram: bool) -> list[tuple[str, st
     used = []
     if telegram:
         used.append(("Telegram", _host(settings.telegram_api_base_url, TELEGRAM_API)))
+    if telegram and settings.messenger_page_token:
+        used.append(("Messenger", _host(settings.messenger_api_base_url, GRAPH_API)))
     if settings.voice_account_sid and settings.voice_auth_token:
         used.append(("the voice provider", _host(settings.voice_api_base_url, TWILIO_API_BASE_URL)))
     return used

@@ -99,6 +99,17 @@ class Settings(BaseSettings):
     telegram_api_base_url: str | None = Field(  # None: api.telegram.org
         default=None, description="an http(s):// address of a Bot API server (unset: api.telegram.org)"
     )
+    # Messenger: on when the four first are set (docs/messenger.md).
+    messenger_page_token: str | None = Field(default=None, description="the Page access token of your Meta app")
+    messenger_app_secret: str | None = Field(default=None, description="your Meta app's App Secret")
+    messenger_verify_token: str | None = Field(default=None, description="a long random string")
+    messenger_page_id: str | None = Field(default=None, description="the Facebook Page's id or username")
+    messenger_api_base_url: str | None = Field(  # None: graph.facebook.com
+        default=None, description="an http(s):// address of the Graph API (unset: graph.facebook.com)"
+    )
+    messenger_api_version: str = Field(
+        default="v21.0", pattern=r"^v\d+\.\d+$", description="a Graph API version, e.g. v21.0"
+    )
     moderator_ids: Annotated[list[int], NoDecode] = Field(
         default_factory=list, description="a JSON list of Telegram user ids, e.g. [123456789, 987654321]"
     )
@@ -158,7 +169,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{url.drivername!r} is not PostgreSQL")
         return value
 
-    @field_validator("public_base_url", "telegram_api_base_url", "voice_api_base_url")
+    @field_validator("public_base_url", "telegram_api_base_url", "voice_api_base_url", "messenger_api_base_url")
     @classmethod
     def _http_address(cls, value: str | None) -> str | None:
         if value is None:
@@ -229,6 +240,23 @@ class Settings(BaseSettings):
         if not polling and not self.telegram_webhook_secret:
             raise CommandError("TELEGRAM_WEBHOOK_SECRET is not set (any long random string; or run with --polling)")
         return self.telegram_bot_token
+
+    def check_messenger(self) -> bool:
+        """True when every Messenger setting is set, False when none is; CommandError naming the first missing
+        one, in one line, when only some are."""
+        needed = {
+            "MESSENGER_PAGE_TOKEN": (self.messenger_page_token, "the Page access token of your Meta app"),
+            "MESSENGER_APP_SECRET": (self.messenger_app_secret, "your Meta app's App Secret"),
+            "MESSENGER_VERIFY_TOKEN": (self.messenger_verify_token, "any long random string"),
+            "MESSENGER_PAGE_ID": (self.messenger_page_id, "the Facebook Page's id or username"),
+        }
+        missing = [(name, why) for name, (value, why) in needed.items() if not value]
+        if len(missing) == len(needed):
+            return False
+        if missing:
+            name, why = missing[0]
+            raise CommandError(f"{name} is not set ({why}); Messenger needs it with the other MESSENGER_ settings")
+        return True
 
     def check_public_address(self, why: str) -> str:
         """PUBLIC_BASE_URL, required for webhooks: https, or plain http on a loopback address only."""

@@ -34,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations import employer, greeting, moderator, relative, start
+from conversations import employer, greeting, linking, moderator, relative, start
 from conversations.common import BACK, CANCEL, TOGGLE, back_button, edit_in_place, error_message
 from conversations.i18n import gettext_for, language_or_default
 from conversations.replies import Button, Incoming, Reply, Text
@@ -48,8 +48,20 @@ __all__ = ["ACTIONS", "COMMANDS", "STEPS", "DialogDeps", "handle", "prepare"]
 log = logging.getLogger(__name__)
 
 STEPS: dict[str, Step] = {**start.STEPS, **relative.STEPS, **employer.STEPS, **moderator.STEPS}
-ACTIONS: dict[str, Action] = {**start.ACTIONS, **relative.ACTIONS, **employer.ACTIONS, **moderator.ACTIONS}
-COMMANDS: dict[str, str] = {**start.COMMANDS, **relative.COMMANDS, **employer.COMMANDS, **moderator.COMMANDS}
+ACTIONS: dict[str, Action] = {
+    **start.ACTIONS,
+    **relative.ACTIONS,
+    **employer.ACTIONS,
+    **moderator.ACTIONS,
+    **linking.ACTIONS,
+}
+COMMANDS: dict[str, str] = {
+    **start.COMMANDS,
+    **relative.COMMANDS,
+    **employer.COMMANDS,
+    **moderator.COMMANDS,
+    **linking.COMMANDS,
+}
 # A question → the one before it, for the Back button of multi-step flows.
 PREVIOUS: dict[str, str] = {**relative.PREVIOUS}
 # What works before /start: choosing a language, reading the help, and the moderators' tools.

@@ -1,6 +1,7 @@
 """Every table of the conversations package; importing this module registers them on ``Base.metadata``."""
 
+from conversations.links import LinkCode, LinkedAccount
 from conversations.outbox import OutboxMessage
 from conversations.state import ConversationState
 
-__all__ = ["ConversationState", "OutboxMessage"]
+__all__ = ["ConversationState", "LinkCode", "LinkedAccount", "OutboxMessage"]

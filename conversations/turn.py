@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations.i18n import Gettext, gettext_for
+from conversations.links import LinkedAccount
 from conversations.replies import Button, Incoming, Keyboard, Reply, Text, Voice
 from jobs_core.model import Channel, Employer, Relative, Sector
 from jobs_core.model.base import utcnow
@@ -147,6 +148,8 @@ class Turn:
     async def relative(self) -> Relative:
         """The relative behind this chat account (created on first use)."""
         if self._relative is None:
+            self._relative = await self._linked_relative()
+        if self._relative is None:
             self._relative = await people.relative_for(
                 self.uow,
                 self.incoming.channel,
@@ -156,7 +159,19 @@ class Turn:
             )
         return self._relative
 
+    async def _linked_relative(self) -> Relative | None:
+        """The relative of another chat account this one was linked to (``/link``), if any."""
+        relative_id = await self.session.scalar(
+            select(LinkedAccount.relative_id).where(
+                LinkedAccount.channel == self.incoming.channel, LinkedAccount.external_id == self.incoming.user_id
+            )
+        )
+        return None if relative_id is None else await self.session.get(Relative, relative_id)
+
     async def existing_relative(self) -> Relative | None:
+        linked = await self._linked_relative()
+        if linked is not None:
+            return linked
         return await self.session.scalar(
             select(Relative).where(Relative.channel == self.channel, Relative.external_id == self.incoming.user_id)
         )

@@ -11,7 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from jobs_core.clock import PHNOM_PENH
-from jobs_core.model import Application, ApplicationStatus, Call, CallAttempt, Job, Relative, RelativeActivity
+from jobs_core.model import (
+    Application,
+    ApplicationStatus,
+    AuditEntry,
+    Call,
+    CallAttempt,
+    Job,
+    Relative,
+    RelativeActivity,
+)
 
 
 @dataclass
@@ -23,6 +32,7 @@ class MonthStats:
     calls_placed: int = 0
     calls_answered: int = 0
     hires: int = 0
+    shares: dict[str, int] = field(default_factory=dict)  # jobs shared, by the sharer's channel
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -33,6 +43,7 @@ class MonthStats:
             "calls_placed": self.calls_placed,
             "calls_answered": self.calls_answered,
             "hires": self.hires,
+            "shares": self.shares,
         }
 
 
@@ -91,4 +102,11 @@ async def monthly_stats(session: AsyncSession) -> list[MonthStats]:
         select(hired, func.count()).where(Application.status == ApplicationStatus.HIRED).group_by(hired)
     ):
         at(month).hires = count
+    # A share is audited by the channel it happened in (a Telegram inline share, a Messenger m.me link that
+    # brought someone to a job); the actor is "<channel>:<id>".
+    shared, sharer = _month(AuditEntry.at), func.split_part(AuditEntry.actor, ":", 1)
+    for month, via, count in await session.execute(
+        select(shared, sharer, func.count()).where(AuditEntry.action == "job.shared").group_by(shared, sharer)
+    ):
+        at(month).shares[str(via)] = count
     return [months[m] for m in sorted(months)]

@@ -8,6 +8,7 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import bots.messenger.models
 import bots.telegram.models
 import bots.web.admin.models
 import conversations.model
@@ -16,7 +17,7 @@ from bongpheak.database import create_engine
 from jobs_core.model import Base
 
 # Every package's tables live on the domain's metadata; the imports above register them.
-_ = (bots.telegram.models, bots.web.admin.models, conversations.model, dialer.tables)
+_ = (bots.messenger.models, bots.telegram.models, bots.web.admin.models, conversations.model, dialer.tables)
 
 config = context.config
 target_metadata = Base.metadata

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+import bots.messenger.models
 import bots.telegram.models
 import bots.web.admin.models
 import conversations.model
@@ -22,7 +23,7 @@ from tests.builders import Builder
 from tests.database import fresh_database
 
 # Every package's tables are on Base.metadata once imported, so the truncation below empties them all.
-_ = (bots.telegram.models, bots.web.admin.models, conversations.model, dialer.tables)
+_ = (bots.messenger.models, bots.telegram.models, bots.web.admin.models, conversations.model, dialer.tables)
 
 # Tables whose rows come from migrations and stay between tests.
 REFERENCE_TABLES = {"sectors"}

@@ -122,12 +122,15 @@ async def serve(settings: Settings, sock: socket.socket, *, polling: bool, with_
         # aiogram's import takes seconds: in a thread, so /healthz keeps answering meanwhile.
         await asyncio.to_thread(importlib.import_module, "bongpheak.app")
         db = await stack.enter_async_context(_open_database(settings, stop))
-        from bongpheak.app import build_app, connect_telegram, telegram_deps, webhook_address, wire
+        from bongpheak.app import build_app, connect_telegram, messenger_deps, telegram_deps, webhook_address, wire
 
         wiring = wire(settings, db)
         telegram = telegram_deps(wiring, polling=polling, register_webhook=False)
         stack.push_async_callback(telegram.bot.session.close)
-        app = build_app(wiring, None if polling else telegram, run_dialer_too=with_dialer, health=health)
+        messenger = messenger_deps(wiring)
+        app = build_app(
+            wiring, None if polling else telegram, run_dialer_too=with_dialer, health=health, messenger=messenger
+        )
         runner = web.AppRunner(app)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
@@ -135,6 +138,11 @@ async def serve(settings: Settings, sock: socket.socket, *, polling: bool, with_
         await starting.cleanup()  # the app answers on the socket now
         host, port = sock.getsockname()[:2]
         log.info("serving on http://%s:%d (%s)", host, port, "polling Telegram" if polling else "webhooks")
+        if messenger is None:
+            log.info(
+                "Messenger is off: set MESSENGER_PAGE_TOKEN, MESSENGER_APP_SECRET, MESSENGER_VERIFY_TOKEN and "
+                "MESSENGER_PAGE_ID"
+            )
         if with_dialer and wiring.voice is not None:
             from dialer.selfcheck import log_self_check
 

@@ -33,7 +33,15 @@ async def render_stats(url: str, as_json: bool = False) -> str:
 
 def format_table(months: list[MonthStats]) -> str:
     """A plain-text table an operator can paste into a report."""
-    header = ("month", "relatives tg/ms", "jobs", "apps ivr/tg/ms/web", "calls placed/answered", "hires")
+    header = (
+        "month",
+        "relatives tg/ms",
+        "jobs",
+        "apps ivr/tg/ms/web",
+        "calls placed/answered",
+        "hires",
+        "shares tg/ms",
+    )
     rows = [header]
     for m in months:
         rel = m.active_relatives
@@ -46,6 +54,7 @@ def format_table(months: list[MonthStats]) -> str:
                 "/".join(str(app.get(c, 0)) for c in ("ivr", "telegram", "messenger", "web")),
                 f"{m.calls_placed}/{m.calls_answered}",
                 str(m.hires),
+                f"{m.shares.get('telegram', 0)}/{m.shares.get('messenger', 0)}",
             )
         )
     if len(rows) == 1:

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bots.telegram.chats import ChatMemory
 from bots.telegram.models import TelegramFile
 from bots.telegram.pacing import BotPacer
+from conversations.channel import TELEGRAM
 from conversations.replies import AskPhone, AskVoice, Button, Edit, JobCard, Keyboard, Reply, Text, Voice
 from jobs_core.model import Channel, Relative
 from jobs_core.services import people
@@ -37,7 +38,7 @@ from jobs_core.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-TEXT_LIMIT = 4096
+TEXT_LIMIT = TELEGRAM.text_length  # the channel port's figure (UTF-16 units here)
 CAPTION_LIMIT = 1024
 CONTACT_LABEL = "📱 ផ្ញើលេខទូរស័ព្ទរបស់ខ្ញុំ / Send my number"
 MORE_CHOICES = "⬇️"
@@ -127,7 +128,11 @@ def contact_keyboard() -> ReplyKeyboardMarkup:
 
 
 class TelegramRenderer:
-    """Sends one chat's replies in order through the pacer; knows Telegram's errors and what they mean."""
+    """Sends one chat's replies in order through the pacer; knows Telegram's errors and what they mean.
+
+    The Telegram side of the channel port (:class:`conversations.channel.ChannelAdapter`)."""
+
+    capabilities = TELEGRAM
 
     def __init__(self, bot: Bot, pacer: BotPacer, chats: ChatMemory, *, max_wait: float = 20.0) -> None:
         self.bot = bot
