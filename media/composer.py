@@ -181,7 +181,9 @@ def compose_pitch(
         if estimate_ms(utterance, durations) <= limit_ms:
             break
         if sections.get(name):
-            level = logging.WARNING if name == "employer" else logging.INFO
+            # Most pitches drop an optional detail now that the hotlines are said twice: that is routine (DEBUG);
+            # losing the employer's own recording is worth a warning.
+            level = logging.WARNING if name == "employer" else logging.DEBUG
             log.log(level, "pitch over %d ms: leaving out its %s", limit_ms, name)
             sections[name] = ()
             utterance = _join(lang, sections)
