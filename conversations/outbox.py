@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, String, bindparam, func, select, text, update
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import BigInteger, DateTime, Index, String, all_, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -320,3 +320,34 @@ def mark_failed(
         message.failed = give_up or retry_after is None
     else:
         message.not_before = (at or utcnow()) + retry_after
+
+
+async def claim_due(
+    session: AsyncSession, channel: str, at: datetime, limit: int, skip_chats: set[str] | frozenset[str] = frozenset()
+) -> list[OutboxMessage]:
+    """Mark up to ``limit`` due, unclaimed rows of a channel claimed at ``at`` and return them, most urgent
+    first; rows another sender holds are skipped (SKIP LOCKED), and so are ``skip_chats`` (chats in hand). The
+    caller commits the claim before sending anything."""
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.failed.is_(False),
+            OutboxMessage.claimed_at.is_(None),
+            OutboxMessage.not_before <= at,
+        )
+        .order_by(OutboxMessage.priority, OutboxMessage.not_before, OutboxMessage.id)
+        # One array parameter, however many chats are skipped: one statement text, prepared once.
+        .where(OutboxMessage.chat_id != all_(bindparam("skip", sorted(skip_chats), type_=ARRAY(String))))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = await session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .values(claimed_at=at)
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False)
+    )
+    return list(claimed.all())

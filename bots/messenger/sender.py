@@ -30,7 +30,7 @@ from bots.messenger.models import MessengerPerson
 from bots.messenger.render import MessengerRenderer
 from conversations.channel import MESSENGER
 from conversations.links import LinkedAccount
-from conversations.outbox import URGENT, OutboxMessage, enqueue_many, release_claims
+from conversations.outbox import URGENT, OutboxMessage, claim_due, enqueue_many, release_claims
 from conversations.replies import JobCard
 from jobs_core.backoff import Backoff
 from jobs_core.model import Channel, Relative
@@ -121,30 +121,7 @@ class MessengerSender:
     async def _claim(self) -> list[OutboxMessage]:
         at = self.deps.clock()
         async with self.deps.session_factory() as session, session.begin():
-            due = (
-                select(OutboxMessage.id)
-                .where(
-                    OutboxMessage.channel == CHANNEL,
-                    OutboxMessage.sent_at.is_(None),
-                    OutboxMessage.failed.is_(False),
-                    OutboxMessage.claimed_at.is_(None),
-                    OutboxMessage.not_before <= at,
-                )
-                .order_by(OutboxMessage.priority, OutboxMessage.not_before, OutboxMessage.id)
-                .limit(self.batch)
-                .with_for_update(skip_locked=True)
-            )
-            rows = list(
-                (
-                    await session.scalars(
-                        update(OutboxMessage)
-                        .where(OutboxMessage.id.in_(due.scalar_subquery()))
-                        .values(claimed_at=at)
-                        .returning(OutboxMessage)
-                        .execution_options(synchronize_session=False)
-                    )
-                ).all()
-            )
+            rows = await claim_due(session, CHANNEL, at, self.batch)
         rows.sort(key=lambda r: (r.chat_id, r.priority, r.not_before, r.id))
         return rows
 

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramNetworkError, TelegramServerError
-from sqlalchemy import BigInteger, ColumnElement, String, all_, any_, bindparam, select, update
+from sqlalchemy import BigInteger, ColumnElement, any_, bindparam, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from bots.telegram.chats import ChatMemory
 from bots.telegram.deps import TelegramDeps
 from bots.telegram.render import RepliesDelayed, TelegramRenderer
-from conversations.outbox import OutboxMessage, release_claims
+from conversations.outbox import OutboxMessage, claim_due, release_claims
 from jobs_core.backoff import Backoff
 from jobs_core.model.base import utcnow
 
@@ -192,32 +192,7 @@ class TelegramOutboxSender:
         skip = set(self._chats) | set(self._backlog) | set(self._held) | set(self.deps.pacer.busy_chats())
         at = utcnow()
         async with self.deps.session_factory() as session, session.begin():
-            due = (
-                select(OutboxMessage.id)
-                .where(
-                    OutboxMessage.channel == CHANNEL,
-                    OutboxMessage.sent_at.is_(None),
-                    OutboxMessage.failed.is_(False),
-                    OutboxMessage.claimed_at.is_(None),
-                    OutboxMessage.not_before <= at,
-                )
-                .order_by(OutboxMessage.priority, OutboxMessage.not_before, OutboxMessage.id)
-                # One array parameter, however many chats are skipped: one statement text, prepared once.
-                .where(OutboxMessage.chat_id != all_(bindparam("skip", sorted(skip), type_=ARRAY(String))))
-                .limit(self.batch)
-                .with_for_update(skip_locked=True)
-            )
-            rows = list(
-                (
-                    await session.scalars(
-                        update(OutboxMessage)
-                        .where(OutboxMessage.id.in_(due.scalar_subquery()))
-                        .values(claimed_at=at)
-                        .returning(OutboxMessage)
-                        .execution_options(synchronize_session=False)
-                    )
-                ).all()
-            )
+            rows = await claim_due(session, CHANNEL, at, self.batch, skip)
         if not rows:
             return 0
         for row in rows:
