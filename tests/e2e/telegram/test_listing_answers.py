@@ -4,8 +4,6 @@ moderators ask for changes, and of a published listing, which stays public until
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -13,12 +11,11 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bots.telegram import TelegramDeps, setup_telegram
-from bots.telegram.dialog import conversation_dialog, conversation_preparer
+from bots.telegram import TelegramDeps
 from conversations.notifier import notify_once
 from conversations.replies import Voice
 from conversations.state import ConversationState
@@ -29,7 +26,8 @@ from jobs_core.model.base import utcnow
 from jobs_core.services.jobs import ModerateJob, SubmitJob, moderate_job, submit_job
 from media.composer import PitchJob
 from tests.builders import Builder
-from tests.e2e.telegram.conftest import all_sent, quick_pacer
+from tests.e2e.telegram import test_flows
+from tests.e2e.telegram.conftest import all_sent
 from tests.e2e.telegram.test_flows import TelegramUser
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -68,20 +66,8 @@ def dialog_deps(
     )
 
 
-@pytest.fixture
-async def client(deps: TelegramDeps, dialog_deps: DialogDeps) -> AsyncIterator[Client]:
-    app = web.Application()
-    setup_telegram(
-        app,
-        replace(
-            deps,
-            dialog=conversation_dialog(dialog_deps),
-            prepare=conversation_preparer(dialog_deps),
-            pacer=quick_pacer(),
-        ),
-    )
-    async with TestClient(TestServer(app)) as test_client:
-        yield test_client
+# The webhook app with the real dialog behind it, as test_flows builds it (with this module's dialog_deps).
+client = test_flows.flow_client
 
 
 @pytest.fixture
