@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from aiohttp import web
@@ -310,12 +311,14 @@ async def moderation_page(
 ) -> web.Response:
     lang = language(request)
     _ = gettext_for(lang)
+    pages = {queue: _queue_page(request, queue) for queue in QUEUES}
     async with request.app[ADMIN].sessions() as session:
         pending = (
             await session.scalars(
                 select(Job)
                 .where(Job.status == JobStatus.PENDING_REVIEW)
                 .order_by(Job.submitted_at, Job.id)
+                .offset((pages["jobs"] - 1) * SHOWN)
                 .limit(SHOWN)
             )
         ).all()
@@ -334,10 +337,13 @@ async def moderation_page(
                 select(Employer)
                 .where(Employer.verification == Verification.UNVERIFIED)
                 .order_by(Employer.created_at, Employer.id)
+                .offset((pages["companies"] - 1) * SHOWN)
                 .limit(SHOWN)
             )
         ).all()
-        open_reports = await reports.open_reports(UnitOfWork(request.app[ADMIN].sessions), limit=SHOWN)
+        open_reports = await reports.open_reports(
+            UnitOfWork(request.app[ADMIN].sessions), limit=SHOWN, offset=(pages["reports"] - 1) * SHOWN
+        )
         report_jobs = {
             j.id: j
             for j in (
@@ -373,12 +379,40 @@ async def moderation_page(
         alarm_workers=alarm_workers,
         totals=totals,
         shown=SHOWN,
+        pagers={queue: _pager(request, queue, pages[queue], totals[queue]) for queue in QUEUES},
         report_reason=lambda r: _(REPORT_REASONS.get(r.reason, r.reason)),
         local_time=lambda at: local(at).strftime("%Y-%m-%d %H:%M"),
         done=done,
         error=error,
         typed=typed or {},
     )
+
+
+QUEUES = ("jobs", "companies", "reports")
+
+
+def _queue_page(request: web.Request, queue: str) -> int:
+    """The page of one queue (``?jobs_page=2``); anything but a sensible number is the first page."""
+    value = request.query.get(f"{queue}_page", "")
+    return int(value) if value.isdigit() and 0 < int(value) <= 10_000 else 1
+
+
+def _pager(request: web.Request, queue: str, page: int, total: int) -> dict[str, str | None]:
+    """Links to the queue's earlier and later pages, the other queues' pages kept (each queue pages alone,
+    so a moderator deep in the reports does not lose their place by paging the jobs)."""
+
+    def link(to: int) -> str:
+        query = {k: v for k, v in request.query.items() if k.endswith("_page") and k != f"{queue}_page"}
+        if to > 1:
+            query[f"{queue}_page"] = str(to)
+        return f"/admin/moderation?{urlencode(sorted(query.items()))}#{queue}"
+
+    last = max(1, -(-total // SHOWN))
+    return {
+        "newer": link(page - 1) if page > 1 else None,
+        "older": link(page + 1) if page < last else None,
+        "where": f"{page}/{last}" if last > 1 else "",
+    }
 
 
 async def _count(session: AsyncSession, model: type[Job | Employer | Report], *where: Any) -> int:

@@ -134,3 +134,25 @@ async def test_the_prompt_pack_report_and_each_clip_to_listen_to(prompts_client:
     assert heard.status == 200 and heard.content_type == "audio/wav"
     for wrong in ("/admin/prompts/km/clips/nothing", "/admin/prompts/km/clips/..%2Fmanifest", "/admin/prompts/xx"):
         assert (await prompts_client.get(wrong)).status == 404, wrong
+
+
+async def test_a_long_queue_pages_by_itself_and_keeps_the_other_queues_place(
+    client: Client, operator: str, build: Builder
+) -> None:
+    companies = [await build.employer(f"Company {n:02d}", external_id=f"70{n:02d}") for n in range(53)]
+    await sign_in(client)
+    first = await page(client, "/admin/moderation?reports_page=2")
+    shown = [a.attrs["id"] for a in first.find_all("article") if a.attrs.get("id", "").startswith("company-")]
+    assert shown == [f"company-{c}" for c in companies[:50]]  # oldest first
+    pager = first.find("nav", **{"aria-label": "companies"})
+    assert pager is not None and "1/2" in pager.text
+    older = pager.find("a", rel="next").attrs["href"]  # type: ignore[union-attr]
+    # The reports' page stays where the moderator left it.
+    assert older == "/admin/moderation?companies_page=2&reports_page=2#companies"
+    second = await page(client, older.split("#")[0])
+    shown = [a.attrs["id"] for a in second.find_all("article") if a.attrs.get("id", "").startswith("company-")]
+    assert shown == [f"company-{c}" for c in companies[50:]]
+    back = second.find("nav", **{"aria-label": "companies"}).find("a", rel="prev")  # type: ignore[union-attr]
+    assert back.attrs["href"] == "/admin/moderation?reports_page=2#companies"  # type: ignore[union-attr]
+    # A page number that is not one is the first page, not an error.
+    assert (await page(client, "/admin/moderation?companies_page=x")).by_id(f"company-{companies[0]}")
