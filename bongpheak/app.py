@@ -260,7 +260,15 @@ def build_app(
         sender = Backoff("telegram outbox", logger=log)
         health.watch("telegram outbox", sender)
         setup_telegram(app, telegram, backoff=sender)
-    setup_web(app, WebDeps(wiring.dialog, public_base_url=wiring.settings.public_base_url))
+    setup_web(
+        app,
+        WebDeps(
+            wiring.dialog,
+            public_base_url=wiring.settings.public_base_url,
+            telegram_bot=wiring.settings.telegram_bot_username,
+            messenger_page=wiring.settings.messenger_page_id if messenger is not None else None,
+        ),
+    )
     setup_admin(app, admin_deps(wiring))
     if messenger is not None:
         setup_messenger(app, messenger)

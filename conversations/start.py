@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conversations import relative
+from conversations import employer, relative
 from conversations.common import error_message, safety_line
 from conversations.i18n import LANGUAGES
 from conversations.replies import Button
@@ -16,6 +16,9 @@ from jobs_core.model import Language
 LANGUAGE_NAMES = {"km": "ភាសាខ្មែរ", "en": "English"}
 # The payload of a shared card's link (t.me/<bot>?start=job_64): that job is shown after the welcome.
 SHARED_JOB = re.compile(r"^job_(\d{1,9})$")
+# The website's "register your company" link (t.me/<bot>?start=employer): straight into the employer menu,
+# which starts the registration for someone not registered yet.
+EMPLOYER_LINK = "employer"
 
 
 def language_buttons(payload: str = "") -> tuple[tuple[Button, ...], ...]:
@@ -28,7 +31,7 @@ def _payload(t: Turn) -> str:
     """``/start job_64`` → ``job_64`` (only payloads we make; anything else is ignored)."""
     parts = (t.text or "").split(maxsplit=1)
     payload = parts[1].strip() if len(parts) > 1 and parts[0].split("@")[0] == "/start" else ""
-    return payload if SHARED_JOB.match(payload) else ""
+    return payload if SHARED_JOB.match(payload) or payload == EMPLOYER_LINK else ""
 
 
 def welcome(t: Turn, first_time: bool) -> None:
@@ -47,7 +50,10 @@ def welcome(t: Turn, first_time: bool) -> None:
 
 
 async def _after_welcome(t: Turn, payload: str) -> str:
-    """The shared job the link pointed at, or the menu (also when that job is no longer open)."""
+    """The shared job the link pointed at, the employer menu, or the menu (also when that job is no longer
+    open)."""
+    if payload == EMPLOYER_LINK:
+        return await employer.employer_menu(t, [])
     found = SHARED_JOB.match(payload)
     if found is None:
         return await show_menu(t)

@@ -12,3 +12,4 @@ class WebDeps:
     dialog: DialogDeps  # sessions, caps and the voice notes: the same the chats use
     public_base_url: str | None = None  # absolute links (Open Graph, sitemap, share); else the request's host
     messenger_page: str | None = None  # the Messenger page's username: a share opens the bot on this job (m.me)
+    telegram_bot: str | None = None  # the bot's @username: "register your company" opens its registration

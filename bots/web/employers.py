@@ -82,7 +82,11 @@ def _sign_in(step: str, values: dict[str, str], errors: dict[str, str]) -> dict[
 
 
 async def sign_in_page(request: web.Request) -> web.Response:
-    return await render(request, "employer_sign_in.html", _sign_in("phone", {}, {}))
+    bot = request.app[DEPS].telegram_bot
+    # A new company registers in the bot (the verified, moderated path; see the module's docstring): the link
+    # opens the bot straight at the registration's first question.
+    register = f"https://t.me/{bot}?start=employer" if bot else None
+    return await render(request, "employer_sign_in.html", {**_sign_in("phone", {}, {}), "register": register})
 
 
 async def send_code(request: web.Request) -> web.Response:

@@ -183,6 +183,17 @@ async def test_a_shared_link_opens_its_job_after_the_welcome_for_a_new_person(
 
 
 @pytest.mark.parametrize("language", ["km", "en"])
+async def test_the_websites_register_link_opens_the_company_registration(
+    flow_client: Client, fake_api: FakeTelegramAPI, language: str
+) -> None:
+    newcomer = Person(flow_client, fake_api, language)
+    await newcomer.send("/start employer")
+    await newcomer.press(LANGUAGE_BUTTON[language])
+    assert newcomer.said("Welcome! Register your company first. Moderators check every company and every job.")
+    assert newcomer._("What would you like to do?") not in newcomer.text  # the registration, not the menu
+
+
+@pytest.mark.parametrize("language", ["km", "en"])
 async def test_a_first_time_user_sees_the_welcome_before_the_menu(
     flow_client: Client, fake_api: FakeTelegramAPI, language: str
 ) -> None:

@@ -135,7 +135,7 @@ async def open_site(
 
     deps = DialogDeps(session_factory=session_factory, audio=audio, cached_audio=audio, clock=lambda: now)
     app = web.Application()
-    setup_web(app, WebDeps(deps, public_base_url="https://jobs.example.org"))
+    setup_web(app, WebDeps(deps, public_base_url="https://jobs.example.org", telegram_bot="BongPheakTestBot"))
     client = TestClient(TestServer(app))
     await client.start_server()
     try:

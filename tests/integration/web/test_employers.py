@@ -115,3 +115,8 @@ async def test_a_wrong_code_signs_nobody_in_and_posting_needs_a_session_and_a_to
     async with site.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Job)) == 0
         assert await session.scalar(select(func.count()).select_from(WebSession)) == 1
+
+
+async def test_a_new_company_is_sent_to_the_bots_registration(site: Site) -> None:
+    page = await site.get("/en/employers/")
+    assert page.find("a", id="register").attrs["href"] == "https://t.me/BongPheakTestBot?start=employer"
