@@ -98,7 +98,9 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str | None = Field(default=None, description="a long random string")
     # Only for links from the website (a new company registers in the bot); the bot itself does not need it.
     telegram_bot_username: str | None = Field(
-        default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$", description="the bot's username without @, e.g. BongPheakBot"
+        default=None,
+        pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$",
+        description="the bot's username without @, e.g. BongPheakBot",
     )
     telegram_api_base_url: str | None = Field(  # None: api.telegram.org
         default=None, description="an http(s):// address of a Bot API server (unset: api.telegram.org)"
