@@ -15,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.messenger import MessengerDeps, setup_messenger
 from bots.telegram.dialog import conversation_dialog, conversation_preparer
+from conversations.i18n import gettext_for
 from conversations.replies import Voice
 from conversations.turn import DialogDeps
-from jobs_core.model import Channel, Employer, Job, JobStatus, Nomination, Relative, Worker
+from jobs_core import geo
+from jobs_core.model import Channel, Employer, Job, JobStatus, Nomination, Relative, Sector, Worker
 from jobs_core.model.base import utcnow
 from jobs_core.stats import monthly_stats
 from media.composer import PitchJob
@@ -158,54 +160,66 @@ async def test_a_shared_link_opens_the_job_for_someone_new(
     assert month.shares == {"messenger": 1}
 
 
+@pytest.mark.parametrize("language", ["en", "km"])
 async def test_employer_registers_sharing_their_number_with_the_quick_reply(
-    flows: MessengerPage, session_factory: async_sessionmaker[AsyncSession]
+    flows: MessengerPage, session_factory: async_sessionmaker[AsyncSession], language: str
 ) -> None:
+    _ = gettext_for(language)
+    async with session_factory() as session:
+        security = await session.scalar(select(Sector).where(Sector.code == "security"))
+    assert security is not None
+    phnom_penh = geo.province("12").name(language)
     boss = MessengerUser(flows, "801")
     await boss._post(postback_event("801", "start", "Get Started"))
-    await boss.press("English")
-    await boss.press("I am an employer")
-    assert "name of your company" in boss.text
+    await boss.press("English" if language == "en" else "ភាសាខ្មែរ")
+    await boss.press(_("🏢 I am an employer"))
+    assert _("What is the name of your company?") in boss.text
     await boss.send("Golden Thread Apparel")
     ask = boss.last[-1]
     assert {"content_type": "user_phone_number"} in ask.message.get("quick_replies", []) or any(
         q.get("content_type") == "user_phone_number" for s in boss.last for q in s.message.get("quick_replies", [])
     )
     await boss._post(message_event("801", "+85523880112", quick_reply={"payload": "+85523880112"}))
-    await boss.press("Phnom Penh")
-    await boss.press("A company or employer")
+    await boss.press(phnom_penh)
+    await boss.press(_("A company or employer"))
     async with session_factory() as session:
         employer = await session.scalar(select(Employer).where(Employer.name == "Golden Thread Apparel"))
     assert employer is not None and employer.contact_phone == "+85523880112"
     assert await _nothing_else(session_factory)
     # Posting a job, its description recorded as a Messenger audio attachment.
-    await boss.press("Post a job")
+    await boss.press(_("📝 Post a job"))
     await boss.send("Security guards")
-    await boss.press("Security")
-    await boss.press("In Cambodia")
-    await boss.press("Phnom Penh")
-    await boss.press("Skip")  # district
+    await boss.press(security.name_en if language == "en" else security.name_km)
+    await boss.press(_("🇰🇭 In Cambodia"))
+    await boss.press(phnom_penh)
+    await boss.press(_("Skip"))  # district
     await boss.send("Night shifts at a garment factory gate.")
     await boss.send("250")
-    await boss.press("US dollars")
-    await boss.press("month")
+    await boss.press(_("US dollars ($)"))
+    await boss.press(_("per month"))
     await boss.send("7-16")  # hours
-    await boss.press("Skip")  # days
+    await boss.press(_("Skip"))  # days
     await boss.send("4")
     await boss.press(boss.labels()[0])  # who can apply: the first choice
-    await boss.press("Skip")  # ages
-    await boss.press("Done")  # benefits
-    await boss.press("Skip")  # start date
-    await boss.press("Skip")  # contact
-    assert "voice message" in boss.text
+    await boss.press(_("Skip"))  # ages
+    await boss.press(_("Done ✔️"))  # benefits
+    await boss.press(_("Skip"))  # start date
+    await boss.press(_("Skip"))  # contact
+    assert _(
+        "You can record a short voice message (up to 30 seconds) describing the job, in Khmer. Or press Skip."
+    ) in (boss.text)
     url = flows.api.media_url("boss.mp4", b"\x00\x00\x00\x18ftypM4A employer clip")
     await boss._post(message_event("801", None, attachments=[{"type": "audio", "payload": {"url": url}}]))
-    assert "This is how your job will look" in boss.text
-    await boss.press("Submit for review")
-    assert "sent to our moderators" in boss.text
+    assert _("This is how your job will look:") in boss.text
+    await boss.press(_("✅ Submit for review"))
+    assert _("Thank you! Your job was sent to our moderators. We will tell you when it is published.") in boss.text
     async with session_factory() as session:
         job = await session.scalar(select(Job).where(Job.title == "Security guards"))
     assert job is not None and job.status is JobStatus.PENDING_REVIEW and job.voice_clip
+    # Labels cut to Messenger's 20 characters never made two choices of one message look alike.
+    for sent in flows.api.sends:
+        titles = [title for title, _payload in sent.choices]
+        assert len(set(titles)) == len(titles), titles
 
 
 async def _nothing_else(session_factory: async_sessionmaker[AsyncSession]) -> bool:
