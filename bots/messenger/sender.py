@@ -30,7 +30,7 @@ from bots.messenger.models import MessengerPerson
 from bots.messenger.render import MessengerRenderer
 from conversations.channel import MESSENGER
 from conversations.links import LinkedAccount
-from conversations.outbox import URGENT, OutboxMessage, claim_due, enqueue_many, release_claims
+from conversations.outbox import URGENT, OutboxMessage, claim_due, enqueue_many, notify_channel, release_claims
 from conversations.replies import JobCard
 from jobs_core.backoff import Backoff
 from jobs_core.model import Channel, Relative
@@ -61,7 +61,7 @@ class Outcome:
 
 
 class MessengerSender:
-    def __init__(self, deps: MessengerDeps, *, batch: int = 200, idle_delay: float = 0.5) -> None:
+    def __init__(self, deps: MessengerDeps, *, batch: int = 200, idle_delay: float = 2.0) -> None:
         self.deps = deps
         self.batch = batch
         self.idle_delay = idle_delay
@@ -71,17 +71,25 @@ class MessengerSender:
         self.failed = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Send until ``stop`` is set, in the rounds this process holds the page's sender lock."""
-        while not stop.is_set():
-            try:
-                claimed = await self.send_round()
-                self.backoff.succeeded()
-            except Exception as error:
-                await self.backoff.pause(error, stop)
-                continue
-            if not claimed:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.idle_delay)
+        """Send until ``stop`` is set, in the rounds this process holds the page's sender lock. Between rounds it
+        waits for a NOTIFY on the channel (a reply someone is waiting for, queued by any process) or, for rows
+        that become due by time, ``idle_delay``."""
+        wake = asyncio.Event()
+        listening = _Listener(self.deps, wake)
+        try:
+            while not stop.is_set():
+                try:
+                    claimed = await self.send_round()
+                    self.backoff.succeeded()
+                except Exception as error:
+                    await self.backoff.pause(error, stop)
+                    continue
+                if not claimed:
+                    await listening.ensure()
+                    await _first_of(stop, wake, self.idle_delay)
+                    wake.clear()
+        finally:
+            await listening.close()
 
     async def send_round(self) -> int | None:
         """One round as the page's one sender: under a session-level advisory lock on a connection of its own
@@ -252,3 +260,54 @@ class MessengerSender:
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
+
+
+class _Listener:
+    """LISTEN on the channel's outbox NOTIFY (``enqueue_many(..., wake=True)``) on a connection of its own.
+    Losing it costs only speed: the sender still looks every ``idle_delay``, and the next idle reconnects."""
+
+    def __init__(self, deps: MessengerDeps, wake: asyncio.Event) -> None:
+        self.deps, self.wake = deps, wake
+        self._connection: Any = None  # SQLAlchemy AsyncConnection holding the asyncpg connection
+
+    def _notified(self, *_: Any) -> None:
+        self.wake.set()
+
+    async def ensure(self) -> None:
+        raw = self._raw()
+        if raw is not None and not raw.is_closed():
+            return
+        await self.close()
+        try:
+            engine = self.deps.session_factory.kw["bind"]
+            self._connection = await engine.connect()
+            fairy = await self._connection.get_raw_connection()
+            await fairy.driver_connection.add_listener(notify_channel(CHANNEL), self._notified)
+        except Exception as error:  # polling goes on; the next idle tries again
+            log.debug("the Messenger sender cannot LISTEN (%s); it polls", error)
+            await self.close()
+
+    def _raw(self) -> Any:
+        if self._connection is None or self._connection.sync_connection is None:
+            return None
+        fairy = self._connection.sync_connection.connection
+        return getattr(fairy, "driver_connection", None)
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        with contextlib.suppress(Exception):
+            raw = (await connection.get_raw_connection()).driver_connection
+            await raw.remove_listener(notify_channel(CHANNEL), self._notified)
+        with contextlib.suppress(Exception):
+            await connection.close()
+
+
+async def _first_of(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -3,6 +3,8 @@ blocked people and rate limits."""
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -10,7 +12,7 @@ from bots.messenger.models import MessengerPerson
 from bots.messenger.sender import BY_TELEGRAM, SENDER_LOCK, WINDOW_HELD
 from bots.messenger.webhook import PROCESSOR
 from conversations.links import LinkedAccount
-from conversations.outbox import NORMAL, OutboxMessage, enqueue
+from conversations.outbox import NORMAL, URGENT, OutboxMessage, enqueue, enqueue_many
 from conversations.replies import JobCard, Text, Voice
 from jobs_core.model import Channel, Relative
 from tests.e2e.messenger.conftest import (
@@ -188,3 +190,31 @@ async def test_one_process_sends_for_the_page_at_a_time(
         await other_process.commit()
     assert await page.sender.send_round() == 1
     assert page.api.texts("612") == ["You said: hi"]
+
+
+async def test_a_queued_reply_wakes_the_sender_at_once(
+    page: MessengerPage, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    assert await page.post(page_body(message_event("613", "hi"))) == 200  # the person wrote: the window is open
+    # Looking for due rows only every 10 minutes: only the NOTIFY of the queued reply can deliver it in time.
+    page.sender.idle_delay = 600
+    stop = asyncio.Event()
+    running = asyncio.create_task(page.sender.run(stop))
+    try:
+        await asyncio.sleep(0.5)  # the first round found nothing; the sender waits
+        async with session_factory() as session, session.begin():
+            await enqueue_many(
+                session,
+                "messenger",
+                [("613", Text("Hello again"), "wake-1")],
+                priority=URGENT,
+                now=page.deps.clock(),
+                wake=True,
+            )
+        async with asyncio.timeout(20):
+            # The fake Graph API has no event to wait on.
+            while page.api.texts("613") != ["You said: hi", "Hello again"]:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await running
