@@ -23,6 +23,8 @@ FORBIDDEN = {
     },
     "media": {"aiogram", "aiohttp", "twilio", "jobs_core", "conversations", "bots", "dialer", "bongpheak"},
     "conversations": {"aiogram", "aiohttp", "twilio", "bots", "dialer", "bongpheak"},
+    # The IVR sits beside the chats, on the core: it knows no chat channel and no conversation.
+    "dialer": {"aiogram", "bots", "conversations", "bongpheak"},
 }
 
 
