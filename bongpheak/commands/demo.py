@@ -1,4 +1,5 @@
-"""`bongpheak demo`: the main job on a laptop — database up, migrate, seed demo data, print the monthly stats."""
+"""`bongpheak demo`: the main job on a laptop — database up, migrate, seed demo data, then the whole system in a
+browser at http://127.0.0.1:8080/demo (bongpheak/demo_run.py); ``--no-serve`` prints the monthly stats instead."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 
 from sqlalchemy import select
 
+from bongpheak import demo_run
 from bongpheak.bootstrap import connect, running_database
 from bongpheak.commands.seed import seed
 from bongpheak.commands.stats import render_stats
@@ -32,8 +34,19 @@ async def pitch_lengths(url: str, settings: Settings) -> list[str]:
     return [f"{lang} ({packs[lang].describe()}): {pitch_duration_report(jobs, lang, packs[lang])}" for lang in packs]
 
 
+REAL_BOT_NOT_USED = (
+    "TELEGRAM_BOT_TOKEN is set, but a demo database never talks to real Telegram (docs/demo.md): the chats run "
+    "in the browser. To run the real bot, give it a database of its own: DATA_DIR=var/live .venv/bin/bongpheak "
+    "serve --polling"
+)
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = sub.add_parser("demo", help="start the database, migrate, seed demo data, print stats")
+    parser = sub.add_parser("demo", help="seed a demo database and run the whole system in a browser")
+    parser.add_argument("--port", type=int, default=8080, help="where the demo answers on 127.0.0.1 (default 8080)")
+    parser.add_argument(
+        "--no-serve", action="store_true", help="only seed, print the monthly stats and pitch lengths, and exit"
+    )
     parser.set_defaults(handler=_demo)
 
 
@@ -41,6 +54,29 @@ def _demo(args: argparse.Namespace) -> int:
     settings = Settings()
     where = settings.database_url or f"embedded PostgreSQL in {settings.data_dir / 'pgdata'}"
     print(f"database: {where} (demo data: it will talk only to local fakes, never to real people)")
+    if args.no_serve:
+        return _print_stats(settings)
+    sock = demo_run.bind(args.port)  # a port in use stops us before the database is started
+    try:
+        with running_database(settings) as url:
+            asyncio.run(seed(url))
+            if settings.telegram_bot_token:
+                print(REAL_BOT_NOT_USED)
+            asyncio.run(demo_run.render_voice_notes(url, settings))
+            asyncio.run(demo_run.run_demo(settings, url, sock, _announce))
+    finally:
+        sock.close()
+    print("stopped")
+    return 0
+
+
+def _announce(address: str) -> None:
+    print()
+    print(f"Open {address}")
+    print("Ctrl-C to stop", flush=True)
+
+
+def _print_stats(settings: Settings) -> int:
     with running_database(settings) as url:
         asyncio.run(seed(url))
         print()
