@@ -15,7 +15,7 @@ from jobs_core.model import Call, CallStatus, Consent, DemoData, Event
 from jobs_core.model.base import utcnow
 from jobs_core.model.demo import DEMO_ROW
 from jobs_core.phones import demo_phone
-from tests.e2e.dialer.conftest import VoiceStack, audio, provider_mode, stack  # noqa: F401  (the voice stack)
+from tests.e2e.dialer.conftest import VoiceStack
 from tests.integration.dialer.support import add_worker
 
 

@@ -5,7 +5,7 @@ each one is in the call's log."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -68,7 +68,7 @@ class Line:
     server: Server
     provider: TwilioProvider
 
-    async def dial(self, timeout: int = 30) -> SimCall:
+    async def dial(self, ring_for: int = 30) -> SimCall:
         """The call our dialer places (its own Twilio client); the simulator's call once it rings."""
         request = OutboundCall(
             to="+85520000011",
@@ -76,16 +76,18 @@ class Line:
             url=f"{self.server.base}/answer",
             status_callback=f"{self.server.base}/status",
             machine_detection=False,
-            timeout=timeout,
+            timeout=ring_for,
         )
         call = self.simulator.calls[await self.provider.create_call(request)]
         await until(lambda: call.status == "ringing")
         return call
 
 
-async def until(condition: object, within: float = 10.0) -> None:
+async def until(condition: Callable[[], object], within: float = 10.0) -> None:
     async with asyncio.timeout(within):
-        while not condition():  # type: ignore[operator]
+        while True:
+            if condition():
+                return
             await asyncio.sleep(0.01)
 
 
@@ -138,7 +140,7 @@ async def test_rejecting_is_busy_and_ringing_out_is_no_answer(line: Line) -> Non
     await rejected.done.wait()
     assert rejected.status == "busy" and not rejected.twiml
 
-    unanswered = await line.dial(timeout=1)
+    unanswered = await line.dial(ring_for=1)
     await unanswered.done.wait()
     assert unanswered.status == "no-answer" and not unanswered.twiml
     assert line.server.statuses == ["initiated", "ringing", "busy", "initiated", "ringing", "no-answer"]
