@@ -1,0 +1,63 @@
+"""`make demo`'s command: seeds, renders, serves /demo on the port it was given, and Ctrl-C (SIGINT) stops all of
+it cleanly: exit code 0, no process it started left running, an embedded PostgreSQL shut down."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession
+
+from tests.database import fresh_database
+from tests.e2e.demo.support import alive, children_of, free_port, start_demo, stop_quietly, wait_for_demo
+
+
+@pytest.fixture(scope="session")
+def audio_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One audio cache for every demo a test run starts: the voice notes are rendered once."""
+    return tmp_path_factory.mktemp("demo-audio")
+
+
+@pytest.fixture
+def demo_database() -> Iterator[str]:
+    with fresh_database() as url:
+        yield url
+
+
+async def test_the_demo_serves_its_page_and_stops_cleanly_on_ctrl_c(
+    demo_database: str, tmp_path: Path, audio_cache: Path
+) -> None:
+    demo = await start_demo(
+        tmp_path, free_port(), DATABASE_URL=demo_database, DATA_DIR=str(tmp_path), AUDIO_CACHE_DIR=str(audio_cache)
+    )
+    try:
+        await wait_for_demo(demo)
+        async with ClientSession() as http, http.get(f"{demo.url}/demo") as response:
+            page = await response.text()
+        assert "Try Bong Pheak" in page and "/demo/phone" in page
+        assert f"Open {demo.url}/demo" in demo.log() and "Ctrl-C to stop" in demo.log()
+        started = demo.descendants()
+
+        assert await demo.stop() == 0, demo.log()
+        assert alive(started | demo.descendants()) == set()
+        assert "Traceback" not in demo.log()
+    finally:
+        stop_quietly(demo)
+
+
+async def test_with_an_embedded_database_ctrl_c_shuts_the_database_down(tmp_path: Path, audio_cache: Path) -> None:
+    data = tmp_path / "data"
+    demo = await start_demo(tmp_path, free_port(), DATA_DIR=str(data), AUDIO_CACHE_DIR=str(audio_cache))
+    try:
+        await wait_for_demo(demo)
+        postmaster = int((data / "pgdata" / "postmaster.pid").read_text().split()[0])
+        # pg_ctl detaches the server from us: it is found by its pid file, its own processes by their parent.
+        started = demo.descendants() | {postmaster} | children_of(postmaster)
+        assert alive({postmaster})
+
+        assert await demo.stop() == 0, demo.log()
+        assert alive(started | demo.descendants()) == set()
+        assert not (data / "pgdata" / "postmaster.pid").exists()
+    finally:
+        stop_quietly(demo)
