@@ -3,26 +3,11 @@ it cleanly: exit code 0, no process it started left running, an embedded Postgre
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from aiohttp import ClientSession
 
-from tests.database import fresh_database
 from tests.e2e.demo.support import alive, children_of, free_port, start_demo, stop_quietly, wait_for_demo
-
-
-@pytest.fixture(scope="session")
-def audio_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One audio cache for every demo a test run starts: the voice notes are rendered once."""
-    return tmp_path_factory.mktemp("demo-audio")
-
-
-@pytest.fixture
-def demo_database() -> Iterator[str]:
-    with fresh_database() as url:
-        yield url
 
 
 async def test_the_demo_serves_its_page_and_stops_cleanly_on_ctrl_c(

@@ -8,6 +8,7 @@
   let calls = [];
   let selected = null; // the sid on the handset
   let chosenByHand = false;
+  const seen = new Set();
   let audio = { sid: null, next: 0, playing: false, plays: [] };
   let logShown = { sid: null, count: -1 };
 
@@ -144,13 +145,18 @@
       return;
     }
     calls = state.calls;
-    const live = calls.filter((c) => !c.over).pop();
-    // A new call rings: it takes the handset unless the person is looking at another live call.
+    // A call that starts ringing takes the handset, unless the person is on another call (or chose one by
+    // hand): then its phone in the list says it rings, and a click takes it.
     const current = calls.find((c) => c.sid === selected);
-    if (live && (!current || current.over || !chosenByHand)) {
-      if (selected !== live.sid) chosenByHand = false;
-      selected = live.sid;
-    }
+    const busy = current && !current.over && (current.status === "in-progress" || chosenByHand);
+    calls.forEach((call) => {
+      if (seen.has(call.sid)) return;
+      seen.add(call.sid);
+      if (!call.over && !busy) {
+        selected = call.sid;
+        chosenByHand = false;
+      }
+    });
     if (!selected && calls.length) selected = calls[calls.length - 1].sid;
     showPhones(state.phones);
     showHandset();
