@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 
 from sqlalchemy import select
 
@@ -57,6 +58,9 @@ def _demo(args: argparse.Namespace) -> int:
     if args.no_serve:
         return _print_stats(settings)
     sock = demo_run.bind(args.port)  # a port in use stops us before the database is started
+    # SIGTERM while seeding or rendering stops like Ctrl-C: the embedded database is shut down on the way out.
+    # (Once the demo serves, serve's own handlers stop it cleanly on either signal.)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         with running_database(settings) as url:
             asyncio.run(seed(url))
@@ -68,6 +72,10 @@ def _demo(args: argparse.Namespace) -> int:
         sock.close()
     print("stopped")
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _announce(address: str) -> None:

@@ -34,8 +34,10 @@ class Demo:
     def pid(self) -> int:
         return self.process.pid
 
-    def log(self) -> str:
-        return self.output.read_text(errors="replace")[-4000:]
+    def log(self, tail: int | None = 4000) -> str:
+        """What it printed (the end of it, for a failure message; ``tail=None``: all)."""
+        text = self.output.read_text(errors="replace")
+        return text if tail is None else text[-tail:]
 
     def descendants(self) -> set[int]:
         """Every process started by the demo (by parent, or in its process group), found in /proc."""
