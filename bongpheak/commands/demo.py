@@ -20,6 +20,7 @@ from media.composer import pitch_duration_report
 from media.packs import load_packs
 
 NEXT_STEPS = """Next:
+  see it all work:  .venv/bin/bongpheak demo, then open http://127.0.0.1:8080/demo (chats, calls, website)
   hear a listing:   .venv/bin/bongpheak voice render LISTING.json --lang km --format mp3 --out job.mp3
   screen listings:  .venv/bin/bongpheak screen FILE.jsonl
   talk to the bot:  not with this demo database, which never talks to real Telegram (docs/demo.md): put
