@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import ClientSession
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -169,4 +170,16 @@ async def test_the_worker_answers_agrees_hears_the_pitch_and_applies_and_another
     await eventually(opted_out)
     await page.wait_for_function("document.getElementById('call-status').textContent === 'Call ended'", timeout=30_000)
     await page.screenshot(path=str(running.shots / "5-stopped.png"), full_page=True)
+
+    # A key for a call that is over, an unknown action, or a post without the page's token: nothing happens.
+    token = await page.get_attribute("#phone", "data-csrf")
+    sid = await page.evaluate("fetch('/demo/phone/state.json').then(r => r.json()).then(s => s.calls.pop().sid)")
+    act = f"{running.demo.url}/demo/phone/act"
+    async with ClientSession() as http:
+        async with http.post(act, data={"csrf": token, "sid": sid, "action": "1"}) as response:
+            assert response.status == 409 and (await response.json())["error"] == "this call is over"
+        async with http.post(act, data={"csrf": token, "sid": sid, "action": "dance"}) as response:
+            assert response.status == 400
+        async with http.post(act, data={"sid": sid, "action": "1"}) as response:
+            assert response.status == 403
     await context.close()
