@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## The main job: database up (embedded unless DATABASE_URL is set), migrate, seed the demo, print stats.
+## The main job: database up (embedded unless DATABASE_URL is set), migrate, seed the demo, then the whole
+## system in a browser at http://127.0.0.1:8080/demo until Ctrl-C (docs/demo.md).
 demo: $(STAMP)
 	$(BIN)/bongpheak demo
 

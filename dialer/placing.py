@@ -8,12 +8,14 @@ none means the request never got through and the call is due again.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +36,7 @@ from dialer.provider import (
 )
 from dialer.settings import DialerSettings
 from dialer.tables import DialerUnreachableNumber
-from jobs_core.model import Call, CallAttempt, CallPurpose, CallReason, CallStatus, Consent, Job, Worker
+from jobs_core.model import Call, CallAttempt, CallPurpose, CallReason, CallStatus, Consent, DemoData, Job, Worker
 from jobs_core.phones import is_demo_phone
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,19 @@ class ClaimedCall:
     phone: str
     placed_at: datetime
     probe: bool = False  # placing is paused by an account alarm; this call tries the account again
+
+
+def on_a_demo_host(settings: DialerSettings) -> bool:
+    """Whether the voice API is on this machine (the carrier simulator): a loopback host, as the demo guard's
+    rule says (bongpheak/demo_guard.py). Only then can a call to a demo number ring anything, and only the page
+    of the simulator."""
+    host = (urlsplit(settings.api_base).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def answer_url(settings: DialerSettings, call_id: int, attempt: int) -> str:
@@ -162,12 +177,16 @@ async def claim_due(
         if job_ids:
             jobs = (await session.scalars(select(Job).where(Job.id.in_(job_ids)))).all()
             live_jobs = {job.id for job in jobs if job.is_live(now)}
+        # Demo numbers ring only the carrier simulator, and only from a demo database (docs/demo.md, section 1).
+        demo_rings = on_a_demo_host(settings) and await session.scalar(select(DemoData.id).limit(1)) is not None
         claimed: list[ClaimedCall] = []
         for call in calls:
             if len(claimed) >= min(limit, room):
                 break
             worker = workers.get(call.worker_id)
-            verdict = "unreachable" if call.worker_id in unreachable else _may_place(call, worker, live_jobs)
+            verdict = (
+                "unreachable" if call.worker_id in unreachable else _may_place(call, worker, live_jobs, demo_rings)
+            )
             if verdict is not None:
                 call.move_to(CallStatus.CANCELED)
                 call.flow_state = {**(call.flow_state or {}), "canceled": verdict}
@@ -195,11 +214,13 @@ async def claim_due(
         return claimed
 
 
-def _may_place(call: Call, worker: Worker | None, live_jobs: set[int]) -> str | None:
-    """Why this call must not be placed at all (then it is canceled), or None."""
+def _may_place(call: Call, worker: Worker | None, live_jobs: set[int], demo_rings: bool = False) -> str | None:
+    """Why this call must not be placed at all (then it is canceled), or None.
+
+    ``demo_rings``: the voice API is the local carrier simulator and the database holds demo data."""
     if worker is None or worker.consent is Consent.OPTED_OUT:
         return "opted_out"
-    if is_demo_phone(worker.phone):  # made-up data: whatever the database, never ring such a number
+    if is_demo_phone(worker.phone) and not demo_rings:  # made-up data: never ring a real phone for it
         return "demo_number"
     if call.purpose is CallPurpose.CONSENT and worker.consent is Consent.CONSENTED:
         return "already_consented"

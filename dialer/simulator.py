@@ -11,6 +11,11 @@ answering-machine detection are dropped, so only the final status callback is se
 ``To`` filter; the final status comes from the SIP code (486 busy, 408/480 no-answer, 487 canceled, any other
 failure failed, with ``SipResponseCode``); an account out of balance gets 422; calls beyond ``channels``
 wait in its queue (status ``queued``) until a channel is free, however long that takes.
+
+Interactive mode (the demo's phone page): a Script with a :class:`Person` lets someone decide in real time.
+The call rings until they answer or reject it (Twilio reports a rejected call as ``busy``) or until the
+call's ``Timeout`` passes (``no-answer``); each <Gather> waits for their key; they may hang up at any moment.
+Every webhook and its answer is kept in the call's ``exchanges``, for a channel log.
 """
 
 from __future__ import annotations
@@ -52,6 +57,65 @@ class Script:
     ring_seconds: float = 1.0
     # Twilio's async AMD verdict arriving only after the first key press (it can be "machine" even then).
     late_amd: str | None = None
+    # Someone deciding in real time instead of ``outcome``/``keys`` (interactive mode).
+    person: Person | None = None
+
+
+# What a person can do with a ringing or connected call; any other action is a key (0-9, * or #).
+ANSWER, REJECT, HANG_UP = "answer", "reject", "hangup"
+KEYS = frozenset("0123456789*#")
+
+
+@dataclass
+class Person:
+    """The worker at an interactive number: answers or rejects the ringing call, presses keys, hangs up.
+
+    ``patience``: how long a <Gather> waits for their key. Longer than Twilio's few seconds, because the
+    prompts play in the browser while this simulator has already fetched them.
+    """
+
+    patience: float = 180.0
+    actions: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+
+    def act(self, action: str) -> None:
+        if action not in (ANSWER, REJECT, HANG_UP) and action not in KEYS:
+            raise ValueError(f"not an action: {action!r}")
+        self.actions.put_nowait(action)
+
+    async def pick_up(self, ring_seconds: float) -> str:
+        """ANSWER, REJECT (hanging up a ringing phone rejects it) or "no-answer" once it rang out."""
+        try:
+            async with asyncio.timeout(ring_seconds):
+                while True:
+                    action = await self.actions.get()
+                    if action == ANSWER:
+                        return ANSWER
+                    if action in (REJECT, HANG_UP):
+                        return REJECT
+        except TimeoutError:
+            return "no-answer"
+
+    async def key(self) -> str | None:
+        """The key pressed at a <Gather>, HANG_UP, or None if nothing came within ``patience``."""
+        try:
+            async with asyncio.timeout(self.patience):
+                while True:
+                    action = await self.actions.get()
+                    if action == HANG_UP or action in KEYS:
+                        return action
+        except TimeoutError:
+            return None
+
+
+@dataclass
+class Exchange:
+    """One webhook request the carrier made and what our server answered (a line of the channel log)."""
+
+    url: str
+    params: dict[str, str]
+    status: int
+    answer: str
+    at: datetime
 
 
 @dataclass
@@ -71,6 +135,8 @@ class SimCall:
     pressed: list[str] = field(default_factory=list)
     twiml: list[str] = field(default_factory=list)
     callbacks: list[str] = field(default_factory=list)
+    exchanges: list[Exchange] = field(default_factory=list)
+    person: Person | None = None
     hangup_requested: bool = False
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -265,7 +331,22 @@ class CarrierSimulator:
             call.done.set()
         elif form.get("Status") in ("completed", "canceled"):
             call.hangup_requested = True
+            if call.person is not None:
+                call.person.act(HANG_UP)  # wakes a ringing phone or a <Gather> waiting for a key
         return web.json_response(call.resource(self.account_sid))
+
+    # --- a person at the handset (interactive mode) ---------------------------------------------------------
+
+    def act(self, sid: str, action: str) -> bool:
+        """What the person did with call ``sid`` (answer, reject, hangup or a key); False when the call is not
+        theirs to act on (unknown, not interactive, or over)."""
+        call = self.calls.get(sid)
+        if call is None or call.person is None or call.done.is_set():
+            return False
+        if action == HANG_UP and call.status == "in-progress":
+            call.hangup_requested = True  # stops the prompts as well as a <Gather>
+        call.person.act(action)
+        return True
 
     # --- dialing --------------------------------------------------------------------------------------------
 
@@ -320,9 +401,20 @@ class CarrierSimulator:
         if script.outcome == "failed":
             return await self._end(call, self._failure(script.sip), script.sip)
         call.status = "ringing"
+        call.person = script.person
         await self._status(call, "ringing")
-        await self.clock.sleep(script.ring_seconds)
-        if script.outcome in ("busy", "no-answer", "canceled"):
+        if script.person is not None:
+            # The person decides, for as long as the caller lets it ring (Twilio's Timeout, 60 s by default).
+            picked = await script.person.pick_up(float(call.params.get("Timeout") or 60))
+            if call.hangup_requested:
+                return await self._end(call, "canceled", 487)
+            if picked != ANSWER:
+                outcome = "busy" if picked == REJECT else "no-answer"
+                sip = 486 if picked == REJECT else 480
+                return await self._end(call, outcome if not self.somleng else self._failure(sip), sip)
+        else:
+            await self.clock.sleep(script.ring_seconds)
+        if script.outcome in ("busy", "no-answer", "canceled") and script.person is None:
             sip = {"busy": 486, "no-answer": 480, "canceled": 487}[script.outcome]
             return await self._end(call, script.outcome if not self.somleng else self._failure(sip), sip)
         call.status = "in-progress"
@@ -379,7 +471,12 @@ class CarrierSimulator:
                     gathers += 1
                     for inner in verb:
                         await self._speak(call, inner)
-                    key = keys.pop(0) if keys else None
+                    if script.person is not None:
+                        key = await script.person.key()
+                        if key == HANG_UP or call.hangup_requested:
+                            return
+                    else:
+                        key = keys.pop(0) if keys else None
                     if key:
                         call.pressed.append(key)
                         url = verb.get("action") or call.url
@@ -454,6 +551,8 @@ class CarrierSimulator:
         headers = {"X-Twilio-Signature": self.sign(url, params)}
         async with self.http.post(url, data=params, headers=headers) as response:
             text = await response.text()
+            if call is not None:
+                call.exchanges.append(Exchange(url, params, response.status, text, self.clock.now()))
             if response.status != 200:
                 raise RuntimeError(f"webhook {url} answered {response.status}: {text[:200]}")
             return text

@@ -15,8 +15,9 @@ import importlib
 import logging
 import signal
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, ExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -27,6 +28,9 @@ from bongpheak.demo_guard import refuse_real_services_on_demo_data
 from bongpheak.health import OFF, STARTING, Health, answer_while_starting
 from bongpheak.migrate import upgrade
 from bongpheak.settings import Settings
+
+if TYPE_CHECKING:
+    from bongpheak.app import Wiring
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +115,19 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
-async def serve(settings: Settings, sock: socket.socket, *, polling: bool, with_dialer: bool) -> None:
-    """Run the web app (and the polling loop) on ``sock`` until SIGINT/SIGTERM."""
+async def serve(
+    settings: Settings,
+    sock: socket.socket,
+    *,
+    polling: bool,
+    with_dialer: bool,
+    mount: Callable[[web.Application, Wiring], None] | None = None,
+    ready: Callable[[], None] | None = None,
+) -> None:
+    """Run the web app (and the polling loop) on ``sock`` until SIGINT/SIGTERM.
+
+    ``mount`` adds routes to the app before it starts, ``ready`` is told once everything runs (`bongpheak demo`
+    adds its pages and the local fakes this way, and prints its address)."""
     stop = asyncio.Event()
     _stop_on_signals(stop)
     health = Health(telegram=STARTING, dialer=STARTING if with_dialer else OFF)
@@ -131,6 +146,8 @@ async def serve(settings: Settings, sock: socket.socket, *, polling: bool, with_
         app = build_app(
             wiring, None if polling else telegram, run_dialer_too=with_dialer, health=health, messenger=messenger
         )
+        if mount is not None:
+            mount(app, wiring)
         runner = web.AppRunner(app)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
@@ -153,6 +170,8 @@ async def serve(settings: Settings, sock: socket.socket, *, polling: bool, with_
         await connect_telegram(
             telegram.bot, settings, health, webhook_url=None if polling else webhook_address(settings), stop=stop
         )
+        if ready is not None:
+            ready()
         if polling:
             from bots.telegram.polling import run_polling
 

@@ -80,7 +80,7 @@ def test_demo_seeds_prints_stats_and_checks_every_pitch_fits_a_billed_minute(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    assert main(["demo"]) == 0
+    assert main(["demo", "--no-serve"]) == 0
     out = capsys.readouterr().out
     assert "seeded" in out and "calls placed/answered" in out
     assert "This is demo data" in out and "DATA_DIR" in out

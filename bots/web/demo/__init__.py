@@ -1,0 +1,31 @@
+"""The demo's own pages, for trying the whole system in a browser (`bongpheak demo`; docs/demo.md).
+
+    GET  /demo                 the start page: the roles, one click into each, and the guided story
+    GET  /demo/phone           the phone simulator: the dialer's calls ring here (dialer/simulator.py)
+    GET  /demo/phone/state.json  what the phone page shows, polled by its script
+    POST /demo/phone/act       answer, reject, press a key or hang up (CSRF token in the form)
+
+Mounted only by the demo runner (bongpheak/demo_run.py), never by `serve`: these pages drive local fakes.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bots.web.demo import phone, start
+from dialer.simulator import CarrierSimulator
+
+
+def setup_demo(
+    app: web.Application,
+    *,
+    simulator: CarrierSimulator,
+    sessions: async_sessionmaker[AsyncSession],
+    staff: tuple[str, str] | None,
+    chat_installed: bool,
+    placeholder_voice: bool,
+) -> None:
+    """Mount /demo and /demo/phone on ``app`` (which ``setup_web`` has set up: templates, CSRF keys)."""
+    start.setup(app, start.StartPage(staff=staff, chat_installed=chat_installed, placeholder_voice=placeholder_voice))
+    phone.setup(app, phone.PhoneDeps(simulator=simulator, sessions=sessions, placeholder_voice=placeholder_voice))
