@@ -22,7 +22,11 @@ from bots.web.pages import DEPS, KEYS, base_url, render
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
-TEMPLATE_DIRS = (HERE / "templates", HERE / "admin" / "templates")
+TEMPLATE_DIRS = (
+    HERE / "templates",
+    HERE / "admin" / "templates",
+    HERE / "demo" / "templates",
+)
 
 
 @web.middleware

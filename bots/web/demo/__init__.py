@@ -1,0 +1,1 @@
+"""The browser demo: simulators of Telegram and of the phone, served by the app itself."""

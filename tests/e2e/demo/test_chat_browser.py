@@ -1,0 +1,184 @@
+"""The chat simulator in Debian's Chromium: what a visitor does on the page reaches the real bot as Telegram
+updates through its webhook, and the bot's answers (sent by the real aiogram Bot to the in-process Bot API)
+appear on the page. Screenshots are kept under ``var/test-artifacts/demo-chat/``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import ClientSession
+from sqlalchemy import select
+
+from jobs_core.model import Job, JobStatus
+from tests.builders import Builder
+from tests.e2e.demo.chat_fixtures import ARTIFACTS, PHONE, Demo, browser, demo, needs_browser, real_ogg
+
+__all__ = ["browser", "demo"]  # fixtures, imported for pytest
+
+pytestmark = needs_browser
+
+WAIT = 60_000  # ms: a voice note is rendered by ffmpeg the first time
+
+
+class ChatPage:
+    """One visitor's chat page."""
+
+    def __init__(self, page: Any, name: str) -> None:
+        self.page, self.name = page, name
+        self.shots = 0
+
+    async def shot(self, what: str) -> None:
+        self.shots += 1
+        await self.page.screenshot(path=str(ARTIFACTS / f"{self.name}-{self.shots}-{what}.png"), full_page=False)
+
+    async def send(self, text: str) -> None:
+        await self.page.fill("#text", text)
+        await self.page.click("#send")
+
+    async def sees(self, text: str) -> Any:
+        """The last message containing ``text`` (waiting for it to arrive)."""
+        found = self.page.locator("li.chat-message", has_text=text).last
+        try:
+            await found.wait_for(timeout=WAIT)
+        except Exception:
+            await self.shot("missing")
+            shown = await self.page.locator("#log").inner_text()
+            raise AssertionError(f"{self.name} never saw {text!r}; the chat shows:\n{shown[-1500:]}") from None
+        return found
+
+    async def press(self, label: str, after: str | None = None) -> None:
+        """Press the last button labelled ``label`` (under the last message containing ``after``, if given)."""
+        scope = self.page.locator("li.chat-message", has_text=after).last if after else self.page
+        button = scope.locator("button.chat-button", has_text=label).last
+        await button.wait_for(timeout=WAIT)
+        await button.click()
+
+
+async def open_chat(browser: Any, url: str, name: str) -> ChatPage:
+    context = await browser.new_context(viewport=PHONE, device_scale_factor=1)
+    page = await context.new_page()
+    await page.goto(url)
+    return ChatPage(page, name)
+
+
+async def test_a_relative_starts_browses_hears_a_voice_note_while_another_chats_apart(demo: Demo, browser: Any) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    build = Builder(demo.sessions, now=None)  # type: ignore[arg-type]  # the real clock, as the app uses
+    employer = await build.employer()
+    await build.published(employer, title="Sewing machine operators")
+    outside: list[str] = []
+    dara = await open_chat(browser, f"{demo.base_url}/demo/chat?as=relative", "relative")
+    dara.page.on("request", lambda r: None if r.url.startswith(demo.base_url) else outside.append(r.url))
+    assert "n=" in dara.page.url  # a chat of one's own
+    await dara.page.click("#commands")
+    await dara.page.click("button[data-command='/start']")
+    await dara.sees("/start")
+    await dara.press("English")
+    await dara.sees("What would you like to do?")
+    await dara.shot("menu")
+    await dara.press("Help a family member")
+    await dara.press("Browse jobs")
+    await dara.press("Any province")
+    await dara.press("Any kind of work")
+    card = await dara.sees("Sewing machine operators")
+    audio = card.locator("audio")
+    src = await audio.get_attribute("src")
+    assert src
+    async with ClientSession() as http, http.get(f"{demo.base_url}{src}") as response:
+        assert response.status == 200 and response.content_type == "audio/ogg"
+        assert (await response.read()).startswith(b"OggS")
+    # The placeholder pack speaks English for the Khmer text: the page says so under the voice note.
+    assert "English speech of the Khmer text" in await card.inner_text()
+    played = await audio.evaluate(
+        "async a => { await a.play(); await new Promise(r => setTimeout(r, 300)); return !a.paused || a.ended; }"
+    )
+    assert played
+    await dara.shot("job-card")
+
+    # Someone else, at the same time, in a chat of their own: none of Dara's messages.
+    sokha = await open_chat(browser, f"{demo.base_url}/demo/chat?as=relative", "relative-2")
+    assert sokha.page.url != dara.page.url
+    await sokha.send("/start")
+    await sokha.sees("Please choose your language")
+    assert await sokha.page.locator("li.chat-message", has_text="Sewing machine operators").count() == 0
+    assert await sokha.page.locator("li.chat-message", has_text="/start").count() == 1
+
+    # A button on the job card: applying for a family member asks who.
+    await dara.press("Apply for a family member", after="Sewing machine operators")
+    await dara.page.wait_for_function(
+        "n => document.querySelectorAll('li.chat-message').length > n",
+        arg=await dara.page.locator("li.chat-message").count() - 1,
+    )
+    await dara.shot("applied")
+    assert outside == []
+
+
+@pytest.fixture
+def recording(tmp_path: Path) -> Path:
+    return real_ogg(tmp_path / "employer.ogg")
+
+
+async def test_an_employer_posts_a_job_with_a_recording_and_a_moderator_approves_it_in_the_group(
+    demo: Demo, browser: Any, recording: Path
+) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    boss = await open_chat(browser, f"{demo.base_url}/demo/chat?as=employer", "employer")
+    await boss.send("/start")
+    await boss.press("English")
+    await boss.press("I am an employer")
+    await boss.sees("name of your company")
+    await boss.send("Golden Thread Apparel")
+    # The "send my number" keyboard: the contact shared is the number typed beside it.
+    share = boss.page.locator("#keyboard button", has_text="Send my number")
+    await share.wait_for(timeout=WAIT)
+    await boss.shot("contact-keyboard")
+    await share.click()
+    await boss.sees("+85512345678")
+    await boss.press("Phnom Penh")
+    await boss.press("A company or employer")
+    await boss.press("Post a job")
+    await boss.sees("title")
+    await boss.send("Security guards")
+    await boss.press("Security")
+    await boss.press("In Cambodia")
+    await boss.press("Phnom Penh")
+    await boss.press("Skip")  # district
+    await boss.sees("Describe")
+    await boss.send("Night shifts at a garment factory gate.")
+    await boss.sees("pay")
+    await boss.send("250")
+    await boss.press("US dollars")
+    await boss.press("month")
+    await boss.sees("hours")
+    await boss.send("7-16")
+    await boss.press("Skip")  # days
+    await boss.sees("How many")
+    await boss.send("4")
+    await boss.page.locator("li.chat-message").last.locator("button.chat-button").first.click()  # who can apply
+    await boss.press("Skip")  # ages
+    await boss.press("Done")  # benefits
+    await boss.press("Skip")  # start date
+    await boss.press("Skip")  # contact
+    await boss.sees("voice message")
+    await boss.page.set_input_files("#upload", str(recording))
+    await boss.sees("This is how your job will look")
+    await boss.shot("preview")
+    await boss.press("Submit for review")
+    await boss.sees("sent to our moderators")
+    async with demo.sessions() as session:
+        job = await session.scalar(select(Job).where(Job.title == "Security guards"))
+        assert job is not None and job.status is JobStatus.PENDING_REVIEW and job.voice_clip
+        job_id = job.id
+
+    moderator = await open_chat(browser, f"{demo.base_url}/demo/chat?as=moderator&in=group", "moderators")
+    card = await moderator.sees(f"Job #{job_id} for review")
+    await moderator.shot("review-card")
+    await card.locator("button.chat-button", has_text="Approve").click()
+    await moderator.sees("Approved by")  # the card is edited in place
+    await moderator.shot("approved")
+
+    async with demo.sessions() as session:
+        published = await session.get(Job, job_id)
+        assert published is not None and published.status is JobStatus.PUBLISHED
