@@ -22,38 +22,58 @@ pytestmark = needs_browser
 WAIT = 60_000  # ms: a voice note is rendered by ffmpeg the first time
 
 
+NEWEST = """([label, mark, selector]) => {
+  for (const item of [...document.querySelectorAll("li.chat-message")].reverse()) {
+    if (+item.dataset.id <= mark) break;
+    const found = selector ? [...item.querySelectorAll(selector)] : [item];
+    if (found.some(e => e.textContent.includes(label))) return +item.dataset.id;
+  }
+  return null;
+}"""
+LATEST_ID = "() => Math.max(0, ...[...document.querySelectorAll('li.chat-message')].map(e => +e.dataset.id))"
+
+
 class ChatPage:
-    """One visitor's chat page."""
+    """One visitor's chat page. Like a person, it acts on what arrived since its last action: ``mark`` is the
+    newest message shown when it last did something."""
 
     def __init__(self, page: Any, name: str) -> None:
         self.page, self.name = page, name
         self.shots = 0
+        self.mark = 0
 
     async def shot(self, what: str) -> None:
         self.shots += 1
         await self.page.screenshot(path=str(ARTIFACTS / f"{self.name}-{self.shots}-{what}.png"), full_page=False)
 
+    async def _acting(self) -> None:
+        self.mark = int(await self.page.evaluate(LATEST_ID))
+
     async def send(self, text: str) -> None:
+        await self._acting()
         await self.page.fill("#text", text)
         await self.page.click("#send")
 
-    async def sees(self, text: str) -> Any:
-        """The last message containing ``text`` (waiting for it to arrive)."""
-        found = self.page.locator("li.chat-message", has_text=text).last
+    async def _newest(self, label: str, selector: str | None) -> int:
         try:
-            await found.wait_for(timeout=WAIT)
+            handle = await self.page.wait_for_function(NEWEST, arg=[label, self.mark, selector], timeout=WAIT)
         except Exception:
             await self.shot("missing")
             shown = await self.page.locator("#log").inner_text()
-            raise AssertionError(f"{self.name} never saw {text!r}; the chat shows:\n{shown[-1500:]}") from None
-        return found
+            raise AssertionError(f"{self.name} never got {label!r}; the chat shows:\n{shown[-1500:]}") from None
+        return int(await handle.json_value())
 
-    async def press(self, label: str, after: str | None = None) -> None:
-        """Press the last button labelled ``label`` (under the last message containing ``after``, if given)."""
-        scope = self.page.locator("li.chat-message", has_text=after).last if after else self.page
-        button = scope.locator("button.chat-button", has_text=label).last
-        await button.wait_for(timeout=WAIT)
-        await button.click()
+    async def sees(self, text: str) -> Any:
+        """The newest message since the last action containing ``text`` (waiting for it to arrive)."""
+        message_id = await self._newest(text, None)
+        return self.page.locator(f'li.chat-message[data-id="{message_id}"]')
+
+    async def press(self, label: str) -> None:
+        """Press the button labelled ``label`` on the newest message since the last action that has one."""
+        message_id = await self._newest(label, "button.chat-button")
+        await self._acting()
+        button = self.page.locator(f'li.chat-message[data-id="{message_id}"] button.chat-button', has_text=label)
+        await button.first.click()
 
 
 async def open_chat(browser: Any, url: str, name: str) -> ChatPage:
@@ -106,11 +126,9 @@ async def test_a_relative_starts_browses_hears_a_voice_note_while_another_chats_
     assert await sokha.page.locator("li.chat-message", has_text="/start").count() == 1
 
     # A button on the job card: applying for a family member asks who.
-    await dara.press("Apply for a family member", after="Sewing machine operators")
-    await dara.page.wait_for_function(
-        "n => document.querySelectorAll('li.chat-message').length > n",
-        arg=await dara.page.locator("li.chat-message").count() - 1,
-    )
+    await card.locator("button.chat-button", has_text="Apply for a family member").click()
+    await dara._acting()
+    await dara.sees("")  # the bot asks on
     await dara.shot("applied")
     assert outside == []
 
@@ -134,6 +152,7 @@ async def test_an_employer_posts_a_job_with_a_recording_and_a_moderator_approves
     share = boss.page.locator("#keyboard button", has_text="Send my number")
     await share.wait_for(timeout=WAIT)
     await boss.shot("contact-keyboard")
+    await boss._acting()
     await share.click()
     await boss.sees("+85512345678")
     await boss.press("Phnom Penh")
@@ -156,12 +175,15 @@ async def test_an_employer_posts_a_job_with_a_recording_and_a_moderator_approves
     await boss.press("Skip")  # days
     await boss.sees("How many")
     await boss.send("4")
-    await boss.page.locator("li.chat-message").last.locator("button.chat-button").first.click()  # who can apply
+    await boss.sees("Who can apply")
+    await boss._acting()
+    await boss.page.locator("li.chat-message").last.locator("button.chat-button").first.click()
     await boss.press("Skip")  # ages
     await boss.press("Done")  # benefits
     await boss.press("Skip")  # start date
     await boss.press("Skip")  # contact
     await boss.sees("voice message")
+    await boss._acting()
     await boss.page.set_input_files("#upload", str(recording))
     await boss.sees("This is how your job will look")
     await boss.shot("preview")
@@ -173,10 +195,16 @@ async def test_an_employer_posts_a_job_with_a_recording_and_a_moderator_approves
         job_id = job.id
 
     moderator = await open_chat(browser, f"{demo.base_url}/demo/chat?as=moderator&in=group", "moderators")
-    card = await moderator.sees(f"Job #{job_id} for review")
+    # The review card, in the moderators' language (Khmer by default), with the employer's recording after it.
+    card = await moderator.sees("Security guards")
+    assert "Night shifts at a garment factory gate." in await card.inner_text()
     await moderator.shot("review-card")
-    await card.locator("button.chat-button", has_text="Approve").click()
-    await moderator.sees("Approved by")  # the card is edited in place
+    await moderator._acting()
+    await card.locator("button.chat-button", has_text="អនុម័ត").click()  # Approve
+    # The card is edited in place: who approved it, and no buttons left.
+    await card.filter(has_text="Approved by Sreymom").wait_for(timeout=WAIT)
+    assert await card.locator("button.chat-button").count() == 0
+    assert "edited" in await card.locator(".chat-meta").inner_text()
     await moderator.shot("approved")
 
     async with demo.sessions() as session:
