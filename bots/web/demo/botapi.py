@@ -551,7 +551,11 @@ class DemoBotAPI:
                 self._updates.clear()
             return True
         if method == "getWebhookInfo":
-            return {"url": self.webhook.url if self.webhook else "", "pending_update_count": len(self._updates)}
+            return {
+                "url": self.webhook.url if self.webhook else "",
+                "has_custom_certificate": False,
+                "pending_update_count": len(self._updates),
+            }
         if method in ("answerCallbackQuery", "answerInlineQuery", "setMyCommands"):
             return True
         if method in ("editMessageReplyMarkup", "editMessageText"):

@@ -92,7 +92,7 @@ class Seat:
 
     @property
     def in_group(self) -> bool:
-        return self.chat["type"] != "private"
+        return str(self.chat["type"]) != "private"
 
     def query(self) -> dict[str, str]:
         found = {"as": self.role, "n": str(self.number)}
