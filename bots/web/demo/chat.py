@@ -55,6 +55,10 @@ COMMANDS = {
     "moderator": (("/mod", "the moderators' menu"), ("/start", "begin, or start again")),
 }
 SHARED_COMMANDS = (("/menu", "the main menu"), ("/help", "help and hotlines"), ("/cancel", "stop what you are doing"))
+NOT_DELIVERED = (
+    "Telegram does not give the bot this message: in a group it gets only commands (/mod) and replies to "
+    "its own messages."
+)
 PLACEHOLDER_NOTE = "Placeholder voice: English speech of the Khmer text, not Khmer."
 
 
@@ -290,7 +294,10 @@ async def chat_page(request: web.Request) -> web.StreamResponse:
     query = request.query
     if query.get("as") in FIRST_USER_ID and "n" not in query:
         # A chat of one's own: two visitors opening the same link do not see each other's messages.
-        number = next(demo.numbers[str(query["as"])])
+        role = str(query["as"])
+        number = next(demo.numbers[role])
+        while str(FIRST_USER_ID[role] + number) in demo.api.chats:  # someone chose that one by hand
+            number = next(demo.numbers[role])
         raise web.HTTPFound(f"/demo/chat?{urlencode({'as': query['as'], 'n': number})}")
     try:
         where = seat(demo, query)
@@ -356,6 +363,9 @@ async def chat_send(request: web.Request) -> web.Response:
         return web.json_response({"error": str(error)}, status=400)
     if "message" in update:
         demo.api.record(update["message"])  # the sender sees their own message at once, as in the app
+    if not demo.api.delivers(update):
+        # What privacy mode does in a group: the message is there for the people, the bot never gets it.
+        return web.json_response({"ok": True, "note": NOT_DELIVERED})
     status = await demo.api.deliver(update)
     if status != 200:
         return web.json_response(

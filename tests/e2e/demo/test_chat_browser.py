@@ -130,6 +130,26 @@ async def test_a_relative_starts_browses_hears_a_voice_note_while_another_chats_
     await dara._acting()
     await dara.sees("")  # the bot asks on
     await dara.shot("applied")
+
+    # The microphone (Chromium's fake one, a beep): press, speak, press again; the recording is sent as it is.
+    await dara._acting()
+    await dara.page.click("#record")
+    await dara.page.wait_for_selector("#record.recording")
+    await dara.page.wait_for_timeout(1200)
+    await dara.page.click("#record")
+    mine = dara.page.locator("li.chat-message.mine audio").last
+    await mine.wait_for(timeout=WAIT)
+    src = await mine.get_attribute("src")
+    async with ClientSession() as http, http.get(f"{demo.base_url}{src}") as response:
+        assert response.status == 200 and response.content_type in ("audio/webm", "audio/ogg")
+    # The bot fetched the recording through getFile and answered it.
+    await dara.page.wait_for_function(
+        "() => document.querySelector('li.chat-message:last-child') && "
+        "!document.querySelector('li.chat-message:last-child').classList.contains('mine')",
+        timeout=WAIT,
+    )
+    assert demo.api.calls_of("getFile")
+    await dara.shot("recorded")
     assert outside == []
 
 

@@ -43,7 +43,7 @@
         return response.json().catch(function () { return { error: "The demo did not answer (" + response.status + ")." }; });
       })
       .then(function (answer) {
-        if (answer.error) showError(answer.error);
+        if (answer.error || answer.note) showError(answer.error || answer.note);
         poll();
       })
       .catch(function () { showError("The demo is not reachable: is it still running?"); });
