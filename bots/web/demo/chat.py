@@ -36,6 +36,7 @@ from aiohttp import web
 
 from bots.web import csrf
 from bots.web.demo.botapi import DemoBotAPI, command_entities, group_chat, private_chat, user
+from bots.web.i18n import Gettext, web_gettext
 from bots.web.pages import KEYS, SECURITY_HEADERS
 
 ROLES = ("relative", "employer", "moderator")
@@ -56,14 +57,33 @@ COMMANDS = {
 }
 SHARED_COMMANDS = (("/menu", "the main menu"), ("/help", "help and hotlines"), ("/cancel", "stop what you are doing"))
 NOT_DELIVERED = (
-    "Telegram does not give the bot this message: in a group it gets only commands (/mod) and replies to "
-    "its own messages."
+    "Telegram does not give the bot this message: in a group it gets only commands (/mod) and replies to its own "
+    "messages."
 )
+ROLE_NAMES = {"relative": "a relative", "employer": "an employer", "moderator": "a moderator"}
+# The page's own words its script needs, translated on the page (the script has no catalog).
+PAGE_WORDS = {
+    "edited": "edited",
+    "share": "Sharing opens Telegram's list of your chats, which this simulator does not imitate.",
+    "unreachable": "The demo is not reachable: is it still running?",
+    "no_recorder": "This browser cannot record here: send an audio file instead.",
+    "recording": "Recording… press the microphone again to send.",
+    "no_microphone": "The microphone is not available (permission refused?): send an audio file instead.",
+}
 PLACEHOLDER_NOTE = "Placeholder voice: English speech of the Khmer text, not Khmer."
 
 
 class BadRequest(Exception):
-    """Something the page cannot do (a button no longer there, an empty message): told to the visitor."""
+    """Something the page cannot do (a button no longer there, an empty message): told to the visitor in their
+    language (``message`` is the catalog's msgid, ``values`` fill its placeholders)."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        super().__init__(message.format(**values))
+        self.message = message
+        self.values = values
+
+    def told(self, _: Gettext) -> str:
+        return _(self.message).format(**self.values)
 
 
 @dataclass
@@ -112,7 +132,7 @@ def seat(demo: ChatDemo, values: Any) -> Seat:
         raise BadRequest("Choose who you are: as=relative, as=employer or as=moderator.")
     number_text = str(values.get("n") or "1")
     if not number_text.isdigit() or not 1 <= int(number_text) <= MAX_PEOPLE:
-        raise BadRequest(f"n must be a number from 1 to {MAX_PEOPLE}.")
+        raise BadRequest("n must be a number from 1 to {most}.", most=MAX_PEOPLE)
     number = int(number_text)
     name = NAMES[role] if number == 1 else f"{NAMES[role]} {number}"
     if role == "moderator":
@@ -153,7 +173,7 @@ def text_update(api: DemoBotAPI, where: Seat, text: str) -> dict[str, Any]:
     if not text:
         raise BadRequest("Type a message first.")
     if len(text) > MAX_TEXT:
-        raise BadRequest(f"A message can be {MAX_TEXT} characters at most.")
+        raise BadRequest("A message can be {most} characters at most.", most=MAX_TEXT)
     content: dict[str, Any] = {"text": text}
     entities = command_entities(text)
     if entities:
@@ -289,40 +309,57 @@ def _button_view(button: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------- routes
 
 
+def language(values: Any) -> str:
+    """The page's own words are in Khmer or English (``lang``); the bot speaks what the person chose in the chat."""
+    return "km" if values.get("lang") == "km" else "en"
+
+
 async def chat_page(request: web.Request) -> web.StreamResponse:
     demo = request.app[CHAT]
     query = request.query
+    lang = language(query)
+    _ = web_gettext(lang)
     if query.get("as") in FIRST_USER_ID and "n" not in query:
         # A chat of one's own: two visitors opening the same link do not see each other's messages.
         role = str(query["as"])
         number = next(demo.numbers[role])
         while str(FIRST_USER_ID[role] + number) in demo.api.chats:  # someone chose that one by hand
             number = next(demo.numbers[role])
-        raise web.HTTPFound(f"/demo/chat?{urlencode({'as': query['as'], 'n': number})}")
+        raise web.HTTPFound(f"/demo/chat?{urlencode({'as': role, 'n': number, 'lang': lang})}")
     try:
         where = seat(demo, query)
     except BadRequest as error:
-        return _page(request, "chat_refused.html", {"reason": str(error)}, status=400)
+        return _page(request, "chat_refused.html", {"reason": error.told(_), "lang": lang, "_": _}, status=400)
     key = await request.app[KEYS].csrf()
+    here = {**where.query(), "lang": lang}
     others: list[tuple[str, str, bool]] = []
     if where.role == "moderator":
-        private = {"as": "moderator", "n": str(where.number)}
+        private = {"as": "moderator", "n": str(where.number), "lang": lang}
         others = [
-            ("Private chat with the bot", f"/demo/chat?{urlencode(private)}", not where.in_group),
-            ("Moderators' group", f"/demo/chat?{urlencode({**private, 'in': 'group'})}", where.in_group),
+            (_("Private chat with the bot"), f"/demo/chat?{urlencode(private)}", not where.in_group),
+            (_("Moderators' group"), f"/demo/chat?{urlencode({**private, 'in': 'group'})}", where.in_group),
         ]
+    other_language = "en" if lang == "km" else "km"
     context = {
+        "lang": lang,
+        "_": _,
         "seat": where,
-        "title": "Moderators" if where.in_group else "Bong Pheak",
-        "fields": where.query(),
+        "role": _(ROLE_NAMES[where.role]),
+        "title": _("Moderators") if where.in_group else "Bong Pheak",
+        "fields": here,
         "csrf_field": csrf.FIELD,
         "csrf": csrf.make_token(key, SEND_PATH),
         "send_path": SEND_PATH,
         "updates_path": f"/demo/chat/updates?{urlencode(where.query())}",
         "default_phone": DEFAULT_PHONE,
         "others": others,
-        "commands": COMMANDS[where.role] + SHARED_COMMANDS,
-        "placeholder_note": PLACEHOLDER_NOTE if demo.placeholder_voice else "",
+        "commands": [(command, _(what)) for command, what in COMMANDS[where.role] + SHARED_COMMANDS],
+        "placeholder_note": _(PLACEHOLDER_NOTE) if demo.placeholder_voice else "",
+        "switch_language": (
+            "English" if other_language == "en" else "ខ្មែរ",
+            f"/demo/chat?{urlencode({**where.query(), 'lang': other_language})}",
+        ),
+        "words": {key: _(text) for key, text in PAGE_WORDS.items()},
     }
     return _page(request, "chat.html", context)
 
@@ -330,6 +367,7 @@ async def chat_page(request: web.Request) -> web.StreamResponse:
 def _page(request: web.Request, template: str, context: dict[str, Any], *, status: int = 200) -> web.Response:
     response = aiohttp_jinja2.render_template(template, request, context, status=status)
     response.headers.update(SECURITY_HEADERS)
+    response.headers["Content-Language"] = str(context.get("lang") or "en")
     return response
 
 
@@ -338,7 +376,7 @@ async def chat_updates(request: web.Request) -> web.Response:
     try:
         where = seat(demo, request.query)
     except BadRequest as error:
-        return web.json_response({"error": str(error)}, status=400)
+        return web.json_response({"error": error.told(web_gettext(language(request.query)))}, status=400)
     known = request.query.get("v", "")
     log = demo.api.chats.get(str(where.chat_id))
     if known == str(log.version if log is not None else 0):
@@ -351,27 +389,26 @@ async def chat_send(request: web.Request) -> web.Response:
     polling (it comes from the outbox sender, after the webhook's 200)."""
     demo = request.app[CHAT]
     key = await request.app[KEYS].csrf()
+    form = await request.post()
+    _ = web_gettext(language(form))
     try:
         await csrf.require(request, key)
     except csrf.Refused:
-        return web.json_response({"error": "This page is too old: reload it and try again."}, status=403)
-    form = await request.post()
+        return web.json_response({"error": _("This page is too old: reload it and try again.")}, status=403)
     try:
         where = seat(demo, form)
         update = _update_from(demo.api, where, form)
     except BadRequest as error:
-        return web.json_response({"error": str(error)}, status=400)
+        return web.json_response({"error": error.told(_)}, status=400)
     if "message" in update:
         demo.api.record(update["message"])  # the sender sees their own message at once, as in the app
     if not demo.api.delivers(update):
         # What privacy mode does in a group: the message is there for the people, the bot never gets it.
-        return web.json_response({"ok": True, "note": NOT_DELIVERED})
+        return web.json_response({"ok": True, "note": _(NOT_DELIVERED)})
     status = await demo.api.deliver(update)
     if status != 200:
-        return web.json_response(
-            {"error": f"The bot did not take it (its webhook answered {status or 'nothing'}); try again."},
-            status=502,
-        )
+        refused = _("The bot did not take it (its webhook answered {status}); try again.")
+        return web.json_response({"error": refused.format(status=status or "—")}, status=502)
     return web.json_response({"ok": True})
 
 

@@ -17,6 +17,15 @@
   var commands = document.getElementById("commands");
   var commandList = document.getElementById("command-list");
   var note = document.getElementById("placeholder-note");
+  // The page's words in the visitor's language, from data-word-* attributes.
+  var words = {
+    edited: root.dataset.wordEdited,
+    share: root.dataset.wordShare,
+    unreachable: root.dataset.wordUnreachable,
+    noRecorder: root.dataset.wordNoRecorder,
+    recording: root.dataset.wordRecording,
+    noMicrophone: root.dataset.wordNoMicrophone
+  };
   var version = -1;
   var drawn = {}; // message id → the JSON it was drawn from, so an unchanged message (a playing voice note) stays
   var keyboardDrawn = "";
@@ -40,13 +49,13 @@
     showError("");
     return fetch(root.dataset.send, { method: "POST", body: data, headers: { Accept: "application/json" } })
       .then(function (response) {
-        return response.json().catch(function () { return { error: "The demo did not answer (" + response.status + ")." }; });
+        return response.json().catch(function () { return { error: words.unreachable + " (" + response.status + ")" }; });
       })
       .then(function (answer) {
         if (answer.error || answer.note) showError(answer.error || answer.note);
         poll();
       })
-      .catch(function () { showError("The demo is not reachable: is it still running?"); });
+      .catch(function () { showError(words.unreachable); });
   }
 
   function sendText(text) {
@@ -93,9 +102,9 @@
         send(data).then(function () { element.disabled = false; });
       });
     } else if (button.share) {
-      element.title = "In Telegram this opens the list of your chats to share the job in.";
+      element.title = words.share;
       element.addEventListener("click", function () {
-        showError("Sharing opens Telegram's list of your chats, which this simulator does not imitate.");
+        showError(words.share);
       });
     }
     return element;
@@ -146,7 +155,7 @@
     }
     var meta = document.createElement("p");
     meta.className = "chat-meta";
-    meta.textContent = (message.edited ? "edited " : "") + message.time;
+    meta.textContent = (message.edited ? words.edited + " " : "") + message.time;
     bubble.appendChild(meta);
     item.appendChild(bubble);
     if (message.buttons.length) {
@@ -278,7 +287,7 @@
       return;
     }
     if (!navigator.mediaDevices || !window.MediaRecorder) {
-      showError("This browser cannot record here: send an audio file instead.");
+      showError(words.noRecorder);
       return;
     }
     navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
@@ -298,9 +307,9 @@
       });
       recorder.start();
       recordButton.classList.add("recording");
-      showError("Recording… press the microphone again to send.");
+      showError(words.recording);
     }).catch(function () {
-      showError("The microphone is not available (permission refused?): send an audio file instead.");
+      showError(words.noMicrophone);
     });
   });
 
