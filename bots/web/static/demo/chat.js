@@ -40,9 +40,10 @@
     return data;
   }
 
-  function showError(text) {
+  function showError(text, info) {
     errorLine.textContent = text || "";
     errorLine.hidden = !text;
+    errorLine.classList.toggle("chat-info", Boolean(info));
   }
 
   function send(data) {
@@ -52,7 +53,8 @@
         return response.json().catch(function () { return { error: words.unreachable + " (" + response.status + ")" }; });
       })
       .then(function (answer) {
-        if (answer.error || answer.note) showError(answer.error || answer.note);
+        if (answer.error) showError(answer.error);
+        else if (answer.note) showError(answer.note, true);
         poll();
       })
       .catch(function () { showError(words.unreachable); });
@@ -104,7 +106,7 @@
     } else if (button.share) {
       element.title = words.share;
       element.addEventListener("click", function () {
-        showError(words.share);
+        showError(words.share, true);
       });
     }
     return element;
@@ -307,7 +309,7 @@
       });
       recorder.start();
       recordButton.classList.add("recording");
-      showError(words.recording);
+      showError(words.recording, true);
     }).catch(function () {
       showError(words.noMicrophone);
     });
