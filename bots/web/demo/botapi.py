@@ -41,7 +41,8 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from html.parser import HTMLParser
+from typing import Any, ClassVar
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
@@ -510,7 +511,7 @@ class DemoBotAPI:
                 raise ApiError(400, "Bad Request: message text is empty")
             if len(text) > 4096:
                 raise ApiError(400, "Bad Request: message is too long")
-            return self._message(chat, p.get("reply_markup"), text=text)
+            return self._message(chat, p.get("reply_markup"), **formatted("text", text, p))
         if method in ("sendVoice", "sendAudio", "sendDocument"):
             key = {"sendVoice": "voice", "sendAudio": "audio", "sendDocument": "document"}[method]
             stored = self._store_upload(call, key, "ogg" if key == "voice" else "mp3")
@@ -525,7 +526,7 @@ class DemoBotAPI:
             caption = p.get("caption")
             if caption is not None and len(str(caption)) > 1024:
                 raise ApiError(400, "Bad Request: message caption is too long")
-            extra = {"caption": caption} if caption else {}
+            extra = formatted("caption", str(caption), p) if caption else {}
             return self._message(chat, p.get("reply_markup"), **{key: media}, **extra)
         if method == "sendChatAction":
             return True
@@ -586,7 +587,7 @@ class DemoBotAPI:
                 raise ApiError(400, "Bad Request: there is no text in the message to edit")
             if len(text) > 4096:
                 raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
-            changed = {"text": text}
+            changed: dict[str, Any] = formatted("text", text, p)
         else:
             changed = {}
         if all(message.get(k) == v for k, v in changed.items()) and message.get("reply_markup") == markup:
@@ -595,6 +596,8 @@ class DemoBotAPI:
                 "Bad Request: message is not modified: specified new message content and reply markup are "
                 "exactly the same as a current content and reply markup of the message",
             )
+        if method == "editMessageText" and "entities" not in changed:
+            message.pop("entities", None)
         message.update(changed)
         # No reply_markup in an edit removes the inline keyboard, as Telegram does.
         if markup is None:
@@ -618,6 +621,72 @@ class DemoBotAPI:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), timeout)
         return self._updates[:limit]
+
+
+def formatted(key: str, text: str, p: dict[str, Any]) -> dict[str, Any]:
+    """A message's ``text`` (or ``caption``) as Telegram keeps it: with ``parse_mode=HTML`` the tags become
+    entities (UTF-16 offsets) and leave the text; entities given as such are kept. Other parse modes are kept
+    as typed (the bot sends none)."""
+    entities_key = "entities" if key == "text" else "caption_entities"
+    if str(p.get("parse_mode") or "").upper() == "HTML":
+        parser = _Html()
+        parser.feed(text)
+        parser.close()
+        if parser.open:
+            raise ApiError(400, f'Bad Request: can\'t parse entities: unclosed start tag "{parser.open[-1][0]}"')
+        plain = "".join(parser.pieces)
+        entities = sorted(parser.entities, key=lambda e: (e["offset"], -e["length"]))
+        return {key: plain, entities_key: entities} if entities else {key: plain}
+    given = p.get(entities_key)
+    return {key: text, entities_key: given} if isinstance(given, list) and given else {key: text}
+
+
+class _Html(HTMLParser):
+    """Telegram's HTML parse mode: the tags it knows, as entities."""
+
+    KINDS: ClassVar[dict[str, str]] = {
+        "b": "bold",
+        "strong": "bold",
+        "i": "italic",
+        "em": "italic",
+        "u": "underline",
+        "ins": "underline",
+        "s": "strikethrough",
+        "strike": "strikethrough",
+        "del": "strikethrough",
+        "code": "code",
+        "pre": "pre",
+        "a": "text_link",
+        "tg-spoiler": "spoiler",
+        "blockquote": "blockquote",
+    }
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.pieces: list[str] = []
+        self.length = 0  # in UTF-16 code units, as Telegram counts offsets
+        self.open: list[tuple[str, str, int, dict[str, str | None]]] = []
+        self.entities: list[dict[str, Any]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        kind = "spoiler" if tag == "span" and ("class", "tg-spoiler") in attrs else self.KINDS.get(tag)
+        if kind is None:
+            raise ApiError(400, f'Bad Request: can\'t parse entities: Unsupported start tag "{tag}"')
+        self.open.append((tag, kind, self.length, dict(attrs)))
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open[-1][0] != tag:
+            raise ApiError(400, f'Bad Request: can\'t parse entities: Unmatched end tag "{tag}"')
+        _tag, kind, start, attrs = self.open.pop()
+        if self.length > start:
+            entity: dict[str, Any] = {"type": kind, "offset": start, "length": self.length - start}
+            if kind == "text_link":
+                entity["url"] = attrs.get("href") or ""
+            self.entities.append(entity)
+
+    def handle_data(self, data: str) -> None:
+        self.pieces.append(data)
+        self.length += len(data.encode("utf-16-le")) // 2
 
 
 class ApiError(Exception):

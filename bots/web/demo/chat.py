@@ -277,6 +277,8 @@ def _message_view(demo: ChatDemo, message: dict[str, Any], from_bot: bool, where
         "sender": str(sender.get("first_name") or ""),
         "time": (datetime.fromtimestamp(int(message.get("date", 0)), UTC) + PHNOM_PENH).strftime("%H:%M"),
         "text": message.get("text") or message.get("caption") or "",
+        # Bold, links…: UTF-16 offsets, which are JavaScript's string indices.
+        "entities": message.get("entities") or message.get("caption_entities") or [],
         "edited": "edit_date" in message,
     }
     replied = message.get("reply_to_message")

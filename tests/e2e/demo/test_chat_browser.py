@@ -11,6 +11,7 @@ import pytest
 from aiohttp import ClientSession
 from sqlalchemy import select
 
+from bots.web.demo.botapi import formatted
 from jobs_core.model import Job, JobStatus
 from tests.builders import Builder
 from tests.e2e.demo.chat_fixtures import ARTIFACTS, PHONE, Demo, browser, demo, needs_browser, real_ogg
@@ -150,6 +151,13 @@ async def test_a_relative_starts_browses_hears_a_voice_note_while_another_chats_
     )
     assert demo.api.calls_of("getFile")
     await dara.shot("recorded")
+
+    # Formatting as Telegram shows it (the bot sends plain text today; a message in HTML parse mode shows bold).
+    chat_id = dara.page.url.split("n=")[1].split("&")[0]
+    html = formatted("text", "<b>Bold</b> and <a href='https://example.org/'>a link</a>", {"parse_mode": "HTML"})
+    demo.api._message(str(7_100_000 + int(chat_id)), None, **html)
+    await dara.page.locator("li.chat-message b", has_text="Bold").wait_for(timeout=WAIT)
+    assert await dara.page.locator("li.chat-message a[href='https://example.org/']").count() == 1
     assert outside == []
 
 

@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bots.telegram.deps import make_bot
-from bots.web.demo.botapi import SECRET_HEADER, DemoBotAPI
+from bots.web.demo.botapi import SECRET_HEADER, ApiError, DemoBotAPI, formatted
 from bots.web.demo.chat import (
     BadRequest,
     ChatDemo,
@@ -166,6 +166,33 @@ def test_the_chat_view_shows_keyboards_voice_notes_and_edits(api: DemoBotAPI, ch
     api._edit("editMessageText", {"chat_id": str(boss.chat_id), "message_id": question["id"], "text": "Thanks"})
     view = chat_view(chats, boss)
     assert view["version"] != before and view["messages"][0]["text"] == "Thanks" and view["messages"][0]["edited"]
+
+
+def test_html_parse_mode_becomes_entities_as_telegram_keeps_them(api: DemoBotAPI, chats: ChatDemo) -> None:
+    html = {"parse_mode": "HTML"}
+    shown = formatted("text", "<b>Job 👷 <i>#3</i></b> &amp; <a href='https://example.org/j'>more</a>", html)
+    assert shown["text"] == "Job 👷 #3 & more"
+    # Offsets and lengths count UTF-16 units: the emoji is two.
+    assert shown["entities"] == [
+        {"type": "bold", "offset": 0, "length": 9},
+        {"type": "italic", "offset": 7, "length": 2},
+        {"type": "text_link", "offset": 12, "length": 4, "url": "https://example.org/j"},
+    ]
+    assert formatted("caption", "<b>x</b>", html) == {
+        "caption": "x",
+        "caption_entities": [{"type": "bold", "offset": 0, "length": 1}],
+    }
+    assert formatted("text", "<b>plain</b>", {}) == {"text": "<b>plain</b>"}
+    for bad in ("<blink>x</blink>", "<b>x</i>", "<b>x"):
+        with pytest.raises(ApiError, match="can't parse entities"):
+            formatted("text", bad, html)
+    boss = seat(chats, {"as": "employer"})
+    message = bot_says(api, boss.chat_id, None, **shown)
+    [view] = chat_view(chats, boss)["messages"]
+    assert view["entities"] == shown["entities"]
+    # An edit without formatting leaves none behind.
+    api._edit("editMessageText", {"chat_id": str(boss.chat_id), "message_id": message["message_id"], "text": "x"})
+    assert "entities" not in api.message(boss.chat_id, message["message_id"])
 
 
 def test_what_the_bot_api_keeps_is_bounded() -> None:

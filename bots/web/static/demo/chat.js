@@ -82,6 +82,46 @@
     element.appendChild(document.createTextNode(text.slice(at)));
   }
 
+  var ENTITY_TAGS = {
+    bold: "b", italic: "i", underline: "u", strikethrough: "s", code: "code", pre: "pre",
+    blockquote: "blockquote", spoiler: "span"
+  };
+
+  function entityElement(entity) {
+    if (entity.type === "text_link" && /^https?:\/\//.test(entity.url || "")) {
+      var link = document.createElement("a");
+      link.href = entity.url;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      return link;
+    }
+    var element = document.createElement(ENTITY_TAGS[entity.type] || "span");
+    element.className = "chat-entity-" + entity.type;
+    return element;
+  }
+
+  // Telegram's entities (offsets in UTF-16 units, as JavaScript indexes strings), nested ones inside others.
+  function formatted(parent, text, entities, from, to) {
+    var at = from;
+    var i = 0;
+    while (i < entities.length) {
+      var entity = entities[i];
+      var start = Math.max(entity.offset, at);
+      var end = Math.min(entity.offset + entity.length, to);
+      var inner = [];
+      for (i += 1; i < entities.length && entities[i].offset < entity.offset + entity.length; i += 1) {
+        inner.push(entities[i]);
+      }
+      if (end <= start) continue;
+      if (start > at) withLinks(parent, text.slice(at, start));
+      var node = entityElement(entity);
+      formatted(node, text, inner, start, end);
+      parent.appendChild(node);
+      at = end;
+    }
+    if (to > at) withLinks(parent, text.slice(at, to));
+  }
+
   function drawButton(message, button) {
     var element;
     if (button.url) {
@@ -152,7 +192,10 @@
     if (message.text) {
       var text = document.createElement("p");
       text.className = "chat-text";
-      withLinks(text, message.text);
+      var entities = (message.entities || []).slice().sort(function (a, b) {
+        return a.offset - b.offset || b.length - a.length;
+      });
+      formatted(text, message.text, entities, 0, message.text.length);
       bubble.appendChild(text);
     }
     var meta = document.createElement("p");
