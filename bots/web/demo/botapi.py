@@ -19,7 +19,8 @@ deliver at all: with privacy mode on (BotFather's default) and the bot not an ad
 to the bot's own messages and messages mentioning it.
 
 Messages the bot sent are kept, so edits (``editMessageText``, ``editMessageReplyMarkup``) change them and
-answer Telegram's errors ("message is not modified", "message to edit not found"). Each chat's history (the
+answer Telegram's errors ("message is not modified", "message to edit not found"); HTML parse mode becomes
+entities, as Telegram keeps a formatted message. Each chat's history (the
 bot's messages and the person's, in order), its reply keyboard and its force-reply prompt are kept in a
 :class:`ChatLog`, which is what the demo's chat page shows.
 

@@ -1,6 +1,6 @@
 """The chat simulator: a Telegram-like page per person, against the real bot through the in-process Bot API.
 
-    GET  /demo/chat?as=relative|employer|moderator[&n=N][&in=group]   the page
+    GET  /demo/chat?as=relative|employer|moderator[&n=N][&in=group][&lang=km|en]   the page
     GET  /demo/chat/updates?…&v=V     the chat as JSON (polled every second; unchanged since version V: short)
     POST /demo/chat/send              what the visitor did, as a form (CSRF token): text, a pressed button, a
                                       shared contact, a recording; answered with JSON
@@ -17,9 +17,14 @@ Wiring, done by the demo runner on the app ``bongpheak.app.build_app`` made::
     api.mount(app, prefix="/demo/botapi")      # TELEGRAM_API_BASE_URL = PUBLIC_BASE_URL + "/demo/botapi"
     setup_chat(app, api, moderators_chat_id=…, moderator_ids=[…], placeholder_voice=True)
 
+and the webhook registered once the app listens (``telegram_deps(…, register_webhook=False)``, then
+``connect_telegram``, as ``bongpheak serve`` does): the Bot API answering setWebhook is the same app.
+
 Who is who: ``as=relative`` and ``as=employer`` are private chats of made-up people, one per ``n`` (opening the
 page without ``n`` picks the next unused one, so two visitors never share a chat); ``as=moderator`` is
-``moderator_ids[n-1]``, in a private chat with the bot or, with ``in=group``, in the moderators' group.
+``moderator_ids[n-1]`` (wrapping round: moderators are the configured ones), in a private chat with the bot
+or, with ``in=group``, in the moderators' group, which every moderator's page shares. The page's own words are
+in English or, with ``lang=km``, Khmer; the bot speaks the language chosen in the chat.
 """
 
 from __future__ import annotations
