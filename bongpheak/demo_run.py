@@ -9,7 +9,6 @@ The browser pages that drive them are under ``/demo`` (bots/web/demo).
 
 from __future__ import annotations
 
-import importlib
 import logging
 import socket
 from collections.abc import Callable
@@ -111,33 +110,16 @@ async def render_voice_notes(url: str, settings: Settings) -> int:
     return len(pitches)
 
 
-def _mount_chat(app: web.Application, *, moderators_chat_id: int, moderator_ids: list[int]) -> bool:
-    """The chat simulator and its Bot API fake at /demo/botapi; False when that part is not installed (then
-    only a stand-in answers the webhook registration, so the rest of the demo runs)."""
-    try:
-        # Imported by name: the chat simulator is a separate part of bots/web/demo that may be absent.
-        botapi = importlib.import_module("bots.web.demo.botapi")
-        chat = importlib.import_module("bots.web.demo.chat")
-    except ImportError:
-        log.warning("the chat simulator is not installed: /demo runs without it")
-        app.router.add_route("*", "/demo/botapi/{bot}/{method}", _no_chat)
-        return False
-    api = botapi.FakeBotAPI()
-    api.mount(app, "/demo/botapi")
-    chat.setup_chat(app, api, moderators_chat_id=moderators_chat_id, moderator_ids=moderator_ids)
-    return True
+def _mount_chat(app: web.Application, *, moderators_chat_id: int, moderator_ids: list[int], placeholder: bool) -> None:
+    """The chat simulator and the Bot API fake it drives, at /demo/botapi on this same app (the bot's
+    TELEGRAM_API_BASE_URL points there; the webhook is registered once the app listens, as serve does)."""
+    from bots.web.demo.botapi import DemoBotAPI
+    from bots.web.demo.chat import setup_chat
 
-
-async def _no_chat(request: web.Request) -> web.Response:
-    """Without the chat simulator: the webhook registration succeeds, every message waits in the outbox."""
-    method = request.match_info["method"]
-    if method in ("setWebhook", "deleteWebhook"):
-        return web.json_response({"ok": True, "result": True})
-    if method == "getMe":
-        user = {"id": 7000001, "is_bot": True, "first_name": "Bong Pheak", "username": "BongPheakDemoBot"}
-        return web.json_response({"ok": True, "result": user})
-    return web.json_response(
-        {"ok": False, "error_code": 503, "description": "the chat simulator is not installed"}, status=503
+    api = DemoBotAPI()
+    api.mount(app, prefix="/demo/botapi")
+    setup_chat(
+        app, api, moderators_chat_id=moderators_chat_id, moderator_ids=moderator_ids, placeholder_voice=placeholder
     )
 
 
@@ -169,15 +151,14 @@ async def run_demo(settings: Settings, database_url: str, sock: socket.socket, a
     carrier, _ = await serve_simulator(simulator.app, carrier_sock)
 
     def mount(app: web.Application, wiring: Any) -> None:
-        chat = _mount_chat(app, moderators_chat_id=MODERATORS_CHAT_ID, moderator_ids=[MODERATOR_ID])
-        km = wiring.renderer.pack("km")
+        placeholder = bool(wiring.renderer.pack("km").manifest.placeholder)
+        _mount_chat(app, moderators_chat_id=MODERATORS_CHAT_ID, moderator_ids=[MODERATOR_ID], placeholder=placeholder)
         setup_demo(
             app,
             simulator=simulator,
             sessions=wiring.db.sessions,
             staff=staff,
-            chat_installed=chat,
-            placeholder_voice=bool(km.manifest.placeholder),
+            placeholder_voice=placeholder,
         )
 
     try:

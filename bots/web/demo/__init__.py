@@ -4,8 +4,11 @@
     GET  /demo/phone           the phone simulator: the dialer's calls ring here (dialer/simulator.py)
     GET  /demo/phone/state.json  what the phone page shows, polled by its script
     POST /demo/phone/act       answer, reject, press a key or hang up (CSRF token in the form)
+    /demo/chat …, /demo/botapi …  the chat simulator and the Bot API fake it drives (chat.py, botapi.py)
 
 Mounted only by the demo runner (bongpheak/demo_run.py), never by `serve`: these pages drive local fakes.
+The phone page is the carrier simulator's face, so it imports ``dialer.simulator`` (the fake carrier) and
+nothing else of the dialer: the IVR itself is reached only through the webhooks the simulator posts.
 """
 
 from __future__ import annotations
@@ -23,9 +26,8 @@ def setup_demo(
     simulator: CarrierSimulator,
     sessions: async_sessionmaker[AsyncSession],
     staff: tuple[str, str] | None,
-    chat_installed: bool,
     placeholder_voice: bool,
 ) -> None:
     """Mount /demo and /demo/phone on ``app`` (which ``setup_web`` has set up: templates, CSRF keys)."""
-    start.setup(app, start.StartPage(staff=staff, chat_installed=chat_installed, placeholder_voice=placeholder_voice))
+    start.setup(app, start.StartPage(staff=staff, placeholder_voice=placeholder_voice))
     phone.setup(app, phone.PhoneDeps(simulator=simulator, sessions=sessions, placeholder_voice=placeholder_voice))

@@ -12,7 +12,6 @@ from bots.web.pages import render
 @dataclass(frozen=True)
 class StartPage:
     staff: tuple[str, str] | None  # the dashboard account of this local demo (name, password)
-    chat_installed: bool
     placeholder_voice: bool
 
 
@@ -38,7 +37,6 @@ async def show(request: web.Request) -> web.Response:
         {
             "lang": "en",
             "staff": page.staff,
-            "chat_installed": page.chat_installed,
             "placeholder_voice": page.placeholder_voice,
         },
     )
