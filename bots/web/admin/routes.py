@@ -36,6 +36,7 @@ from jobs_core.model import Decision, Employer, Job, JobStatus, Report, ReportSt
 from jobs_core.model.base import utcnow
 from jobs_core.phones import display_phone
 from jobs_core.services import employers, jobs, reports
+from jobs_core.services.billing import Billing
 from jobs_core.uow import UnitOfWork
 from media.catalog import LANGUAGES
 from media.pack_check import PackReport, check_pack
@@ -69,6 +70,7 @@ class AdminDeps:
     prompt_packs: Mapping[str, Path] = field(default_factory=dict)  # language → pack folder
     ffmpeg: str | None = None
     clock: Callable[[], datetime] = utcnow
+    billing: Billing | None = None  # payments on: an approved listing may wait for its invoice
 
 
 ADMIN = web.AppKey("admin_deps", AdminDeps)
@@ -416,7 +418,7 @@ async def decide_job(request: web.Request) -> web.StreamResponse:
         )
         return await moderation_page(request, status=400, error=error, typed=typed)
     try:
-        command = jobs.ModerateJob(job_id, staff.actor, decision, reason or None)
+        command = jobs.ModerateJob(job_id, staff.actor, decision, reason or None, billing=deps.billing)
         await jobs.moderate_job(command, UnitOfWork(deps.sessions))
     except InvalidField:
         error = _("Job #{id}: write the reason; the employer reads it.").format(id=job_id)
