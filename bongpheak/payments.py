@@ -58,10 +58,11 @@ class Payments:
         return len(claimed)
 
     async def check_now(self, invoice_id: int, employer_id: int) -> InvoiceStatus | None:
-        """The employer asked on the website: one look right away; None when Bakong could not answer."""
-        md5 = await claim_one(self.uow(), invoice_id, employer_id)
+        """The employer asked on the website: one look right away, the invoice's status after it; None when
+        Bakong could not answer. NotFound when the invoice is not this employer's."""
+        md5, status = await claim_one(self.uow(), invoice_id, employer_id)
         if md5 is None:
-            return None
+            return status
         try:
             seen = await self.bakong.check(md5)
         except BakongError as error:

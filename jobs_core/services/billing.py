@@ -186,15 +186,16 @@ async def claim_due(uow: UnitOfWork, limit: int = 50) -> list[tuple[int, str]]:
         return claimed
 
 
-async def claim_one(uow: UnitOfWork, invoice_id: int, employer_id: int) -> str | None:
-    """Claim one open invoice of this employer for a look right now (the website's "check payment")."""
+async def claim_one(uow: UnitOfWork, invoice_id: int, employer_id: int) -> tuple[str | None, InvoiceStatus]:
+    """Claim one open invoice of this employer for a look right now (the website's "check payment"): its md5,
+    or None when it is not open (nothing to ask), and its status."""
     async with uow:
         invoice = await employer_invoice(uow, invoice_id, employer_id, lock=True)
         if invoice.status is not InvoiceStatus.OPEN:
-            return None
+            return None, invoice.status
         invoice.next_check_at = uow.now() + CLAIM_LEASE
         await uow.commit()
-        return invoice.md5
+        return invoice.md5, invoice.status
 
 
 async def settle(uow: UnitOfWork, invoice_id: int, seen: SeenPayment | None, billing: Billing) -> InvoiceStatus:
