@@ -369,6 +369,15 @@ class FakeTelegramAPI:
                 raise _ApiError(400, "Bad Request: message caption is too long")
             extra = {"caption": caption} if caption else {}
             return self._message(chat, **{key: media}, **extra, **self._markup(p))
+        if method == "sendPhoto":
+            # A photo answers as Telegram's PhotoSize list (one size here); its bytes stay in call.files.
+            stored = self._store_upload(call, "photo", "png")
+            caption = p.get("caption")
+            if caption is not None and len(str(caption)) > 1024:
+                raise _ApiError(400, "Bad Request: message caption is too long")
+            photo = [{"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "width": 400, "height": 400}]
+            extra = {"caption": caption} if caption else {}
+            return self._message(chat, photo=photo, **extra, **self._markup(p))
         if method == "sendChatAction":
             return True
         if method == "getFile":

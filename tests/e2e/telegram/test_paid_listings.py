@@ -1,0 +1,182 @@
+"""Paying for a listing in Telegram: the moderator approves, the employer gets the invoice and the KHQR code
+as a photo, presses "check payment", pays (the fake Bakong learns of it), and gets a receipt; the listing is
+published. Webhook in, recorded Bot API calls out, a fake Bakong API, real PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bongpheak.bakong import BakongClient
+from bongpheak.payments import Payments
+from bots.telegram import TelegramDeps, setup_telegram
+from bots.telegram.dialog import conversation_dialog, conversation_preparer
+from conversations.notifier import notify_once
+from conversations.turn import DialogDeps
+from jobs_core.khqr import Merchant
+from jobs_core.model import Decision, Invoice, InvoiceStatus, Job, JobStatus
+from jobs_core.pricing import parse_prices
+from jobs_core.services.billing import Billing
+from jobs_core.services.jobs import ModerateJob, SubmitJob, moderate_job, submit_job
+from jobs_core.uow import UnitOfWork
+from tests.builders import Builder
+from tests.e2e.telegram.conftest import all_sent, quick_pacer
+from tests.e2e.telegram.test_flows import MODERATOR, MODERATORS_GROUP, TelegramUser
+from tests.fakes.bakong_api import FakeBakongAPI
+from tests.fakes.telegram_api import FakeTelegramAPI
+
+Client = TestClient[web.Request, web.Application]
+MERCHANT = Merchant("bongpheak@aclb", "Bong Pheak", "Phnom Penh")
+BILLING = Billing(parse_prices({"listing": {"USD": "5.00", "KHR": 20000}}), MERCHANT, lifetime=timedelta(minutes=15))
+
+
+@pytest.fixture
+async def bakong() -> AsyncIterator[FakeBakongAPI]:
+    async with FakeBakongAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+def dialog_deps(session_factory: async_sessionmaker[AsyncSession]) -> DialogDeps:
+    return DialogDeps(
+        session_factory=session_factory,
+        moderators_chat_id=str(MODERATORS_GROUP),
+        moderator_ids=frozenset({str(MODERATOR)}),
+        moderators_language="en",
+        billing=BILLING,
+    )
+
+
+@pytest.fixture
+async def payments(session_factory: async_sessionmaker[AsyncSession], bakong: FakeBakongAPI) -> AsyncIterator[Payments]:
+    client = BakongClient(bakong.base_url, bakong.token, MERCHANT.account)
+    yield Payments(lambda: UnitOfWork(session_factory), BILLING, client)
+    await client.close()
+
+
+@pytest.fixture
+async def flow_client(deps: TelegramDeps, dialog_deps: DialogDeps) -> AsyncIterator[Client]:
+    app = web.Application()
+    dialog = conversation_dialog(dialog_deps)
+    setup_telegram(app, replace(deps, dialog=dialog, prepare=conversation_preparer(dialog_deps), pacer=quick_pacer()))
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+def decoded_qr(png: bytes) -> bool:
+    """The photo is a PNG image (a QR code drawn by segno; decoding it needs a camera library we do not ship)."""
+    return png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 200
+
+
+async def test_an_employer_pays_a_listing_by_khqr_in_telegram_and_gets_a_receipt(
+    flow_client: Client,
+    fake_api: FakeTelegramAPI,
+    dialog_deps: DialogDeps,
+    session_factory: async_sessionmaker[AsyncSession],
+    payments: Payments,
+    bakong: FakeBakongAPI,
+    tmp_path: Path,
+) -> None:
+    boss = TelegramUser(flow_client, fake_api, 8001)
+    await boss.start()  # English from now on
+    build = Builder(session_factory, now=UnitOfWork(session_factory).now())
+    employer = await build.employer(external_id="8001")
+    job_id = await build.draft(employer, title="Security guards")
+    await submit_job(SubmitJob(job_id, employer, "employer"), UnitOfWork(session_factory))
+
+    assert await notify_once(dialog_deps) > 0
+    await all_sent(session_factory)
+    moderator = TelegramUser(flow_client, fake_api, MODERATOR, chat_id=MODERATORS_GROUP)
+    moderator.last = [c for c in fake_api.sent(MODERATORS_GROUP) if f"Job #{job_id} for review" in c.content]
+    await moderator.press("Approve")
+    assert "💳" in moderator.text  # the card, edited: approved, waiting for the employer's payment (in Khmer)
+
+    # The invoice, then the KHQR code as a photo with "check payment" under it.
+    assert await notify_once(dialog_deps) > 0
+    await all_sent(session_factory)
+    sent = fake_api.sent(8001)
+    invoice_text = next(c for c in sent if "To publish it, please pay" in c.content)
+    assert "5.00 USD" in invoice_text.content and "Workers never pay" in invoice_text.content
+    photo = next(c for c in sent if c.method == "sendPhoto")
+    assert decoded_qr(photo.files["photo"])
+    async with session_factory() as session:
+        invoice = await session.scalar(select(Invoice).where(Invoice.job_id == job_id))
+        assert invoice is not None and invoice.reference in photo.content
+        job = await session.get(Job, job_id)
+        assert job is not None and job.status is JobStatus.AWAITING_PAYMENT
+
+    # Pressed before paying: checked at once, "not yet".
+    boss.last = [photo]
+    await boss.press("Check payment")
+    assert "Checking with Bakong" in boss.text
+    assert await payments.check_once() == 1
+    await notify_once(dialog_deps)
+    await all_sent(session_factory)
+    assert "has arrived yet" in fake_api.sent(8001)[-1].content
+
+    # Paid in the bank app: the next check (the button under "not yet") finds it; a receipt, and the job is
+    # published.
+    bakong.pay(invoice.khqr)
+    boss.last = [fake_api.sent(8001)[-1]]
+    await boss.press("Check payment")
+    assert await payments.check_once() == 1
+    await notify_once(dialog_deps)
+    await all_sent(session_factory)
+    told = [c.content for c in fake_api.sent(8001)]
+    receipt = next(text for text in told if "Receipt" in text)
+    assert invoice.reference in receipt and "5.00 USD" in receipt
+    assert any("is published" in text for text in told)
+    async with session_factory() as session:
+        job = await session.get(Job, job_id)
+        paid = await session.get(Invoice, invoice.id)
+        assert job is not None and job.status is JobStatus.PUBLISHED
+        assert paid is not None and paid.status is InvoiceStatus.PAID
+
+    # Pressing the old "check payment" under the QR code shows the receipt again.
+    boss.last = [photo]
+    await boss.press("Check payment")
+    assert "Receipt" in boss.text
+
+
+async def test_an_expired_qr_code_is_renewed_from_the_chat(
+    flow_client: Client,
+    fake_api: FakeTelegramAPI,
+    dialog_deps: DialogDeps,
+    session_factory: async_sessionmaker[AsyncSession],
+    bakong: FakeBakongAPI,
+) -> None:
+    boss = TelegramUser(flow_client, fake_api, 8002)
+    await boss.start()
+    build = Builder(session_factory, now=UnitOfWork(session_factory).now())
+    employer = await build.employer(external_id="8002")
+    job_id = await build.draft(employer)
+    await submit_job(SubmitJob(job_id, employer, "employer"), UnitOfWork(session_factory))
+    await moderate_job(
+        ModerateJob(job_id, "moderator:1", Decision.APPROVE, billing=BILLING), UnitOfWork(session_factory)
+    )
+    # Twenty minutes later (a controlled clock): the poller finds it unpaid and past its time.
+    later = UnitOfWork(session_factory).now() + timedelta(minutes=20)
+    client = BakongClient(bakong.base_url, bakong.token, MERCHANT.account)
+    try:
+        await Payments(lambda: UnitOfWork(session_factory, now=later), BILLING, client).check_once()
+    finally:
+        await client.close()
+    await notify_once(dialog_deps)
+    await all_sent(session_factory)
+    boss.last = [c for c in fake_api.sent(8002) if "expired before a payment arrived" in c.content]
+    assert boss.last
+    await boss.press("New QR code")
+    assert any(c.method == "sendPhoto" for c in boss.last)
+    async with session_factory() as session:
+        statuses = (
+            await session.scalars(select(Invoice.status).where(Invoice.job_id == job_id).order_by(Invoice.id))
+        ).all()
+    assert statuses == [InvoiceStatus.EXPIRED, InvoiceStatus.OPEN]
