@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import DateTime, func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs_core.clock import PHNOM_PENH, start_of_local_day
 from jobs_core.errors import NotAllowed, NotFound
@@ -312,6 +313,12 @@ class Revenue:
 
 async def revenue_by_month(uow: UnitOfWork) -> list[Revenue]:
     """Money received per Phnom Penh month, by product and currency (the month of payment)."""
+    async with uow:
+        return await revenue_rows(uow.session)
+
+
+async def revenue_rows(session: AsyncSession) -> list[Revenue]:
+    """:func:`revenue_by_month` on an open session (the dashboard's and ``bongpheak stats``' reads)."""
     month = func.date_trunc("month", func.timezone(str(PHNOM_PENH), Invoice.paid_at), type_=DateTime)
     query = (
         select(month, Invoice.product, Invoice.currency, Invoice.status, func.sum(Invoice.amount_minor))
@@ -319,10 +326,9 @@ async def revenue_by_month(uow: UnitOfWork) -> list[Revenue]:
         .group_by(month, Invoice.product, Invoice.currency, Invoice.status)
     )
     totals: dict[tuple[date, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    async with uow:
-        for at, product, currency, status, amount in await uow.session.execute(query):
-            key = (at.date(), product.value, currency.value)
-            totals[key][0] += int(amount)
-            if status is InvoiceStatus.REFUNDED:
-                totals[key][1] += int(amount)
+    for at, product, currency, status, amount in await session.execute(query):
+        key = (at.date(), product.value, currency.value)
+        totals[key][0] += int(amount)
+        if status is InvoiceStatus.REFUNDED:
+            totals[key][1] += int(amount)
     return [Revenue(m, p, c, paid, refunded) for (m, p, c), (paid, refunded) in sorted(totals.items())]

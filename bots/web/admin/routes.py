@@ -258,7 +258,7 @@ async def figures_page(request: web.Request) -> web.Response:
 
 def _charts(tables: list[Table]) -> dict[str, Any]:
     """What the chart script draws: plain numbers from the same tables the page shows."""
-    monthly, provinces, sectors = tables
+    monthly, provinces, sectors = tables[:3]
     return {
         "monthly": {
             "labels": monthly.column("month"),
