@@ -37,7 +37,7 @@ def invoice_replies(invoice: Invoice, job: Job | None, _: Gettext) -> list[Reply
             _("Workers never pay anything to find a job here."),
         ]
     )
-    caption = _("KHQR · {amount} · {reference}").format(amount=amount_words(invoice), reference=invoice.reference)
+    caption = _("KHQR code · {amount} · {reference}").format(amount=amount_words(invoice), reference=invoice.reference)
     check = ((Button(_("🔄 Check payment"), f"pay:{invoice.id}:c"),),)
     return [Text(text), QrCode(invoice.khqr, caption, check)]
 
