@@ -135,4 +135,4 @@ def refund_due_card(invoice: Invoice, job: Job | None, reason: str, _: Gettext) 
     return Text("\n".join(lines), ((Button(_("✅ Refunded"), f"mpr:{invoice.id}"),),))
 
 
-ACTIONS = {"pay": pay, "mpr": refunded}
+ACTIONS = {"pay": pay}  # "mpr" is a moderator's action: conversations.moderator

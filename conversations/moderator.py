@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from conversations.common import JOB_STATUS, job_text, job_voice, safety_line
 from conversations.i18n import N_, Gettext
+from conversations.invoices import refunded
 from conversations.replies import Button, Edit, Keyboard, Text
 from conversations.state import IDLE
 from conversations.turn import BadInput, Step, Turn
@@ -474,5 +475,6 @@ ACTIONS = {
     "mj": decide_job,
     "me": decide_employer,
     "mr": close_report,
+    "mpr": refunded,  # a refund due was paid back (the card comes from conversations.invoices)
 }
 COMMANDS = {"mod": "mod"}

@@ -26,12 +26,13 @@ from jobs_core.model import Decision, Invoice, InvoiceStatus, Job, JobStatus
 from jobs_core.pricing import parse_prices
 from jobs_core.services.billing import Billing
 from jobs_core.services.jobs import ModerateJob, SubmitJob, moderate_job, submit_job
+from jobs_core.services.reports import DecideReport, ReportProblem, decide_report, report_problem
 from jobs_core.uow import UnitOfWork
 from tests.builders import Builder
 from tests.e2e.telegram.conftest import all_sent, quick_pacer
 from tests.e2e.telegram.test_flows import MODERATOR, MODERATORS_GROUP, TelegramUser
 from tests.fakes.bakong_api import FakeBakongAPI
-from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.fakes.telegram_api import FakeTelegramAPI, callback_update
 
 Client = TestClient[web.Request, web.Application]
 MERCHANT = Merchant("bongpheak@aclb", "Bong Pheak", "Phnom Penh")
@@ -113,6 +114,12 @@ async def test_an_employer_pays_a_listing_by_khqr_in_telegram_and_gets_a_receipt
         job = await session.get(Job, job_id)
         assert job is not None and job.status is JobStatus.AWAITING_PAYMENT
 
+    # "My listings" shows it waiting for payment, with the invoice a press away.
+    await boss.send("/listings")
+    assert "approved, waiting for payment" in boss.text and invoice.reference in boss.text
+    await boss.press("Pay")
+    assert any(c.method == "sendPhoto" for c in boss.last)
+
     # Pressed before paying: checked at once, "not yet".
     boss.last = [photo]
     await boss.press("Check payment")
@@ -144,6 +151,26 @@ async def test_an_employer_pays_a_listing_by_khqr_in_telegram_and_gets_a_receipt
     boss.last = [photo]
     await boss.press("Check payment")
     assert "Receipt" in boss.text
+
+    # Taken down for safety after it was paid: the moderators' chat is told a refund is due, and says when
+    # the money went back.
+    report = await report_problem(
+        ReportProblem("fees", job_id=job_id, details="asks $300"), UnitOfWork(session_factory)
+    )
+    await decide_report(DecideReport(report, "moderator:1", uphold=True), UnitOfWork(session_factory))
+    await notify_once(dialog_deps)
+    await all_sent(session_factory)
+    refund = [c for c in fake_api.sent(MODERATORS_GROUP) if invoice.reference in c.content and "💸" in c.content]
+    assert refund and "5.00 USD" in refund[0].content and "Golden Thread Apparel" in refund[0].content
+    moderator.last = refund
+    await moderator.press("✅")
+    assert invoice.reference in moderator.text
+    async with session_factory() as session:
+        refunded = await session.get(Invoice, invoice.id)
+        assert refunded is not None and refunded.status is InvoiceStatus.REFUNDED
+    await notify_once(dialog_deps)
+    await all_sent(session_factory)
+    assert "paid back 5.00 USD" in fake_api.sent(8001)[-1].content
 
 
 async def test_an_expired_qr_code_is_renewed_from_the_chat(
@@ -180,3 +207,34 @@ async def test_an_expired_qr_code_is_renewed_from_the_chat(
             await session.scalars(select(Invoice.status).where(Invoice.job_id == job_id).order_by(Invoice.id))
         ).all()
     assert statuses == [InvoiceStatus.EXPIRED, InvoiceStatus.OPEN]
+
+
+async def test_nobody_but_the_listings_employer_can_see_or_check_its_invoice(
+    flow_client: Client,
+    fake_api: FakeTelegramAPI,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    build = Builder(session_factory, now=UnitOfWork(session_factory).now())
+    employer = await build.employer(external_id="8004")
+    job_id = await build.draft(employer)
+    await submit_job(SubmitJob(job_id, employer, "employer"), UnitOfWork(session_factory))
+    approve = ModerateJob(job_id, "moderator:1", Decision.APPROVE, billing=BILLING)
+    await moderate_job(approve, UnitOfWork(session_factory))
+    async with session_factory() as session:
+        invoice = await session.scalar(select(Invoice).where(Invoice.job_id == job_id))
+        assert invoice is not None
+    relative = TelegramUser(flow_client, fake_api, 8005)  # a relative helping a family member find work
+    await relative.start()
+    await relative.press("Help a family member")
+    other_employer = TelegramUser(flow_client, fake_api, 8006)
+    await build.employer(name="Other Co", external_id="8006")
+    await other_employer.start()
+    for person in (relative, other_employer):
+        for verb in ("s", "c", "r"):
+            action = f"pay:{invoice.id}:{verb}"
+            update = callback_update(900_000 + len(fake_api.calls), person.chat_id, action, from_id=person.user_id)
+            await person._post(update)
+            assert invoice.reference not in person.text and not any(c.method == "sendPhoto" for c in person.last)
+    async with session_factory() as session:
+        unchanged = await session.get(Invoice, invoice.id)
+        assert unchanged is not None and unchanged.status is InvoiceStatus.OPEN and not unchanged.check_asked
