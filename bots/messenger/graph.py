@@ -101,7 +101,8 @@ class GraphClient:
     async def upload_image(self, png: bytes, filename: str) -> str:
         """Upload a PNG (a KHQR code to pay with): its attachment_id (POST /me/message_attachments)."""
         form = aiohttp.FormData()
-        form.add_field("message", json.dumps({"attachment": {"type": "image", "payload": {"is_reusable": False}}}))
+        # Reusable like the voice notes (the Graph API keeps it either way); each invoice has a code of its own.
+        form.add_field("message", json.dumps({"attachment": {"type": "image", "payload": {"is_reusable": True}}}))
         form.add_field("filedata", png, filename=filename, content_type="image/png")
         answer = await self._post("me/message_attachments", form=form)
         return str(answer["attachment_id"])
