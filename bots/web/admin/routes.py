@@ -54,6 +54,7 @@ SHOWN = 50  # rows of a queue on one page: moderators work from the top
 # What a finished action says on the page it returns to: a closed set, so no text is reflected from the URL.
 DONE = {
     "approved": "Job #{id} approved and published.",
+    "approved_unpaid": "Job #{id} approved; it is published once the employer has paid.",
     "rejected": "Job #{id} rejected.",
     "changes": "Job #{id} sent back for changes.",
     "verified": "Company #{id} verified.",
@@ -419,7 +420,7 @@ async def decide_job(request: web.Request) -> web.StreamResponse:
         return await moderation_page(request, status=400, error=error, typed=typed)
     try:
         command = jobs.ModerateJob(job_id, staff.actor, decision, reason or None, billing=deps.billing)
-        await jobs.moderate_job(command, UnitOfWork(deps.sessions))
+        outcome = await jobs.moderate_job(command, UnitOfWork(deps.sessions))
     except InvalidField:
         error = _("Job #{id}: write the reason; the employer reads it.").format(id=job_id)
         return await moderation_page(request, status=400, error=error, typed=typed)
@@ -430,6 +431,8 @@ async def decide_job(request: web.Request) -> web.StreamResponse:
         error = _("Job #{id} was already decided: {status}.").format(id=job_id, status=state)
         return await moderation_page(request, status=409, error=error)
     said = {Decision.APPROVE: "approved", Decision.REJECT: "rejected"}.get(decision, "changes")
+    if outcome is JobStatus.AWAITING_PAYMENT:
+        said = "approved_unpaid"
     raise web.HTTPSeeOther(f"/admin/moderation?done={said}&id={job_id}")
 
 
