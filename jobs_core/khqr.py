@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import timedelta
 
 import segno
 from bakong_khqr import KHQR
 
 from jobs_core.pricing import Money
+
+# How long a bank app accepts the code: the payload's expiry timestamp, a whole number of days in the library.
+KHQR_VALIDITY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ def khqr_for(merchant: Merchant, money: Money, bill_number: str) -> Khqr:
         merchant_city=merchant.city,
         currency=money.currency.value,
         bill_number=bill_number,
-        expiration=1,
+        expiration=KHQR_VALIDITY.days,
     )
     payload = str(made)
     return Khqr(payload, KHQR().generate_md5(payload))

@@ -15,13 +15,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import DateTime, func, select
+from sqlalchemy import DateTime, and_, case, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs_core.clock import PHNOM_PENH, start_of_local_day
 from jobs_core.errors import NotAllowed, NotFound
-from jobs_core.khqr import Merchant, khqr_for
+from jobs_core.khqr import KHQR_VALIDITY, Merchant, khqr_for
 from jobs_core.model import (
     Currency,
     Decision,
@@ -39,6 +39,9 @@ from jobs_core.uow import UnitOfWork
 
 # A claimed invoice is not claimed again for this long: time enough to ask Bakong and settle the answer.
 CLAIM_LEASE = timedelta(minutes=1)
+# An expired invoice's code still scans in a bank app until the KHQR's own expiry (a day, the shortest the
+# standard's timestamp allows): such a late payment is looked for now and then, and honoured.
+LATE_CHECK_EVERY = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -129,10 +132,12 @@ async def employer_invoice(uow: UnitOfWork, invoice_id: int, employer_id: int, *
 
 
 async def latest_invoice(uow: UnitOfWork, job_id: int) -> Invoice | None:
-    """The listing's newest invoice (a renewal replaces an expired one)."""
+    """The listing's newest invoice (a renewal replaces an expired one), a cancelled one only when there is
+    no other (a renewal cancelled because the old code was paid after all leaves the paid one to show)."""
+    cancelled_last = case((Invoice.status == InvoiceStatus.CANCELLED, 1), else_=0)
     async with uow:
         return await uow.session.scalar(
-            select(Invoice).where(Invoice.job_id == job_id).order_by(Invoice.id.desc()).limit(1)
+            select(Invoice).where(Invoice.job_id == job_id).order_by(cancelled_last, Invoice.id.desc()).limit(1)
         )
 
 
@@ -168,13 +173,20 @@ async def renew_invoice(uow: UnitOfWork, invoice_id: int, employer_id: int, bill
 
 
 async def claim_due(uow: UnitOfWork, limit: int = 50) -> list[tuple[int, str]]:
-    """Open invoices due a look at Bakong, claimed for CLAIM_LEASE; (id, md5) each. Commits the claim."""
+    """Invoices due a look at Bakong (open ones, and expired ones whose code still scans), claimed for
+    CLAIM_LEASE; (id, md5) each. Commits the claim."""
     async with uow:
         now = uow.now()
         rows = (
             await uow.session.scalars(
                 select(Invoice)
-                .where(Invoice.status == InvoiceStatus.OPEN, Invoice.next_check_at <= now)
+                .where(
+                    or_(
+                        Invoice.status == InvoiceStatus.OPEN,
+                        and_(Invoice.status == InvoiceStatus.EXPIRED, Invoice.created_at > now - KHQR_VALIDITY),
+                    ),
+                    Invoice.next_check_at <= now,
+                )
                 .order_by(Invoice.next_check_at)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
@@ -212,6 +224,7 @@ async def settle(uow: UnitOfWork, invoice_id: int, seen: SeenPayment | None, bil
         elif invoice.status is InvoiceStatus.OPEN:
             if now >= invoice.expires_at:
                 invoice.move_to(InvoiceStatus.EXPIRED, now)
+                invoice.next_check_at = now + LATE_CHECK_EVERY
                 uow.audit("system", "invoice.expired", "invoice", invoice.id)
                 uow.emit("invoice.expired", invoice_id=invoice.id, job_id=invoice.job_id)
             else:
@@ -219,6 +232,8 @@ async def settle(uow: UnitOfWork, invoice_id: int, seen: SeenPayment | None, bil
                 if invoice.check_asked:
                     uow.emit("invoice.unpaid", invoice_id=invoice.id)
             invoice.check_asked = False
+        elif invoice.status is InvoiceStatus.EXPIRED:
+            invoice.next_check_at = now + LATE_CHECK_EVERY
         await uow.commit()
         return invoice.status
 
@@ -268,6 +283,16 @@ async def _publish(uow: UnitOfWork, invoice: Invoice, now: datetime) -> None:
         return
     job.move_to(JobStatus.PUBLISHED, now)
     job.expires_at = now + DEFAULT_LIFETIME
+    # Paid with an expired code after a renewal: the renewal is not wanted any more.
+    for other in (
+        await uow.session.scalars(
+            select(Invoice)
+            .where(Invoice.job_id == job.id, Invoice.id != invoice.id, Invoice.status == InvoiceStatus.OPEN)
+            .with_for_update()
+        )
+    ).all():
+        other.move_to(InvoiceStatus.CANCELLED, now)
+        uow.audit("system", "invoice.cancelled", "invoice", other.id, reason=f"paid by invoice {invoice.reference}")
     uow.audit("system", "job.published", "job", job.id, invoice_id=invoice.id)
     uow.emit("job.published", job_id=job.id, employer_id=job.employer_id, reason=None)
 

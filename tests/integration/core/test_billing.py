@@ -184,6 +184,30 @@ async def test_an_unpaid_invoice_expires_and_can_be_renewed(
     assert await state(build, job_id) == (JobStatus.PUBLISHED, [InvoiceStatus.EXPIRED, InvoiceStatus.PAID])
 
 
+async def test_a_late_payment_of_an_expired_code_is_honoured_and_the_renewal_cancelled(
+    build: Builder, clock: Clock, payments: Payments, bakong: FakeBakongAPI
+) -> None:
+    job_id = await approved(build, clock, payments.billing)
+    first = await invoice_of(build, job_id)
+    clock.advance(minutes=16)
+    await payments.check_once()
+    renewed = await billing.renew_invoice(build.uow(clock.at), first.id, first.employer_id, payments.billing, "e")
+    bakong.pay(first.khqr)  # the employer paid the old code after all (their bank app still took it)
+    clock.advance(minutes=5)
+    await payments.check_once()
+    assert await state(build, job_id) == (JobStatus.PUBLISHED, [InvoiceStatus.PAID, InvoiceStatus.CANCELLED])
+    assert renewed.md5 in bakong.checks
+    assert (await invoice_of(build, job_id)).id == first.id  # the paid one is what the employer is shown
+    # A day on, an expired code no longer scans: it is not asked about any more.
+    job_2 = await approved(build, clock, payments.billing)
+    clock.advance(minutes=16)
+    await payments.check_once()
+    assert (await state(build, job_2))[1] == [InvoiceStatus.EXPIRED]
+    asked = len(bakong.checks)
+    clock.advance(days=1, minutes=1)
+    assert await payments.check_once() == 0 and len(bakong.checks) == asked
+
+
 async def test_check_payment_asked_by_the_employer_is_answered_even_when_unpaid(
     build: Builder, clock: Clock, payments: Payments
 ) -> None:
