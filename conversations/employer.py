@@ -104,6 +104,7 @@ async def employer_menu(t: Turn, args: list[str]) -> str:
         (
             (Button(_("📝 Post a job"), "post"),),
             (Button(_("📋 My listings"), "listings"),),
+            *(((Button(_("🎟 Prepaid listings"), "bnd"),),) if t.deps.billing and t.deps.billing.prices.bundles else ()),
             (back_button(t),),
         ),
     )

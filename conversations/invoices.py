@@ -14,7 +14,7 @@ from conversations.state import IDLE
 from conversations.turn import BadInput, Turn
 from jobs_core.clock import local
 from jobs_core.errors import NotAllowed, NotFound
-from jobs_core.model import Currency, Invoice, InvoiceStatus, Job
+from jobs_core.model import Currency, Invoice, InvoiceStatus, Job, Product
 from jobs_core.numbers import parse_int
 from jobs_core.pricing import Money
 from jobs_core.services import billing
@@ -24,13 +24,23 @@ def amount_words(invoice: Invoice) -> str:
     return str(Money(Currency(invoice.currency), invoice.amount_minor))
 
 
+def _what(invoice: Invoice, job: Job | None, _: Gettext) -> str:
+    if invoice.product is Product.BUNDLE:
+        return _("{count} prepaid listings").format(count=invoice.listings or 0)
+    return job.title if job is not None else ""
+
+
 def invoice_replies(invoice: Invoice, job: Job | None, _: Gettext) -> list[Reply]:
     """The invoice in words, then the KHQR code to scan, with "check payment" under it."""
     until = local(invoice.expires_at).strftime("%H:%M")
-    title = job.title if job is not None else ""
+    if invoice.product is Product.BUNDLE:
+        first = _("💳 {count} prepaid listings: each listing approved after this is published at once. Please pay:")
+        first = first.format(count=invoice.listings or 0)
+    else:
+        first = _('💳 Your job "{title}" is approved. To publish it, please pay:').format(title=_what(invoice, job, _))
     text = "\n".join(
         [
-            _('💳 Your job "{title}" is approved. To publish it, please pay:').format(title=title),
+            first,
             _("Amount: {amount}").format(amount=amount_words(invoice)),
             _("Reference: {reference}").format(reference=invoice.reference),
             _("Scan the KHQR code below with your bank app (any Cambodian bank) before {time}.").format(time=until),
@@ -51,7 +61,11 @@ def receipt(invoice: Invoice, job: Job | None, _: Gettext) -> Reply:
                 _("Paid: {amount}").format(amount=amount_words(invoice)),
                 _("Reference: {reference}").format(reference=invoice.reference),
                 _("Date: {date}").format(date=paid),
-                _('For: publishing the job "{title}"').format(title=job.title if job else ""),
+                (
+                    _("For: {count} prepaid listings").format(count=invoice.listings or 0)
+                    if invoice.product is Product.BUNDLE
+                    else _('For: publishing the job "{title}"').format(title=job.title if job else "")
+                ),
                 _("Thank you!"),
             ]
         )
@@ -61,7 +75,7 @@ def receipt(invoice: Invoice, job: Job | None, _: Gettext) -> Reply:
 def expired_notice(invoice: Invoice, job: Job | None, _: Gettext) -> Reply:
     return Text(
         _('The QR code for "{title}" ({reference}) expired before a payment arrived. Get a new one?').format(
-            title=job.title if job else "", reference=invoice.reference
+            title=_what(invoice, job, _), reference=invoice.reference
         ),
         ((Button(_("🔁 New QR code"), f"pay:{invoice.id}:r"),),),
     )
@@ -109,6 +123,36 @@ async def pay(t: Turn, args: list[str]) -> str:
     return IDLE
 
 
+async def bundles(t: Turn, args: list[str]) -> str:
+    """bnd[:<number>] — the operator's bundles of prepaid listings; one chosen: its invoice and KHQR code."""
+    _ = t._
+    employer = await t.employer()
+    billing_on = t.deps.billing
+    if employer is None or billing_on is None or not billing_on.prices.bundles:
+        raise BadInput(_("This button is no longer valid."))
+    if not args:
+        left = await billing.prepaid_left(t.reads, employer.id)
+        prices = billing_on.prices
+        rows = []
+        for number, bundle in enumerate(prices.bundles):
+            currency = prices.currency if prices.currency in bundle.prices else next(iter(bundle.prices))
+            price = Money(currency, bundle.prices[currency])
+            label = _("{count} listings · {amount}").format(count=bundle.listings, amount=price)
+            rows.append((Button(label, f"bnd:{number}"),))
+        t.say(
+            _("Prepaid listings: pay once, and each listing approved after that is published at once.")
+            + "\n"
+            + _("Prepaid listings left: {count}").format(count=left),
+            tuple(rows),
+        )
+        return IDLE
+    number = parse_int("bundle", args[0], minimum=0, maximum=99)
+    invoice = await billing.buy_bundle(t.uow, employer.id, number, billing_on, t.actor)
+    for reply in invoice_replies(invoice, None, _):
+        t.add(reply)
+    return IDLE
+
+
 async def refunded(t: Turn, args: list[str]) -> str:
     """mpr:<invoice id> — a moderator says the money was paid back."""
     if not t.is_moderator:
@@ -135,4 +179,4 @@ def refund_due_card(invoice: Invoice, job: Job | None, reason: str, _: Gettext) 
     return Text("\n".join(lines), ((Button(_("✅ Refunded"), f"mpr:{invoice.id}"),),))
 
 
-ACTIONS = {"pay": pay}  # "mpr" is a moderator's action: conversations.moderator
+ACTIONS = {"pay": pay, "bnd": bundles}  # "mpr" is a moderator's action: conversations.moderator

@@ -3,7 +3,7 @@
 from jobs_core.model.application import Application, ApplicationStatus, Experience
 from jobs_core.model.audit import AuditEntry
 from jobs_core.model.base import Base, Channel, Language
-from jobs_core.model.billing import Invoice, InvoiceStatus, Payment, Product
+from jobs_core.model.billing import Invoice, InvoiceStatus, Payment, PrepaidUse, Product
 from jobs_core.model.call import Call, CallAttempt, CallPurpose, CallReason, CallStatus, JobPitch
 from jobs_core.model.call_request import CallRequest
 from jobs_core.model.demo import DemoData
@@ -59,6 +59,7 @@ __all__ = [
     "ModerationDecision",
     "Nomination",
     "Payment",
+    "PrepaidUse",
     "Product",
     "Relationship",
     "Relative",

@@ -60,6 +60,7 @@ class Invoice(Base):
     product: Mapped[Product] = mapped_column(enum_type(Product))
     currency: Mapped[Currency] = mapped_column(enum_type(Currency))
     amount_minor: Mapped[int] = mapped_column(BigInteger)  # USD cents or KHR riel
+    listings: Mapped[int | None]  # a bundle: how many listings it prepays
     status: Mapped[InvoiceStatus] = mapped_column(enum_type(InvoiceStatus), default=InvoiceStatus.OPEN, index=True)
     # The EMV payload drawn as the QR code, and its MD5: how Bakong is asked whether it was paid.
     khqr: Mapped[str] = mapped_column(Text)
@@ -100,3 +101,14 @@ class Payment(Base):
     from_account: Mapped[str | None] = mapped_column(String(100))
     paid_at: Mapped[datetime]
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PrepaidUse(Base):
+    """One listing published on a paid bundle instead of an invoice of its own."""
+
+    __tablename__ = "prepaid_uses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)  # the bundle's invoice
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), unique=True)
+    used_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -32,6 +32,7 @@ from jobs_core.model import (
     JobStatus,
     ModerationDecision,
     Payment,
+    PrepaidUse,
     Product,
 )
 from jobs_core.pricing import Money, Prices
@@ -89,7 +90,66 @@ async def listing_charge(uow: UnitOfWork, job: Job, billing: Billing | None) -> 
         )
         if int(approved or 0) < prices.monthly_quota:
             return None
+    bundle = await _bundle_with_credit(uow, job.employer_id)
+    if bundle is not None:
+        # Prepaid: this listing uses one of the bundle's listings instead of an invoice of its own.
+        uow.session.add(PrepaidUse(invoice_id=bundle.id, job_id=job.id, used_at=uow.now()))
+        uow.audit("system", "invoice.prepaid_used", "invoice", bundle.id, job_id=job.id)
+        return None
     return price
+
+
+async def _bundle_with_credit(uow: UnitOfWork, employer_id: int) -> Invoice | None:
+    """The employer's oldest paid bundle with listings left."""
+    used = select(func.count()).where(PrepaidUse.invoice_id == Invoice.id).scalar_subquery()
+    return await uow.session.scalar(
+        select(Invoice)
+        .where(
+            Invoice.employer_id == employer_id,
+            Invoice.product == Product.BUNDLE,
+            Invoice.status == InvoiceStatus.PAID,
+            Invoice.listings > used,
+        )
+        .order_by(Invoice.id)
+        .limit(1)
+        .with_for_update()
+    )
+
+
+async def prepaid_left(uow: UnitOfWork, employer_id: int) -> int:
+    """Listings the employer's paid bundles still cover."""
+    async with uow:
+        bought = await uow.session.scalar(
+            select(func.coalesce(func.sum(Invoice.listings), 0)).where(
+                Invoice.employer_id == employer_id,
+                Invoice.product == Product.BUNDLE,
+                Invoice.status == InvoiceStatus.PAID,
+            )
+        )
+        used = await uow.session.scalar(
+            select(func.count())
+            .select_from(PrepaidUse)
+            .join(Invoice, Invoice.id == PrepaidUse.invoice_id)
+            .where(Invoice.employer_id == employer_id)
+        )
+        return int(bought or 0) - int(used or 0)
+
+
+async def buy_bundle(uow: UnitOfWork, employer_id: int, number: int, billing: Billing, actor: str) -> Invoice:
+    """An invoice for the operator's bundle ``number`` (0-based, as in the prices file)."""
+    prices = billing.prices
+    if not 0 <= number < len(prices.bundles):
+        raise NotFound("bundle", number)
+    bundle = prices.bundles[number]
+    currency = prices.currency if prices.currency in bundle.prices else next(iter(bundle.prices))
+    async with uow:
+        employer = await uow.session.get(Employer, employer_id)
+        if employer is None:
+            raise NotFound("employer", employer_id)
+        money = Money(currency, bundle.prices[currency])
+        invoice = await _issue(uow, employer, None, Product.BUNDLE, money, billing, actor, listings=bundle.listings)
+        await uow.commit()
+        return invoice
 
 
 async def issue_invoice(
@@ -99,16 +159,32 @@ async def issue_invoice(
     employer = await uow.session.get(Employer, job.employer_id)
     if employer is None:  # an invoice has an employer, always (a foreign key the schema enforces too)
         raise NotFound("employer", job.employer_id)
+    return await _issue(uow, employer, job, Product.LISTING, money, billing, actor, renewal_of=renewal_of)
+
+
+async def _issue(
+    uow: UnitOfWork,
+    employer: Employer,
+    job: Job | None,
+    product: Product,
+    money: Money,
+    billing: Billing,
+    actor: str,
+    *,
+    renewal_of: int | None = None,
+    listings: int | None = None,
+) -> Invoice:
     now = uow.now()
     reference = f"BP-{secrets.token_hex(4).upper()}"
     code = khqr_for(billing.merchant, money, reference)
     invoice = Invoice(
         reference=reference,
         employer_id=employer.id,
-        job_id=job.id,
-        product=Product.LISTING,
+        job_id=job.id if job is not None else None,
+        product=product,
         currency=money.currency,
         amount_minor=money.minor,
+        listings=listings,
         status=InvoiceStatus.OPEN,
         khqr=code.payload,
         md5=code.md5,
@@ -119,8 +195,9 @@ async def issue_invoice(
     )
     uow.session.add(invoice)
     await uow.session.flush()
-    uow.audit(actor, "invoice.issued", "invoice", invoice.id, job_id=job.id, amount=str(money), renewal_of=renewal_of)
-    uow.emit("invoice.issued", invoice_id=invoice.id, job_id=job.id, employer_id=employer.id)
+    job_id = job.id if job is not None else None
+    uow.audit(actor, "invoice.issued", "invoice", invoice.id, job_id=job_id, amount=str(money), renewal_of=renewal_of)
+    uow.emit("invoice.issued", invoice_id=invoice.id, job_id=job_id, employer_id=employer.id)
     return invoice
 
 
@@ -158,14 +235,21 @@ async def renew_invoice(uow: UnitOfWork, invoice_id: int, employer_id: int, bill
         old = await employer_invoice(uow, invoice_id, employer_id, lock=True)
         if old.status is not InvoiceStatus.EXPIRED:
             raise NotAllowed(f"a {old.status.value} invoice cannot be renewed")
+        newer = await uow.session.scalar(select(Invoice).where(Invoice.renewal_of == old.id).limit(1))
+        if newer is not None:  # renewed already (a second press, another channel): the same new invoice
+            return newer
+        if old.product is Product.BUNDLE:  # the same bundle again, at its price then
+            employer = await uow.session.get(Employer, old.employer_id)
+            assert employer is not None
+            money = Money(old.currency, old.amount_minor)
+            invoice = await _issue(
+                uow, employer, None, Product.BUNDLE, money, billing, actor, renewal_of=old.id, listings=old.listings
+            )
+            await uow.commit()
+            return invoice
         job = await uow.session.get(Job, old.job_id, with_for_update=True) if old.job_id else None
         if job is None or job.status is not JobStatus.AWAITING_PAYMENT:
             raise NotAllowed("this listing is no longer waiting for payment")
-        newer = await uow.session.scalar(
-            select(Invoice).where(Invoice.job_id == job.id, Invoice.id > old.id).order_by(Invoice.id.desc()).limit(1)
-        )
-        if newer is not None:  # renewed already (a second press, another channel): the same new invoice
-            return newer
         money = billing.prices.price_in(old.currency) or Money(old.currency, old.amount_minor)
         invoice = await issue_invoice(uow, job, money, billing, actor, renewal_of=old.id)
         await uow.commit()
@@ -273,7 +357,9 @@ async def _record_payment(uow: UnitOfWork, invoice: Invoice, seen: SeenPayment) 
 async def _publish(uow: UnitOfWork, invoice: Invoice, now: datetime) -> None:
     from jobs_core.services.jobs import DEFAULT_LIFETIME  # jobs imports this module for moderation
 
-    job = await uow.session.get(Job, invoice.job_id, with_for_update=True) if invoice.job_id else None
+    if invoice.job_id is None:
+        return  # a bundle: its listings are used as they are approved
+    job = await uow.session.get(Job, invoice.job_id, with_for_update=True)
     if job is None or job.status is not JobStatus.AWAITING_PAYMENT:
         if job is not None:  # closed meanwhile: the money goes back
             invoice.move_to(InvoiceStatus.REFUND_DUE, now)

@@ -1,4 +1,4 @@
-"""Paid listings through KHQR: invoices and payments, and listings waiting for payment.
+"""Paid listings through KHQR: invoices and payments, bundles of prepaid listings, listings waiting for payment.
 
 Amounts are integer minor units (USD cents, KHR riel). A payment's Bakong transaction hash is unique, so a
 payment reported twice is recorded once. The job status is a VARCHAR with a CHECK constraint, so the
@@ -54,6 +54,7 @@ def upgrade() -> None:
         ),
         sa.Column("currency", sa.Enum("USD", "KHR", name="currency", native_enum=False, length=24), nullable=False),
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("listings", sa.Integer(), nullable=True),
         sa.Column(
             "status",
             sa.Enum(
@@ -112,9 +113,23 @@ def upgrade() -> None:
         sa.UniqueConstraint("external_ref", name=op.f("uq_payments_external_ref")),
     )
     op.create_index(op.f("ix_payments_invoice_id"), "payments", ["invoice_id"])
+    op.create_table(
+        "prepaid_uses",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("invoice_id", sa.Integer(), nullable=False),
+        sa.Column("job_id", sa.Integer(), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["invoice_id"], ["invoices.id"], name=op.f("fk_prepaid_uses_invoice_id_invoices")),
+        sa.ForeignKeyConstraint(["job_id"], ["jobs.id"], name=op.f("fk_prepaid_uses_job_id_jobs")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_prepaid_uses")),
+        sa.UniqueConstraint("job_id", name=op.f("uq_prepaid_uses_job_id")),
+    )
+    op.create_index(op.f("ix_prepaid_uses_invoice_id"), "prepaid_uses", ["invoice_id"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_prepaid_uses_invoice_id"), table_name="prepaid_uses")
+    op.drop_table("prepaid_uses")
     op.drop_index(op.f("ix_payments_invoice_id"), table_name="payments")
     op.drop_table("payments")
     op.drop_index("ix_invoices_due", table_name="invoices", postgresql_where=sa.text("status = 'open'"))

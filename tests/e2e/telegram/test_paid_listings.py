@@ -36,7 +36,10 @@ from tests.fakes.telegram_api import FakeTelegramAPI, callback_update
 
 Client = TestClient[web.Request, web.Application]
 MERCHANT = Merchant("bongpheak@aclb", "Bong Pheak", "Phnom Penh")
-BILLING = Billing(parse_prices({"listing": {"USD": "5.00", "KHR": 20000}}), MERCHANT, lifetime=timedelta(minutes=15))
+PRICES = parse_prices(
+    {"listing": {"USD": "5.00", "KHR": 20000}, "bundle": [{"name": "five", "listings": 5, "USD": "20.00"}]}
+)
+BILLING = Billing(PRICES, MERCHANT, lifetime=timedelta(minutes=15))
 
 
 @pytest.fixture
@@ -238,3 +241,21 @@ async def test_nobody_but_the_listings_employer_can_see_or_check_its_invoice(
     async with session_factory() as session:
         unchanged = await session.get(Invoice, invoice.id)
         assert unchanged is not None and unchanged.status is InvoiceStatus.OPEN and not unchanged.check_asked
+
+
+async def test_an_employer_buys_prepaid_listings_in_the_chat(
+    flow_client: Client, fake_api: FakeTelegramAPI, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    build = Builder(session_factory, now=UnitOfWork(session_factory).now())
+    await build.employer(external_id="8007")
+    boss = TelegramUser(flow_client, fake_api, 8007)
+    await boss.start()
+    await boss.send("/employer")
+    await boss.press("Prepaid listings")
+    assert "Prepaid listings left: 0" in boss.text
+    await boss.press("5 listings · 20.00 USD")
+    assert "5 prepaid listings" in boss.text and "20.00 USD" in boss.text
+    assert any(c.method == "sendPhoto" for c in boss.last)
+    async with session_factory() as session:
+        invoice = await session.scalar(select(Invoice))
+        assert invoice is not None and invoice.listings == 5 and invoice.job_id is None

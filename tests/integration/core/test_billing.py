@@ -296,3 +296,32 @@ async def test_the_invoice_goes_to_the_listings_own_employer(build: Builder, clo
         assert isinstance(await uow.session.get(Employer, invoice.employer_id), Employer)
         verification = (await uow.session.get(Employer, employer)).verification  # type: ignore[union-attr]
     assert verification is Verification.UNVERIFIED
+
+
+async def test_a_paid_bundle_publishes_its_listings_without_invoices_until_it_is_used_up(
+    build: Builder, clock: Clock, bakong: FakeBakongAPI, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    charging = billing_with(bundle=[{"name": "two", "listings": 2, "USD": "8.00", "KHR": 32000}])
+    client = BakongClient(bakong.base_url, bakong.token, MERCHANT.account)
+    payments = Payments(lambda: UnitOfWork(session_factory, now=clock.at), charging, client)
+    try:
+        employer = await build.employer(external_id="b1")
+        with pytest.raises(NotFound):
+            await billing.buy_bundle(build.uow(clock.at), employer, 1, charging, "employer")
+        bundle = await billing.buy_bundle(build.uow(clock.at), employer, 0, charging, "employer")
+        assert (bundle.product.value, bundle.job_id, bundle.listings, bundle.amount_minor) == ("bundle", None, 2, 800)
+        assert await billing.prepaid_left(build.uow(), employer) == 0  # not paid yet
+        bakong.pay(bundle.khqr)
+        assert await payments.check_now(bundle.id, employer) is InvoiceStatus.PAID
+        assert await billing.prepaid_left(build.uow(), employer) == 2
+        first = await approved(build, clock, charging, employer)
+        second = await approved(build, clock, charging, employer)
+        third = await approved(build, clock, charging, employer)
+    finally:
+        await client.close()
+    assert await state(build, first) == (JobStatus.PUBLISHED, [])
+    assert await state(build, second) == (JobStatus.PUBLISHED, [])
+    assert await state(build, third) == (JobStatus.AWAITING_PAYMENT, [InvoiceStatus.OPEN])
+    assert await billing.prepaid_left(build.uow(), employer) == 0
+    revenue = await billing.revenue_by_month(build.uow())
+    assert [(r.product, r.currency, r.paid_minor) for r in revenue] == [("bundle", "USD", 800)]
