@@ -35,10 +35,12 @@ from aiogram.exceptions import (
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from bongpheak.bakong import BakongClient
 from bongpheak.bootstrap import Database
 from bongpheak.commands import CommandError
 from bongpheak.event_metrics import refresh_dead_letters
 from bongpheak.health import OFF, OK, Health
+from bongpheak.payments import Payments, billing_from
 from bongpheak.settings import Settings
 from bots.messenger import GraphClient, MessengerDeps, setup_messenger
 from bots.telegram.deps import TelegramDeps, make_bot
@@ -77,6 +79,7 @@ class Wiring:
     renderer: Renderer
     dialog: DialogDeps
     voice: VoiceDeps | None
+    payments: Payments | None = None  # PAYMENTS on: the Bakong poller and "check payment"
 
 
 def wire(settings: Settings, db: Database) -> Wiring:
@@ -90,6 +93,7 @@ def wire(settings: Settings, db: Database) -> Wiring:
         ) from None
     renderer = Renderer(packs, cache, settings.ffmpeg_binary)
     voice_notes = VoiceNotes(renderer)  # one per process: its background renders are shared by every update
+    billing = billing_from(settings)
     dialog = DialogDeps(
         session_factory=db.sessions,
         moderator_ids=frozenset(str(i) for i in settings.moderator_ids),
@@ -101,7 +105,12 @@ def wire(settings: Settings, db: Database) -> Wiring:
         clip_normaliser=employer_clip_normaliser(settings.data_dir / "employer-clips"),
         # Read by the dialer at call time, like employer clips: the same data folder.
         greeting_normaliser=greeting_normaliser(settings.data_dir / "greetings"),
+        billing=billing,
     )
+    payments = None
+    if billing is not None:
+        bakong = BakongClient(settings.bakong_api_base_url, settings.bakong_token or "", billing.merchant.account)
+        payments = Payments(db.uow, billing, bakong)
     voice = None
     if settings.voice_account_sid and settings.voice_auth_token:
         dialer_settings = DialerSettings.from_values(
@@ -122,7 +131,7 @@ def wire(settings: Settings, db: Database) -> Wiring:
             provider_queue_limit=timedelta(minutes=settings.provider_queue_limit_minutes),
         )
         voice = VoiceDeps(dialer_settings, db.sessions, MediaAudio(renderer), TwilioProvider(dialer_settings))
-    return Wiring(settings, db, renderer, dialog, voice)
+    return Wiring(settings, db, renderer, dialog, voice, payments)
 
 
 def check_telegram_settings(settings: Settings, *, polling: bool) -> str:
@@ -260,6 +269,8 @@ def build_app(
         sender = Backoff("telegram outbox", logger=log)
         health.watch("telegram outbox", sender)
         setup_telegram(app, telegram, backoff=sender)
+    payments = wiring.payments
+    check_payment = payments.check_now if payments is not None else None
     setup_web(
         app,
         WebDeps(
@@ -267,6 +278,7 @@ def build_app(
             public_base_url=wiring.settings.public_base_url,
             telegram_bot=wiring.settings.telegram_bot_username,
             messenger_page=wiring.settings.messenger_page_id if messenger is not None else None,
+            check_payment=check_payment,
         ),
     )
     setup_admin(app, admin_deps(wiring))
@@ -284,6 +296,10 @@ def build_app(
         lambda stop: run_notifier(wiring.dialog, stop, backoff=notifier),
         lambda stop: _expire_listings(wiring.db, stop, expiry),
     ]
+    if payments is not None:
+        bakong = Backoff("bakong payments", logger=log)
+        health.watch("bakong payments", bakong)
+        jobs.append(lambda stop: payments.run(stop, bakong))
     if run_dialer_too:
         if wiring.voice is None:
             raise CommandError("--dialer needs VOICE_ACCOUNT_SID and VOICE_AUTH_TOKEN")
@@ -321,6 +337,7 @@ def admin_deps(wiring: Wiring) -> AdminDeps:
         clips_dir=settings.data_dir / "employer-clips",
         prompt_packs={lang: pack_root(lang, settings.prompt_pack_dir) for lang in LANGUAGES},
         ffmpeg=settings.ffmpeg_binary,
+        billing=wiring.dialog.billing,
     )
 
 

@@ -5,7 +5,8 @@ The rule, checked when either command starts: if the database holds demo data (t
 Demo hosts are loopback names only — by default ``localhost``, ``127.0.0.1`` and ``::1``, where the carrier
 simulator and the test fakes listen. So Telegram counts as real when TELEGRAM_API_BASE_URL is unset
 (api.telegram.org) or names any other host, and the voice provider likewise with VOICE_API_BASE_URL (unset:
-api.twilio.com; Somleng, SignalWire: their own hosts). DEMO_PROVIDER_HOSTS can narrow the demo hosts (the
+api.twilio.com; Somleng, SignalWire: their own hosts), and Bakong when payments are on (BAKONG_API_BASE_URL;
+unset: api-bakong.nbc.gov.kh). DEMO_PROVIDER_HOSTS can narrow the demo hosts (the
 tests empty it, so their loopback fakes stand for the real services) but never name a non-loopback host.
 
 A database without the row is not checked here. Demo phone numbers are refused by the dialer on any
@@ -32,6 +33,7 @@ from jobs_core.model.demo import DEMO_ROW
 # seconds, and every command (and /healthz at start-up) would wait for it.
 TELEGRAM_API = "https://api.telegram.org"
 GRAPH_API = "https://graph.facebook.com"  # where Messenger sends when MESSENGER_API_BASE_URL is unset
+BAKONG_API = "https://api-bakong.nbc.gov.kh"  # where payments are checked when BAKONG_API_BASE_URL is unset
 HOW_TO_GO_LIVE = "for real use, set DATABASE_URL to a fresh database or DATA_DIR to another folder"
 DEMO_NOTICE = (
     "This is demo data: made-up people whose phone numbers (+855 20 0xx xxx) cannot ring anyone.\n"
@@ -89,6 +91,8 @@ def services_in_use(settings: Settings, *, telegram: bool) -> list[tuple[str, st
         used.append(("Messenger", _host(settings.messenger_api_base_url, GRAPH_API)))
     if settings.voice_account_sid and settings.voice_auth_token:
         used.append(("the voice provider", _host(settings.voice_api_base_url, TWILIO_API_BASE_URL)))
+    if settings.payments:
+        used.append(("Bakong", _host(settings.bakong_api_base_url, BAKONG_API)))
     return used
 
 

@@ -47,6 +47,12 @@ SHOWN = frozenset(
         "startup_timeout",
         "prompt_pack_dir",
         "public_base_url",
+        "payments",
+        "prices_file",
+        "bakong_api_base_url",
+        "khqr_merchant_name",
+        "khqr_merchant_city",
+        "invoice_minutes",
     }
 )
 
@@ -156,6 +162,24 @@ class Settings(BaseSettings):
         default=5, gt=0, allow_inf_nan=False, description="a number of minutes above 0, e.g. 5"
     )
 
+    # Paid listings through KHQR (docs/payments.md). Off: nothing is charged and nothing else is needed.
+    payments: bool = Field(default=False, description="true or false")
+    prices_file: Path | None = Field(default=None, description="a TOML prices file (docs/payments.md)")
+    bakong_api_base_url: str | None = Field(  # None: api-bakong.nbc.gov.kh
+        default=None, description="an http(s):// address of the Bakong Open API (unset: api-bakong.nbc.gov.kh)"
+    )
+    bakong_token: str | None = Field(default=None, description="the Bakong Open API token")
+    khqr_merchant_account: str | None = Field(
+        default=None, pattern=r"^[^@\s]+@[^@\s]+$", description="a Bakong account id, e.g. bongpheak@aclb"
+    )
+    khqr_merchant_name: str | None = Field(
+        default=None, max_length=25, description="the name payers see, at most 25 characters"
+    )
+    khqr_merchant_city: str | None = Field(default=None, max_length=15, description="a city, e.g. Phnom Penh")
+    invoice_minutes: float = Field(
+        default=15, gt=0, allow_inf_nan=False, description="a number of minutes above 0, e.g. 15"
+    )
+
     @property
     def audio_cache(self) -> Path:
         return self.audio_cache_dir or (self.data_dir / "audio")
@@ -175,7 +199,13 @@ class Settings(BaseSettings):
             raise ValueError(f"{url.drivername!r} is not PostgreSQL")
         return value
 
-    @field_validator("public_base_url", "telegram_api_base_url", "voice_api_base_url", "messenger_api_base_url")
+    @field_validator(
+        "public_base_url",
+        "telegram_api_base_url",
+        "voice_api_base_url",
+        "messenger_api_base_url",
+        "bakong_api_base_url",
+    )
     @classmethod
     def _http_address(cls, value: str | None) -> str | None:
         if value is None:
@@ -277,6 +307,14 @@ class Settings(BaseSettings):
                 "where tests and the carrier simulator run)"
             )
         return self.public_base_url
+
+    def check_payments(self) -> None:
+        """With PAYMENTS on, every setting it needs is set: CommandError naming the missing ones in one line."""
+        needed = ("prices_file", "bakong_token", "khqr_merchant_account", "khqr_merchant_name", "khqr_merchant_city")
+        missing = [name.upper() for name in needed if not getattr(self, name)]
+        if missing:
+            verb = "is" if len(missing) == 1 else "are"
+            raise CommandError(f"PAYMENTS is on but {', '.join(missing)} {verb} not set (see docs/payments.md)")
 
     def voice_configured(self) -> bool:
         """Whether any voice account setting is given (then all the webhooks need must be)."""

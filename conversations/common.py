@@ -56,6 +56,7 @@ JOB_STATUS = {
     "rejected": N_("rejected"),
     "changes_requested": N_("changes requested"),
     "suspended": N_("on hold while a report is checked"),
+    "awaiting_payment": N_("approved, waiting for payment"),
 }
 FIELDS = {
     "name": N_("name"),

@@ -34,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations import employer, greeting, linking, moderator, relative, start
+from conversations import employer, greeting, invoices, linking, moderator, relative, start
 from conversations.common import BACK, CANCEL, TOGGLE, back_button, edit_in_place, error_message
 from conversations.i18n import gettext_for, language_or_default
 from conversations.replies import Button, Incoming, Reply, Text
@@ -53,6 +53,7 @@ ACTIONS: dict[str, Action] = {
     **relative.ACTIONS,
     **employer.ACTIONS,
     **moderator.ACTIONS,
+    **invoices.ACTIONS,
     **linking.ACTIONS,
 }
 COMMANDS: dict[str, str] = {

@@ -36,6 +36,7 @@ from conversations.common import (
     toggles,
 )
 from conversations.i18n import N_
+from conversations.invoices import amount_words
 from conversations.replies import AskPhone, AskVoice, Button, JobCard, Keyboard, Text
 from conversations.state import IDLE
 from conversations.turn import BadInput, DialogDeps, Step, Turn, rows
@@ -54,7 +55,7 @@ from jobs_core.model import (
 )
 from jobs_core.numbers import parse_amount, parse_int
 from jobs_core.phones import display_phone, normalize_phone
-from jobs_core.services import applications, employers, jobs
+from jobs_core.services import applications, billing, employers, jobs
 from jobs_core.text import clean_text
 from jobs_core.typed import Hours, format_date, format_pay, parse_date, parse_hours, parse_pay, tidy
 from media.catalog import COUNTRY_NAMES, country_code, country_name
@@ -103,6 +104,7 @@ async def employer_menu(t: Turn, args: list[str]) -> str:
         (
             (Button(_("📝 Post a job"), "post"),),
             (Button(_("📋 My listings"), "listings"),),
+            *(((Button(_("🎟 Prepaid listings"), "bnd"),),) if t.deps.billing and t.deps.billing.prices.bundles else ()),
             (back_button(t),),
         ),
     )
@@ -949,6 +951,15 @@ def _editable(name: str, step: Step) -> Step:
 # ------------------------------------------------------------------------------------------------ listings
 
 
+WITHDRAWABLE = (
+    JobStatus.DRAFT,
+    JobStatus.PENDING_REVIEW,
+    JobStatus.CHANGES_REQUESTED,
+    JobStatus.PUBLISHED,
+    JobStatus.AWAITING_PAYMENT,
+)
+
+
 async def listings(t: Turn, args: list[str]) -> str:
     """My listings: status and applications of each, with what can be done next."""
     _ = t._
@@ -996,13 +1007,18 @@ async def listings(t: Turn, args: list[str]) -> str:
         buttons: list[tuple[Button, ...]] = []
         if count:
             buttons.append((Button(_("👥 Applications"), f"lst:{job.id}:apps"),))
+        if job.status is JobStatus.AWAITING_PAYMENT and (invoice := await billing.latest_invoice(t.reads, job.id)):
+            lines.append(
+                _("To pay: {amount} ({reference})").format(amount=amount_words(invoice), reference=invoice.reference)
+            )
+            buttons.append((Button(_("💳 Pay"), f"pay:{invoice.id}:s"),))
         if job.status is JobStatus.PUBLISHED:
             buttons.append((Button(_("✅ Mark filled"), f"lst:{job.id}:fill"),))
         if job.status in (JobStatus.DRAFT, JobStatus.CHANGES_REQUESTED):
             buttons.append((Button(_("✏️ Edit and send again"), f"lst:{job.id}:edit"),))
         elif job.status is JobStatus.PUBLISHED and (revision is None or revision.status in jobs.EDITABLE):
             buttons.append((Button(_("✏️ Edit"), f"lst:{job.id}:edit"),))
-        if job.status in (JobStatus.DRAFT, JobStatus.PENDING_REVIEW, JobStatus.CHANGES_REQUESTED, JobStatus.PUBLISHED):
+        if job.status in WITHDRAWABLE:
             buttons.append((Button(_("🗑 Withdraw"), f"lst:{job.id}:wd"),))
         t.say("\n".join(lines), tuple(buttons))
     shown = _("Showing {first}–{last} of {total}.").format(first=offset + 1, last=offset + len(rows), total=total)

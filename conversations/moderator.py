@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from conversations.common import JOB_STATUS, job_text, job_voice, safety_line
 from conversations.i18n import N_, Gettext
+from conversations.invoices import refunded
 from conversations.replies import Button, Edit, Keyboard, Text
 from conversations.state import IDLE
 from conversations.turn import BadInput, Step, Turn
@@ -310,8 +311,13 @@ async def decide_job(t: Turn, args: list[str]) -> str:
             t.say(kept)
         return IDLE
     if verb in ("a", "y"):
-        await jobs.moderate_job(jobs.ModerateJob(job_id, t.actor, Decision.APPROVE), t.uow)
-        approved = _("Job #{id} approved and published.").format(id=job_id)
+        outcome = await jobs.moderate_job(
+            jobs.ModerateJob(job_id, t.actor, Decision.APPROVE, billing=t.deps.billing), t.uow
+        )
+        if outcome is JobStatus.AWAITING_PAYMENT:
+            approved = _("Job #{id} approved; it is published once the employer has paid.").format(id=job_id)
+        else:
+            approved = _("Job #{id} approved and published.").format(id=job_id)
         # From the confirmation, the card's own message id rides in the button (mj:<id>:y:<card>).
         card_message = (args[2] if len(args) == 3 and args[2].isdigit() else None) if verb == "y" else pressed
         if verb == "y" and pressed:
@@ -319,6 +325,8 @@ async def decide_job(t: Turn, args: list[str]) -> str:
             approved = ""
         card = job_review_card(job, _, t.language)[0]
         stamp = _stamp(t, _("✅ Approved by {name}, {time}"))
+        if outcome is JobStatus.AWAITING_PAYMENT:
+            stamp += "\n" + _("💳 Waiting for the employer's payment.")
         if card_message:
             t.add(Edit(card_message, f"{card}\n\n{stamp}"))
         elif approved:
@@ -368,7 +376,7 @@ async def take_job_reason(t: Turn) -> str:
         # Another moderator decided while this one was typing: say so rather than ask again and again.
         t.say(_("Job #{id} was already decided: {status}.").format(id=job_id, status=status_words(decided.status, _)))
         return IDLE
-    await jobs.moderate_job(jobs.ModerateJob(job_id, t.actor, decision, reason), t.uow)
+    await jobs.moderate_job(jobs.ModerateJob(job_id, t.actor, decision, reason, billing=t.deps.billing), t.uow)
     job = await t.session.get(Job, job_id)
     card = job_review_card(job, _, t.language)[0] if job is not None else ""
     if decision is Decision.REJECT:
@@ -467,5 +475,6 @@ ACTIONS = {
     "mj": decide_job,
     "me": decide_employer,
     "mr": close_report,
+    "mpr": refunded,  # a refund due was paid back (the card comes from conversations.invoices)
 }
 COMMANDS = {"mod": "mod"}

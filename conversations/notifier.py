@@ -21,6 +21,10 @@ Who hears what:
   job.suspended            alerts for that job still waiting in the outbox are withheld
   job.reinstated           (the report was dismissed) the withheld alerts go out after all
   job.taken_down           the employer
+  invoice.issued           (a listing approved, payments on) the employer: the invoice and its KHQR code
+  invoice.paid / .expired / .unpaid / .refunded → the employer: a receipt, a "new QR code" button, "not paid
+                           yet" (they pressed "check payment"), the money paid back
+  invoice.refund_due       the moderators (the operator): money to pay back, with a "refunded" button
   application.created      (a worker applied, or confirmed a relative's application with 1) the employer,
                            with the worker's phone only once the employer is verified; the applying relative
   application.contacted / .hired / .not_hired / .withdrawn / .expired → the relative who applied
@@ -49,6 +53,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.common import job_buttons, job_text, pitch_job
 from conversations.i18n import LANGUAGES, N_, Gettext, gettext_for, language_or_default
+from conversations.invoices import (
+    amount_words,
+    expired_notice,
+    invoice_replies,
+    receipt,
+    refund_due_card,
+    unpaid_notice,
+)
 from conversations.moderator import employer_review_card, job_review_card, pitch_caption, report_card
 from conversations.outbox import BULK, NORMAL, URGENT, OutboxMessage, enqueue
 from conversations.replies import Button, JobCard, Reply, Text, Voice
@@ -66,6 +78,7 @@ from jobs_core.model import (
     Employer,
     EmployerIdentity,
     Event,
+    Invoice,
     Job,
     Nomination,
     Relative,
@@ -547,6 +560,52 @@ async def voice_paused(c: _Context, p: dict[str, Any]) -> None:
             await c.send(to, lambda _: Text(_("✅ Phone calls go out again: the voice provider accepts our account.")))
 
 
+async def invoice_issued(c: _Context, p: dict[str, Any]) -> None:
+    """The employer's invoice and KHQR code, in two messages (a renewal pressed in chat was shown there)."""
+    invoice = await c.session.get(Invoice, p.get("invoice_id"))
+    if invoice is None or invoice.renewal_of is not None or invoice.job_id is None:
+        return  # a renewal or a bundle: bought in the chat, shown there at once
+    job = await c.session.get(Job, invoice.job_id) if invoice.job_id else None
+    for to in await c.employer(invoice.employer_id):
+        for n, reply in enumerate(invoice_replies(invoice, job, gettext_for(to.language))):
+            await c.send_reply(to, reply, URGENT, part=f":{n}" if n else "")
+
+
+async def invoice_news(c: _Context, p: dict[str, Any]) -> None:
+    """Paid (a receipt), expired (a "new QR code" button), still unpaid after "check payment", refunded."""
+    invoice = await c.session.get(Invoice, p.get("invoice_id"))
+    if invoice is None:
+        return
+    job = await c.session.get(Job, invoice.job_id) if invoice.job_id else None
+
+    def make(_: Gettext) -> Reply:
+        if c.event.kind == "invoice.paid":
+            return receipt(invoice, job, _)
+        if c.event.kind == "invoice.expired":
+            return expired_notice(invoice, job, _)
+        if c.event.kind == "invoice.unpaid":
+            return unpaid_notice(invoice, _)
+        return Text(
+            _("We paid back {amount} for invoice {reference}.").format(
+                amount=amount_words(invoice), reference=invoice.reference
+            )
+        )
+
+    for to in await c.employer(invoice.employer_id):
+        await c.send(to, make, URGENT if c.event.kind != "invoice.refunded" else NORMAL)
+
+
+async def invoice_refund_due(c: _Context, p: dict[str, Any]) -> None:
+    """Money to pay back (a paid listing taken down for safety, a payment after the listing closed)."""
+    invoice = await c.session.get(Invoice, p.get("invoice_id"))
+    if invoice is None:
+        return
+    job = await c.session.get(Job, invoice.job_id) if invoice.job_id else None
+    reason = str(p.get("reason") or invoice.refund_reason or "")
+    for to in c.moderators():
+        await c.send(to, lambda _: refund_due_card(invoice, job, reason, _), URGENT)
+
+
 HANDLERS: dict[str, Handler] = {
     "job.published": job_published,
     "job.revised": job_revised,
@@ -577,6 +636,12 @@ HANDLERS: dict[str, Handler] = {
     "call.unreachable": call_unreachable,
     "voice.paused": voice_paused,
     "voice.resumed": voice_paused,
+    "invoice.issued": invoice_issued,
+    "invoice.paid": invoice_news,
+    "invoice.expired": invoice_news,
+    "invoice.unpaid": invoice_news,
+    "invoice.refunded": invoice_news,
+    "invoice.refund_due": invoice_refund_due,
 }
 
 

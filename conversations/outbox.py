@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from conversations.replies import AskPhone, AskVoice, Button, Edit, JobCard, Keyboard, Reply, Text, Voice
+from conversations.replies import AskPhone, AskVoice, Button, Edit, JobCard, Keyboard, QrCode, Reply, Text, Voice
 from jobs_core.model.base import Base, utcnow
 
 URGENT, NORMAL, BULK = 0, 5, 9
@@ -138,6 +138,8 @@ def serialize_reply(reply: Reply) -> dict[str, Any]:
         return {"type": "ask_phone", "text": reply.text, "buttons": _keyboard(reply.buttons)}
     if isinstance(reply, AskVoice):
         return {"type": "ask_voice", "text": reply.text, "buttons": _keyboard(reply.buttons)}
+    if isinstance(reply, QrCode):
+        return {"type": "qr", "content": reply.content, "caption": reply.caption, "buttons": _keyboard(reply.buttons)}
     raise TypeError(f"not a reply: {reply!r}")
 
 
@@ -167,6 +169,8 @@ def deserialize_reply(data: dict[str, Any]) -> Reply:
         return AskPhone(data["text"], _buttons(data.get("buttons")))
     if kind == "ask_voice":
         return AskVoice(data["text"], _buttons(data.get("buttons")))
+    if kind == "qr":
+        return QrCode(data["content"], data.get("caption", ""), _buttons(data.get("buttons")))
     raise ValueError(f"unknown reply type {kind!r}")
 
 

@@ -93,7 +93,17 @@ class AskVoice:
     buttons: Keyboard = ()
 
 
-Reply = Text | Voice | JobCard | AskPhone | AskVoice | Edit
+@dataclass(frozen=True)
+class QrCode:
+    """A QR code to scan (a KHQR to pay with in a bank app): the channel draws ``content`` as an image and
+    sends it as a photo with ``caption`` and the buttons under it."""
+
+    content: str
+    caption: str = ""
+    buttons: Keyboard = ()
+
+
+Reply = Text | Voice | JobCard | AskPhone | AskVoice | Edit | QrCode
 
 
 @dataclass(frozen=True)

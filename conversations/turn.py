@@ -25,6 +25,7 @@ from jobs_core.model import Channel, Employer, Relative, Sector
 from jobs_core.model.base import utcnow
 from jobs_core.services import employers as employer_service
 from jobs_core.services import people
+from jobs_core.services.billing import Billing
 from jobs_core.uow import SavepointUnitOfWork, UnitOfWork
 from media.composer import PitchJob
 
@@ -58,6 +59,8 @@ class DialogDeps:
     # A relative's greeting → a normalised clip of at most five seconds; None: clip_normaliser is used.
     greeting_normaliser: ClipNormaliser | None = None
     page_size: int = 3
+    # Payments on (PAYMENTS): prices and the merchant; None: nothing is ever charged.
+    billing: Billing | None = None
 
 
 class BadInput(Exception):

@@ -8,6 +8,9 @@ import json
 
 from bongpheak.bootstrap import connect, running_database
 from bongpheak.settings import Settings
+from jobs_core.model import Currency
+from jobs_core.pricing import Money
+from jobs_core.services.billing import Revenue, revenue_rows
 from jobs_core.stats import MonthStats, monthly_stats
 
 
@@ -26,9 +29,35 @@ def _stats(args: argparse.Namespace) -> int:
 async def render_stats(url: str, as_json: bool = False) -> str:
     async with connect(url, pool_size=2) as db, db.sessions() as session:
         months = await monthly_stats(session)
+        revenue = await revenue_rows(session)
     if as_json:
-        return "\n".join(json.dumps(m.as_dict(), ensure_ascii=False) for m in months)
-    return format_table(months)
+        lines = [json.dumps(m.as_dict(), ensure_ascii=False) for m in months]
+        lines += [json.dumps({"revenue": _revenue_dict(r)}) for r in revenue]
+        return "\n".join(lines)
+    table = format_table(months)
+    return f"{table}\n\n{format_revenue(revenue)}" if revenue else table
+
+
+def _amount(currency: str, minor: int) -> str:
+    return str(Money(Currency(currency), minor).major())
+
+
+def _revenue_dict(r: Revenue) -> dict[str, str]:
+    return {
+        "month": r.month.strftime("%Y-%m"),
+        "product": r.product,
+        "currency": r.currency,
+        "received": _amount(r.currency, r.paid_minor),
+        "refunded": _amount(r.currency, r.refunded_minor),
+    }
+
+
+def format_revenue(rows: list[Revenue]) -> str:
+    """Paid listings: money received per month, by product and currency (refunds shown, not subtracted)."""
+    header = ("revenue month", "product", "currency", "received", "refunded")
+    lines = [header] + [tuple(_revenue_dict(r).values()) for r in rows]
+    widths = [max(len(r[i]) for r in lines) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in lines)
 
 
 def format_table(months: list[MonthStats]) -> str:

@@ -98,6 +98,15 @@ class GraphClient:
         answer = await self._post("me/message_attachments", form=form)
         return str(answer["attachment_id"])
 
+    async def upload_image(self, png: bytes, filename: str) -> str:
+        """Upload a PNG (a KHQR code to pay with): its attachment_id (POST /me/message_attachments)."""
+        form = aiohttp.FormData()
+        # Reusable like the voice notes (the Graph API keeps it either way); each invoice has a code of its own.
+        form.add_field("message", json.dumps({"attachment": {"type": "image", "payload": {"is_reusable": True}}}))
+        form.add_field("filedata", png, filename=filename, content_type="image/png")
+        answer = await self._post("me/message_attachments", form=form)
+        return str(answer["attachment_id"])
+
     async def set_profile(self, body: dict[str, Any]) -> None:
         """POST /me/messenger_profile: Get Started and the persistent menu."""
         await self._post("me/messenger_profile", json_body=body)

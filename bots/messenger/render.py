@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bots.messenger.graph import INVALID_ATTACHMENT, GraphClient, GraphError
 from bots.messenger.models import MessengerAttachment
 from conversations.channel import MESSENGER, fit_buttons, shorten, split_text
-from conversations.replies import AskPhone, AskVoice, Button, Edit, JobCard, Keyboard, Reply, Text, Voice
+from conversations.replies import AskPhone, AskVoice, Button, Edit, JobCard, Keyboard, QrCode, Reply, Text, Voice
+from jobs_core.khqr import qr_png
 from jobs_core.model import Channel, Relative
 from jobs_core.services import people
 from jobs_core.uow import UnitOfWork
@@ -119,6 +120,12 @@ class MessengerRenderer:
             await self._text(to, kind, reply.text, reply.buttons)
         elif isinstance(reply, Voice):
             await self._audio(to, kind, reply, session_factory)
+            if reply.caption or reply.buttons:
+                await self._text(to, kind, reply.caption or MORE, reply.buttons)
+        elif isinstance(reply, QrCode):
+            # The code as an image (drawn here), then its words and buttons: Messenger puts no caption on one.
+            attachment_id = await self.graph.upload_image(qr_png(reply.content), "khqr.png")
+            await self._send(to, kind, {"attachment": {"type": "image", "payload": {"attachment_id": attachment_id}}})
             if reply.caption or reply.buttons:
                 await self._text(to, kind, reply.caption or MORE, reply.buttons)
         else:  # pragma: no cover - the Reply union is closed

@@ -14,6 +14,7 @@ from typing import TypeVar
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.types import (
+    BufferedInputFile,
     ForceReply,
     FSInputFile,
     InlineKeyboardButton,
@@ -31,7 +32,8 @@ from bots.telegram.chats import ChatMemory
 from bots.telegram.models import TelegramFile
 from bots.telegram.pacing import BotPacer
 from conversations.channel import TELEGRAM
-from conversations.replies import AskPhone, AskVoice, Button, Edit, JobCard, Keyboard, Reply, Text, Voice
+from conversations.replies import AskPhone, AskVoice, Button, Edit, JobCard, Keyboard, QrCode, Reply, Text, Voice
+from jobs_core.khqr import qr_png
 from jobs_core.model import Channel, Relative
 from jobs_core.services import people
 from jobs_core.uow import UnitOfWork
@@ -268,8 +270,24 @@ class TelegramRenderer:
                 await self._send_voice(
                     chat_id, reply.voice, reply.text, markup, reply.job_id, session_factory, per_chat
                 )
+        elif isinstance(reply, QrCode):
+            await self._send_qr(chat_id, reply, per_chat)
         else:  # pragma: no cover - the Reply union is closed
             raise TypeError(f"not a reply: {reply!r}")
+
+    async def _send_qr(self, chat_id: str, reply: QrCode, per_chat: bool) -> None:
+        """A QR code as a photo (drawn here: a PNG of a few hundred bytes), the caption and buttons under it."""
+        caption = reply.caption
+        if caption and utf16_len(caption) > CAPTION_LIMIT:
+            await self._send_text(chat_id, caption, None, per_chat)
+            caption = ""
+        photo = BufferedInputFile(qr_png(reply.content), filename="khqr.png")
+        markup = inline_keyboard(reply.buttons)
+        await self._call(
+            chat_id,
+            per_chat,
+            lambda: self.bot.send_photo(chat_id, photo, caption=caption or None, reply_markup=markup),
+        )
 
     async def _send_voice(
         self,

@@ -46,7 +46,7 @@ async def _refusals(request: web.Request, handler: Handler) -> web.StreamRespons
 
 def setup_web(app: web.Application, deps: WebDeps) -> None:
     """Mount the website's routes, templates and static files on ``app``."""
-    from bots.web import employers, public, seo
+    from bots.web import employers, payments, public, seo
 
     app.middlewares.append(_refusals)
     app[DEPS] = deps
@@ -62,3 +62,4 @@ def setup_web(app: web.Application, deps: WebDeps) -> None:
     seo.setup(app)
     public.setup(app)
     employers.setup(app)
+    payments.setup(app)

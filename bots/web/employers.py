@@ -28,7 +28,17 @@ from conversations.outbox import enqueue, wake_sender
 from conversations.replies import Text
 from jobs_core import geo
 from jobs_core.errors import DomainError, InvalidField
-from jobs_core.model import Channel, Employer, EmployerIdentity, Sector, Verification, WebSession, WebSignInCode
+from jobs_core.model import (
+    Channel,
+    Employer,
+    EmployerIdentity,
+    Job,
+    JobStatus,
+    Sector,
+    Verification,
+    WebSession,
+    WebSignInCode,
+)
 from jobs_core.phones import normalize_phone
 from jobs_core.services.jobs import CreateJob, JobFields, SubmitJob, create_job, submit_job
 from jobs_core.uow import UnitOfWork
@@ -225,17 +235,32 @@ async def signed_in(request: web.Request) -> tuple[int, str] | None:
 
 
 async def _job_form(
-    request: web.Request, token: str, values: dict[str, str], errors: dict[str, str], done: str = "", status: int = 200
+    request: web.Request,
+    who: tuple[int, str],
+    values: dict[str, str],
+    errors: dict[str, str],
+    done: str = "",
+    status: int = 200,
 ) -> web.Response:
     language = language_of(request)
     _ = web_gettext(language)
+    employer_id, token = who
     async with request.app[DEPS].dialog.session_factory() as session:
         sectors = (await session.scalars(select(Sector).order_by(Sector.position, Sector.code))).all()
+        # Approved listings waiting for their payment: each links to its page with the KHQR code.
+        awaiting = (
+            await session.execute(
+                select(Job.id, Job.title)
+                .where(Job.employer_id == employer_id, Job.status == JobStatus.AWAITING_PAYMENT)
+                .order_by(Job.id)
+            )
+        ).all()
     context: dict[str, Any] = {
         "values": values,
         "errors": errors,
         "f": FormState(values, errors),
         "done": done,
+        "awaiting": awaiting,
         "sectors": [(s.code, s.name_km if language == "km" else s.name_en) for s in sectors],
         "provinces": [(p.code, p.name(language)) for p in geo.provinces()],
         "currencies": [("USD", "$ USD"), ("KHR", "៛ KHR")],
@@ -253,7 +278,7 @@ async def new_job_page(request: web.Request) -> web.Response:
     who = await signed_in(request)
     if who is None:
         raise web.HTTPSeeOther(f"{prefix(language_of(request))}/employers/")
-    return await _job_form(request, who[1], {"positions": "1"}, {})
+    return await _job_form(request, who, {"positions": "1"}, {})
 
 
 async def post_job(request: web.Request) -> web.Response:
@@ -269,7 +294,7 @@ async def post_job(request: web.Request) -> web.Response:
         name: error_message(InvalidField(name, "required", "required"), _) for name in REQUIRED if not values[name]
     }
     if missing:
-        return await _job_form(request, token, values, missing, status=400)
+        return await _job_form(request, who, values, missing, status=400)
     fields = JobFields(
         title=values["title"],
         sector=values["sector"],
@@ -289,8 +314,8 @@ async def post_job(request: web.Request) -> web.Response:
         await submit_job(SubmitJob(job_id, employer_id, f"web:employer:{employer_id}"), _uow(request))
     except DomainError as error:
         field = getattr(error, "field", "form")
-        return await _job_form(request, token, values, {field: error_message(error, _)}, status=400)
+        return await _job_form(request, who, values, {field: error_message(error, _)}, status=400)
     done = _(
         "Thank you! Your listing was sent to our team for review. We will tell you in Telegram when it is published."
     )
-    return await _job_form(request, token, {"positions": "1"}, {}, done=done)
+    return await _job_form(request, who, {"positions": "1"}, {}, done=done)

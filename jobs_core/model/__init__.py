@@ -3,6 +3,7 @@
 from jobs_core.model.application import Application, ApplicationStatus, Experience
 from jobs_core.model.audit import AuditEntry
 from jobs_core.model.base import Base, Channel, Language
+from jobs_core.model.billing import Invoice, InvoiceStatus, Payment, PrepaidUse, Product
 from jobs_core.model.call import Call, CallAttempt, CallPurpose, CallReason, CallStatus, JobPitch
 from jobs_core.model.call_request import CallRequest
 from jobs_core.model.demo import DemoData
@@ -49,12 +50,17 @@ __all__ = [
     "Experience",
     "Gender",
     "GenderPreference",
+    "Invoice",
+    "InvoiceStatus",
     "Job",
     "JobPitch",
     "JobStatus",
     "Language",
     "ModerationDecision",
     "Nomination",
+    "Payment",
+    "PrepaidUse",
+    "Product",
     "Relationship",
     "Relative",
     "RelativeActivity",

@@ -53,13 +53,22 @@ class JobStatus(enum.StrEnum):
     CHANGES_REQUESTED = "changes_requested"
     # Off browsing, alerts and calls while a report of fees, kept documents or abuse waits for a moderator.
     SUSPENDED = "suspended"
+    # Approved by a moderator; published once its invoice is paid (only when payments are on).
+    AWAITING_PAYMENT = "awaiting_payment"
 
 
 JOB_STEPS = {
     JobStatus.DRAFT: frozenset({JobStatus.PENDING_REVIEW, JobStatus.WITHDRAWN}),
     JobStatus.PENDING_REVIEW: frozenset(
-        {JobStatus.PUBLISHED, JobStatus.REJECTED, JobStatus.CHANGES_REQUESTED, JobStatus.WITHDRAWN}
+        {
+            JobStatus.PUBLISHED,
+            JobStatus.REJECTED,
+            JobStatus.CHANGES_REQUESTED,
+            JobStatus.WITHDRAWN,
+            JobStatus.AWAITING_PAYMENT,
+        }
     ),
+    JobStatus.AWAITING_PAYMENT: frozenset({JobStatus.PUBLISHED, JobStatus.WITHDRAWN, JobStatus.REJECTED}),
     JobStatus.CHANGES_REQUESTED: frozenset({JobStatus.PENDING_REVIEW, JobStatus.WITHDRAWN}),
     JobStatus.PUBLISHED: frozenset(
         {JobStatus.FILLED, JobStatus.EXPIRED, JobStatus.WITHDRAWN, JobStatus.SUSPENDED, JobStatus.REJECTED}

@@ -30,6 +30,7 @@ from jobs_core.model import (
 from jobs_core.numbers import latin_digits, parse_amount, parse_int
 from jobs_core.screening import Listing, screen
 from jobs_core.services.applications import close_awaiting
+from jobs_core.services.billing import Billing, close_invoices_of, issue_invoice, listing_charge
 from jobs_core.text import clean_text
 from jobs_core.uow import UnitOfWork
 
@@ -355,10 +356,13 @@ class ModerateJob:
     moderator: str
     decision: Decision
     reason: str | None = None
+    # Payments on: an approved listing whose employer must pay waits for its invoice (awaiting_payment).
+    billing: Billing | None = None
 
 
 async def moderate_job(cmd: ModerateJob, uow: UnitOfWork) -> JobStatus:
-    """Approve (publish), reject or send back a pending listing; the row lock makes one decision win."""
+    """Approve (publish, or invoice the employer first when payments are on and they must pay), reject or send
+    back a pending listing; the row lock makes one decision win."""
     reason = clean_text("reason", cmd.reason, max_length=500) or None
     if cmd.decision in (Decision.REJECT, Decision.REQUEST_CHANGES) and not reason:
         raise InvalidField("reason", "required", "say why, so the employer can act on it")
@@ -372,6 +376,12 @@ async def moderate_job(cmd: ModerateJob, uow: UnitOfWork) -> JobStatus:
         now = uow.now()
         if cmd.decision is Decision.APPROVE and job.revision_of is not None:
             await _apply_revision(uow, job, now)
+        elif cmd.decision is Decision.APPROVE and (charge := await listing_charge(uow, job, cmd.billing)):
+            assert cmd.billing is not None
+            job.move_to(JobStatus.AWAITING_PAYMENT, now)
+            job.voice_clip_approved = job.voice_clip is not None
+            job.rejection_reason = job.change_note = None
+            await issue_invoice(uow, job, charge, cmd.billing, cmd.moderator)
         elif cmd.decision is Decision.APPROVE:
             job.move_to(JobStatus.PUBLISHED, now)
             job.expires_at = now + DEFAULT_LIFETIME
@@ -436,6 +446,7 @@ async def close_job(cmd: CloseJob, uow: UnitOfWork) -> None:
             revision.move_to(JobStatus.WITHDRAWN, uow.now())
         uow.audit(cmd.actor, f"job.{job.status.value}", "job", job.id)
         uow.emit(f"job.{job.status.value}", job_id=job.id)
+        await close_invoices_of(uow, job, cmd.actor, f"listing {job.status.value} by the employer")
         await close_awaiting(uow, ApplicationStatus.EXPIRED, job_id=job.id)
         await uow.commit()
 

@@ -22,6 +22,7 @@ from jobs_core.model import (
     ReportPriority,
     ReportStatus,
 )
+from jobs_core.services.billing import close_invoices_of
 from jobs_core.text import clean_text
 from jobs_core.uow import UnitOfWork
 
@@ -145,6 +146,8 @@ async def decide_report(cmd: DecideReport, uow: UnitOfWork) -> ReportStatus:
                 job.rejection_reason = resolution or report.reason
                 uow.audit(cmd.moderator, "job.taken_down", "job", job.id, report_id=report.id)
                 uow.emit("job.taken_down", job_id=job.id, employer_id=job.employer_id, report_id=report.id)
+                # Taken down for safety after it was paid for: the money is marked for refund, the operator told.
+                await close_invoices_of(uow, job, cmd.moderator, f"taken down after report #{report.id}")
         elif job is not None and job.status is JobStatus.SUSPENDED:
             still_open = await uow.session.scalar(
                 select(

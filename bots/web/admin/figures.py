@@ -17,8 +17,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs_core import geo
 from jobs_core.clock import PHNOM_PENH
-from jobs_core.model import Application, ApplicationStatus, AuditEntry, Consent, Job, Nomination, Sector, Worker
+from jobs_core.model import (
+    Application,
+    ApplicationStatus,
+    AuditEntry,
+    Consent,
+    Currency,
+    Job,
+    Nomination,
+    Sector,
+    Worker,
+)
 from jobs_core.model.web import WebCount, WebVisitor
+from jobs_core.pricing import Money
+from jobs_core.services.billing import revenue_rows
 from jobs_core.stats import monthly_stats
 
 CHANNELS = ("telegram", "messenger", "ivr", "web")
@@ -184,9 +196,28 @@ def _ordered(counts: dict[str, dict[str, int]], names: dict[str, str]) -> Sequen
     return known + sorted(code for code in counts if code not in names)
 
 
+async def revenue_table(session: AsyncSession) -> Table:
+    """Money received from employers per month, by product and currency (paid listings; workers never pay).
+    Amounts in the currency's units: dollars with cents, whole riel."""
+    rows: list[tuple[str | int, ...]] = []
+    for r in await revenue_rows(session):
+        currency = Currency(r.currency)
+        rows.append(
+            (
+                r.month.strftime("%Y-%m"),
+                r.product,
+                r.currency,
+                str(Money(currency, r.paid_minor).major()),
+                str(Money(currency, r.refunded_minor).major()),
+            )
+        )
+    return Table("revenue", "Revenue per month", ("month", "product", "currency", "received", "refunded"), rows)
+
+
 async def all_tables(session: AsyncSession, month: date | None, language: str) -> list[Table]:
     return [
         await monthly_table(session),
         await province_table(session, month, language),
         await sector_table(session, month, language),
+        await revenue_table(session),
     ]

@@ -37,6 +37,7 @@ from jobs_core.model import Decision, Employer, Job, JobStatus, Report, ReportSt
 from jobs_core.model.base import utcnow
 from jobs_core.phones import display_phone
 from jobs_core.services import employers, jobs, reports
+from jobs_core.services.billing import Billing
 from jobs_core.uow import UnitOfWork
 from media.catalog import LANGUAGES
 from media.pack_check import PackReport, check_pack
@@ -54,6 +55,7 @@ SHOWN = 50  # rows of a queue on one page: moderators work from the top
 # What a finished action says on the page it returns to: a closed set, so no text is reflected from the URL.
 DONE = {
     "approved": "Job #{id} approved and published.",
+    "approved_unpaid": "Job #{id} approved; it is published once the employer has paid.",
     "rejected": "Job #{id} rejected.",
     "changes": "Job #{id} sent back for changes.",
     "verified": "Company #{id} verified.",
@@ -70,6 +72,7 @@ class AdminDeps:
     prompt_packs: Mapping[str, Path] = field(default_factory=dict)  # language → pack folder
     ffmpeg: str | None = None
     clock: Callable[[], datetime] = utcnow
+    billing: Billing | None = None  # payments on: an approved listing may wait for its invoice
 
 
 ADMIN = web.AppKey("admin_deps", AdminDeps)
@@ -257,7 +260,7 @@ async def figures_page(request: web.Request) -> web.Response:
 
 def _charts(tables: list[Table]) -> dict[str, Any]:
     """What the chart script draws: plain numbers from the same tables the page shows."""
-    monthly, provinces, sectors = tables
+    monthly, provinces, sectors = tables[:3]
     return {
         "monthly": {
             "labels": monthly.column("month"),
@@ -450,8 +453,8 @@ async def decide_job(request: web.Request) -> web.StreamResponse:
         )
         return await moderation_page(request, status=400, error=error, typed=typed)
     try:
-        command = jobs.ModerateJob(job_id, staff.actor, decision, reason or None)
-        await jobs.moderate_job(command, UnitOfWork(deps.sessions))
+        command = jobs.ModerateJob(job_id, staff.actor, decision, reason or None, billing=deps.billing)
+        outcome = await jobs.moderate_job(command, UnitOfWork(deps.sessions))
     except InvalidField:
         error = _("Job #{id}: write the reason; the employer reads it.").format(id=job_id)
         return await moderation_page(request, status=400, error=error, typed=typed)
@@ -462,6 +465,8 @@ async def decide_job(request: web.Request) -> web.StreamResponse:
         error = _("Job #{id} was already decided: {status}.").format(id=job_id, status=state)
         return await moderation_page(request, status=409, error=error)
     said = {Decision.APPROVE: "approved", Decision.REJECT: "rejected"}.get(decision, "changes")
+    if outcome is JobStatus.AWAITING_PAYMENT:
+        said = "approved_unpaid"
     raise web.HTTPSeeOther(f"/admin/moderation?done={said}&id={job_id}")
 
 

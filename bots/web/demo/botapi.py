@@ -529,6 +529,15 @@ class DemoBotAPI:
                 raise ApiError(400, "Bad Request: message caption is too long")
             extra = formatted("caption", str(caption), p) if caption else {}
             return self._message(chat, p.get("reply_markup"), **{key: media}, **extra)
+        if method == "sendPhoto":
+            # A photo (an invoice's KHQR code) answers as Telegram's PhotoSize list, one size here.
+            stored = self._store_upload(call, "photo", "png")
+            caption = p.get("caption")
+            if caption is not None and len(str(caption)) > 1024:
+                raise ApiError(400, "Bad Request: message caption is too long")
+            photo = [{"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "width": 400, "height": 400}]
+            extra = formatted("caption", str(caption), p) if caption else {}
+            return self._message(chat, p.get("reply_markup"), photo=photo, **extra)
         if method == "sendChatAction":
             return True
         if method == "getFile":

@@ -294,6 +294,9 @@ def _message_view(demo: ChatDemo, message: dict[str, Any], from_bot: bool, where
         if media is not None:
             view["audio"] = f"/demo/chat/file/{media['file_id']}"
             view["placeholder"] = from_bot and demo.placeholder_voice
+    photo = message.get("photo")
+    if photo:  # an invoice's KHQR code: the largest size Telegram lists
+        view["photo"] = f"/demo/chat/file/{photo[-1]['file_id']}"
     if message.get("contact") is not None:
         view["contact"] = str(message["contact"].get("phone_number", ""))
     rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
@@ -445,9 +448,13 @@ async def chat_file(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text="This recording is no longer kept by the demo.")
     return web.Response(
         body=stored.content,
-        content_type=audio_type(stored.content) or "application/octet-stream",
+        content_type=audio_type(stored.content) or _image_type(stored.content) or "application/octet-stream",
         headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
     )
+
+
+def _image_type(content: bytes) -> str | None:
+    return "image/png" if content.startswith(b"\x89PNG\r\n\x1a\n") else None
 
 
 def setup_chat(

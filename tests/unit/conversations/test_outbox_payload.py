@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conversations.outbox import deserialize_reply, serialize_reply
-from conversations.replies import AskPhone, AskVoice, Button, Edit, JobCard, Reply, Text, Voice
+from conversations.replies import AskPhone, AskVoice, Button, Edit, JobCard, QrCode, Reply, Text, Voice
 
 VOICE = Voice("abc123", Path("/cache/a.ogg"), None, caption="listen", buttons=((Button("Again", "job:1"),),))
 REPLIES: list[Reply] = [
@@ -24,6 +24,11 @@ REPLIES: list[Reply] = [
     Text("Which district?", force_reply=True),
     Edit("4411", "✅ Approved by Dara", ((Button("Undo", "mod:undo:3"),),)),
     Edit("4412", "Decided"),
+    QrCode(
+        "00020101021229180014bongpheak@aclb5204599953038405401563046A1F",
+        "KHQR · 5 USD",
+        ((Button("Check", "pay:1:c"),),),
+    ),
 ]
 
 

@@ -13,6 +13,8 @@ from jobs_core.model import (
     ApplicationStatus,
     Consent,
     Employer,
+    Invoice,
+    InvoiceStatus,
     Job,
     JobStatus,
     Report,
@@ -43,7 +45,33 @@ JOB_ALLOWED = {
     (JobStatus.SUSPENDED, JobStatus.WITHDRAWN),
     (JobStatus.SUSPENDED, JobStatus.FILLED),
     (JobStatus.SUSPENDED, JobStatus.EXPIRED),
+    # Payments on: approved, published once its invoice is paid; the employer may withdraw it meanwhile.
+    (JobStatus.PENDING_REVIEW, JobStatus.AWAITING_PAYMENT),
+    (JobStatus.AWAITING_PAYMENT, JobStatus.PUBLISHED),
+    (JobStatus.AWAITING_PAYMENT, JobStatus.WITHDRAWN),
+    (JobStatus.AWAITING_PAYMENT, JobStatus.REJECTED),
 }
+INVOICE_ALLOWED = {
+    (InvoiceStatus.OPEN, InvoiceStatus.PAID),
+    (InvoiceStatus.OPEN, InvoiceStatus.EXPIRED),
+    (InvoiceStatus.OPEN, InvoiceStatus.CANCELLED),
+    (InvoiceStatus.EXPIRED, InvoiceStatus.PAID),  # a payment that arrives just after our time ran out
+    (InvoiceStatus.PAID, InvoiceStatus.REFUND_DUE),
+    (InvoiceStatus.PAID, InvoiceStatus.REFUNDED),
+    (InvoiceStatus.REFUND_DUE, InvoiceStatus.REFUNDED),
+}
+
+
+@pytest.mark.parametrize(("current", "target"), list(itertools.product(InvoiceStatus, InvoiceStatus)))
+def test_invoice_lifecycle(current: InvoiceStatus, target: InvoiceStatus) -> None:
+    invoice = Invoice(status=current)
+    if (current, target) in INVOICE_ALLOWED:
+        invoice.move_to(target, AT)
+        assert invoice.status is target
+    else:
+        with pytest.raises(IllegalTransition):
+            invoice.move_to(target, AT)
+        assert invoice.status is current
 
 
 @pytest.mark.parametrize(("current", "target"), list(itertools.product(JobStatus, JobStatus)))

@@ -170,6 +170,13 @@
       quote.textContent = message.reply_to;
       bubble.appendChild(quote);
     }
+    if (message.photo) {
+      var image = document.createElement("img");
+      image.className = "chat-photo";
+      image.alt = "";
+      image.src = message.photo;
+      bubble.appendChild(image);
+    }
     if (message.audio) {
       var audio = document.createElement("audio");
       audio.controls = true;
