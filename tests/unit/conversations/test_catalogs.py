@@ -35,3 +35,18 @@ def test_gettext_and_language_fallbacks() -> None:
     assert gettext_for("en")("Skip") == "Skip"
     assert gettext_for("fr")("Skip") == "រំលង"  # unknown languages fall back to Khmer
     assert [language_or_default(v) for v in (None, "", "en-US", "km_KH", "th")] == ["km", "km", "en", "km", "km"]
+
+
+def test_every_catalog_file_reads_without_a_complaint() -> None:
+    """Each .po in the project parses strictly: an entry without its msgstr (two branches appending at the
+    end of a file can leave one) would otherwise only print a warning and drop the translation."""
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parents[3]
+    files = [p for p in root.glob("*/**/LC_MESSAGES/*.po") if ".venv" not in p.parts]
+    assert len(files) >= 4
+    for path in files:
+        with path.open("rb") as handle:
+            read_po(handle, abort_invalid=True)
