@@ -136,6 +136,8 @@ async def test_a_newcomer_follows_the_story_on_the_demo_page_from_a_posted_job_t
 
     # 1. The employer posts a job.
     boss = await tab(browser, await story.link(1, "employer"), "01-employer")
+    await boss.page.locator("#start").wait_for()  # a chat never used: Telegram's START button
+    await boss.shot("new-chat")
     await boss.page.click("#start")
     await boss.press("English")
     await boss.press("I am an employer")
@@ -174,6 +176,7 @@ async def test_a_newcomer_follows_the_story_on_the_demo_page_from_a_posted_job_t
     await boss.press("Skip")  # contact
     await boss.press("Skip")  # the voice description
     await boss.sees("This is how your job will look")
+    await boss.page.locator("button.chat-button", has_text="Submit for review").last.wait_for()
     await boss.shot("preview")
     await boss.press("Submit for review")
     await boss.sees("sent to our moderators")
