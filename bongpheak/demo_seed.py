@@ -547,7 +547,9 @@ async def _seed_history(
         name, province, sector, _kind, _licence = regular[i % len(regular)]
         title, description, salary, currency, period, hours, benefits = rng.choice(JOB_TEMPLATES[sector])
         posted = months[i * MONTHS // 84] + timedelta(hours=rng.randint(0, 200))
-        posted = min(posted, now - timedelta(hours=1))
+        # Approved two hours after posting: both in the past, or a seeded listing would stay "newer" than the
+        # one a newcomer posts in the demo for up to an hour (and be listed and pitched before it).
+        posted = min(posted, now - timedelta(hours=3))
         fields = JobFields(
             title=title,
             description=description,

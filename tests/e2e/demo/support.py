@@ -8,8 +8,10 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aiohttp import ClientError, ClientSession
 
@@ -137,3 +139,40 @@ def stop_quietly(demo: Demo) -> None:
             os.killpg(demo.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+# ---------------------------------------------------------------------- the phone page, as a worker uses it
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 60.0) -> None:
+    async with asyncio.timeout(within):
+        while True:
+            if await check():
+                return
+            await asyncio.sleep(0.3)
+
+
+async def answer_the_ringing_phone(page: Any, number: str) -> None:
+    await page.wait_for_function(
+        "n => document.getElementById('call-to').textContent === n"
+        " && document.getElementById('call-status').textContent === 'Ringing…'",
+        arg=number,
+        timeout=90_000,
+    )
+    await page.click("#answer")
+    await hear_a_prompt(page)
+
+
+async def hear_a_prompt(page: Any, after: int = 0) -> None:
+    """Until a prompt beyond the first ``after`` really plays in the browser (its audio moving)."""
+    await page.wait_for_function(
+        "after => document.querySelectorAll('#plays li').length > after"
+        " && !document.getElementById('speaker').paused"
+        " && document.getElementById('speaker').currentTime > 0.2",
+        arg=after,
+        timeout=30_000,
+    )
+
+
+async def plays(page: Any) -> int:
+    return int(await page.evaluate("document.querySelectorAll('#plays li').length"))

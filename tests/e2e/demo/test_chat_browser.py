@@ -14,74 +14,11 @@ from sqlalchemy import select
 from bots.web.demo.botapi import formatted
 from jobs_core.model import Job, JobStatus
 from tests.builders import Builder
-from tests.e2e.demo.chat_fixtures import ARTIFACTS, PHONE, Demo, browser, demo, needs_browser, real_ogg
+from tests.e2e.demo.chat_fixtures import ARTIFACTS, WAIT, Demo, browser, demo, needs_browser, open_chat, real_ogg
 
 __all__ = ["browser", "demo"]  # fixtures, imported for pytest
 
 pytestmark = needs_browser
-
-WAIT = 60_000  # ms: a voice note is rendered by ffmpeg the first time
-
-
-NEWEST = """([label, mark, selector]) => {
-  for (const item of [...document.querySelectorAll("li.chat-message")].reverse()) {
-    if (+item.dataset.id <= mark) break;
-    const found = selector ? [...item.querySelectorAll(selector)] : [item];
-    if (found.some(e => e.textContent.includes(label))) return +item.dataset.id;
-  }
-  return null;
-}"""
-LATEST_ID = "() => Math.max(0, ...[...document.querySelectorAll('li.chat-message')].map(e => +e.dataset.id))"
-
-
-class ChatPage:
-    """One visitor's chat page. Like a person, it acts on what arrived since its last action: ``mark`` is the
-    newest message shown when it last did something."""
-
-    def __init__(self, page: Any, name: str) -> None:
-        self.page, self.name = page, name
-        self.shots = 0
-        self.mark = 0
-
-    async def shot(self, what: str) -> None:
-        self.shots += 1
-        await self.page.screenshot(path=str(ARTIFACTS / f"{self.name}-{self.shots}-{what}.png"), full_page=False)
-
-    async def _acting(self) -> None:
-        self.mark = int(await self.page.evaluate(LATEST_ID))
-
-    async def send(self, text: str) -> None:
-        await self._acting()
-        await self.page.fill("#text", text)
-        await self.page.click("#send")
-
-    async def _newest(self, label: str, selector: str | None) -> int:
-        try:
-            handle = await self.page.wait_for_function(NEWEST, arg=[label, self.mark, selector], timeout=WAIT)
-        except Exception:
-            await self.shot("missing")
-            shown = await self.page.locator("#log").inner_text()
-            raise AssertionError(f"{self.name} never got {label!r}; the chat shows:\n{shown[-1500:]}") from None
-        return int(await handle.json_value())
-
-    async def sees(self, text: str) -> Any:
-        """The newest message since the last action containing ``text`` (waiting for it to arrive)."""
-        message_id = await self._newest(text, None)
-        return self.page.locator(f'li.chat-message[data-id="{message_id}"]')
-
-    async def press(self, label: str) -> None:
-        """Press the button labelled ``label`` on the newest message since the last action that has one."""
-        message_id = await self._newest(label, "button.chat-button")
-        await self._acting()
-        button = self.page.locator(f'li.chat-message[data-id="{message_id}"] button.chat-button', has_text=label)
-        await button.first.click()
-
-
-async def open_chat(browser: Any, url: str, name: str) -> ChatPage:
-    context = await browser.new_context(viewport=PHONE, device_scale_factor=1)
-    page = await context.new_page()
-    await page.goto(url)
-    return ChatPage(page, name)
 
 
 async def test_a_relative_starts_browses_hears_a_voice_note_while_another_chats_apart(demo: Demo, browser: Any) -> None:

@@ -5,10 +5,9 @@ with 9. Screenshots of each step are kept in the test's temporary folder."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +21,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bongpheak.database import create_engine, session_factory
 from jobs_core.model import Application, Consent, Event, Worker
 from jobs_core.phones import demo_phone
-from tests.e2e.demo.support import Demo, free_port, start_demo, stop_quietly, wait_for_demo
+from tests.e2e.demo.support import (
+    Demo,
+    answer_the_ringing_phone,
+    eventually,
+    free_port,
+    hear_a_prompt,
+    plays,
+    start_demo,
+    stop_quietly,
+    wait_for_demo,
+)
 from tests.integration.dialer.support import add_employer, add_job, add_worker
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -86,40 +95,6 @@ async def browser() -> AsyncIterator[Any]:
             yield launched
         finally:
             await launched.close()
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 60.0) -> None:
-    async with asyncio.timeout(within):
-        while True:
-            if await check():
-                return
-            await asyncio.sleep(0.3)
-
-
-async def answer_the_ringing_phone(page: Any, number: str) -> None:
-    await page.wait_for_function(
-        "n => document.getElementById('call-to').textContent === n"
-        " && document.getElementById('call-status').textContent === 'Ringing…'",
-        arg=number,
-        timeout=90_000,
-    )
-    await page.click("#answer")
-    await hear_a_prompt(page)
-
-
-async def hear_a_prompt(page: Any, after: int = 0) -> None:
-    """Until a prompt beyond the first ``after`` really plays in the browser (its audio moving)."""
-    await page.wait_for_function(
-        "after => document.querySelectorAll('#plays li').length > after"
-        " && !document.getElementById('speaker').paused"
-        " && document.getElementById('speaker').currentTime > 0.2",
-        arg=after,
-        timeout=30_000,
-    )
-
-
-async def plays(page: Any) -> int:
-    return int(await page.evaluate("document.querySelectorAll('#plays li').length"))
 
 
 async def test_the_worker_answers_agrees_hears_the_pitch_and_applies_and_another_stops_the_calls(

@@ -306,6 +306,10 @@
     sendText(text);
   });
 
+  // Telegram's START button of a chat never used: the first thing a newcomer presses.
+  var startButton = document.getElementById("start");
+  if (startButton) startButton.addEventListener("click", function () { sendText("/start"); });
+
   commands.addEventListener("click", function () {
     commandList.hidden = !commandList.hidden;
     commands.setAttribute("aria-expanded", String(!commandList.hidden));

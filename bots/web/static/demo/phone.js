@@ -126,7 +126,12 @@
         button.appendChild(el("span", state, "badge " + state.replace(/ /g, "-")));
       }
       if (latest) {
-        button.onclick = () => { selected = latest.sid; chosenByHand = true; showHandset(); };
+        button.onclick = () => {
+          selected = latest.sid;
+          chosenByHand = true;
+          showHandset();
+          $("handset").scrollIntoView({ block: "nearest" });
+        };
       } else {
         button.disabled = true;
       }
@@ -149,17 +154,21 @@
     // hand): then its phone in the list says it rings, and a click takes it.
     const current = calls.find((c) => c.sid === selected);
     const busy = current && !current.over && (current.status === "in-progress" || chosenByHand);
+    let rings = false;
     calls.forEach((call) => {
       if (seen.has(call.sid)) return;
       seen.add(call.sid);
       if (!call.over && !busy) {
         selected = call.sid;
         chosenByHand = false;
+        rings = true;
       }
     });
     if (!selected && calls.length) selected = calls[calls.length - 1].sid;
     showPhones(state.phones);
     showHandset();
+    // The handset is below the list of phones: a call that takes it is brought into sight, Answer and all.
+    if (rings) $("handset").scrollIntoView({ block: "nearest" });
   }
 
   $("answer").onclick = () => { speaker.play().catch(() => {}); act("answer"); };
