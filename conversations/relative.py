@@ -11,6 +11,7 @@ from conversations.common import (
     RELATIONSHIPS,
     back_and_cancel,
     back_button,
+    error_message,
     job_card,
     pick_province,
     pick_sector,
@@ -26,7 +27,7 @@ from conversations.state import IDLE
 from conversations.turn import BadInput, Step, Turn
 from jobs_core import geo
 from jobs_core.clock import local, local_date, start_of_local_day
-from jobs_core.errors import InvalidField, LimitReached, NotAllowed, NotFound
+from jobs_core.errors import DomainError, InvalidField, LimitReached, NotAllowed, NotFound
 from jobs_core.model import Consent, Job, Nomination, Sector, Subscription, Worker
 from jobs_core.numbers import parse_int
 from jobs_core.phones import display_phone, normalize_phone
@@ -183,18 +184,17 @@ async def ask_member(t: Turn) -> str:
     _ = t._
     # Only an opt-out this relative was told about hides a member: any other would give another family away.
     members = [m for m in await _members(t) if m.consent is not Consent.OPTED_OUT]
+    # Adding someone from here keeps the job: once added, they are applied for it (or called about it).
+    add = Button(_("➕ Add a family member for job calls"), f"nom:{t.data['job_id']}:{t.data['purpose']}")
     if not members:
-        t.say(
-            _("First add a family member, then you can do this for them."),
-            ((Button(_("➕ Add a family member for job calls"), "nom"),), (back_button(t),)),
-        )
+        t.say(_("First add a family member, then you can do this for them."), ((add,), (back_button(t),)))
         return IDLE
     question = (
         _("Which family member should we call about this job?")
         if t.data.get("purpose") == "call"
         else _("Which family member are you applying for?")
     )
-    t.say(question, t.choices([(m.name, str(m.worker_id)) for m in members], per_row=1))
+    t.say(question, (*t.choices([(m.name, str(m.worker_id)) for m in members], per_row=1), (add,)))
     return "pick.member"
 
 
@@ -210,11 +210,17 @@ async def take_member(t: Turn) -> str:
     )
     if nomination is None:
         raise NotFound("worker", worker_id)
-    job_id = int(t.data["job_id"])
-    name = nomination.name
     if nomination.known_consent is Consent.OPTED_OUT:
         raise NotAllowed("this person asked not to be contacted")
-    if t.data.get("purpose") == "apply":
+    return await _for_job(t, nomination, int(t.data["job_id"]), str(t.data.get("purpose")))
+
+
+async def _for_job(t: Turn, nomination: Nomination, job_id: int, purpose: str) -> str:
+    """Apply for the family member (they confirm on the phone), or ask the dialer to call them about the job."""
+    _ = t._
+    relative = await t.relative()
+    worker_id, name = nomination.worker_id, nomination.name
+    if purpose == "apply":
         result = await applications.apply_for_family(
             applications.ApplyForFamily(
                 job_id=job_id, worker_id=worker_id, relative_id=relative.id, channel=t.incoming.channel
@@ -313,6 +319,8 @@ async def nominate(t: Turn, args: list[str]) -> str:
     if (made_today or 0) >= t.deps.nominations_per_day:
         raise LimitReached("nominations per day", t.deps.nominations_per_day)
     t.data = {}
+    if len(args) == 2 and args[1] in ("apply", "call"):  # nom:<job>:<purpose>, from a job's "for whom?"
+        t.data.update(job_id=parse_int("job", args[0], minimum=1, maximum=2**31 - 1), purpose=args[1])
     t.say(t._("We will call your family member to tell them about jobs. We never call anyone who did not agree."))
     return await ask_name(t)
 
@@ -501,7 +509,7 @@ async def take_confirm(t: Turn) -> str:
         raise BadInput(_("Please press one of the buttons."))
     relative = await t.relative()
     d = t.data
-    await people.nominate_worker(
+    added = await people.nominate_worker(
         people.NominateWorker(
             relative_id=relative.id,
             name=d["name"],
@@ -523,6 +531,13 @@ async def take_confirm(t: Turn) -> str:
             name=d["name"]
         )
     )
+    if d.get("job_id"):
+        nomination = await t.session.get(Nomination, added.nomination_id)
+        assert nomination is not None
+        try:
+            return await _for_job(t, nomination, int(d["job_id"]), str(d.get("purpose")))
+        except DomainError as exc:  # the job closed meanwhile: the family member stays added
+            t.say(error_message(exc, t._))
     t.say(_("Anything else?"), ((Button(_("👪 My family members"), "family"),), (back_button(t, "rel"),)))
     return IDLE
 

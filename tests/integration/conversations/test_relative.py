@@ -74,6 +74,11 @@ async def test_browse_in_khmer_shows_khmer_names(chat: Chat, build: Builder) -> 
 
 async def nominate(chat: Chat, phone: str = "០១២ ៣៤៥ ៦៧៨", name: str = "Sophea") -> None:
     await chat.act("nom")
+    await fill_in_nomination(chat, name=name, phone=phone)
+
+
+async def fill_in_nomination(chat: Chat, name: str = "Sophea", phone: str = "០១២ ៣៤៥ ៦៧៨") -> None:
+    """The questions of adding a family member, from their name to "yes, they agreed"."""
     await chat.send(name)
     await chat.send(phone)
     await chat.press("Brother or sister")
@@ -274,6 +279,36 @@ async def test_apply_and_ask_for_a_call_for_a_family_member(
         assert event is not None and event.payload["job_id"] == job_id
     await chat.act("job:99999:apply")
     assert "no longer available" in chat.text
+
+
+async def test_a_family_member_added_from_a_job_is_applied_for_that_job(
+    chat: Chat, build: Builder, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    job_id = await build.published()
+    await chat.start()
+    await chat.act(f"job:{job_id}:apply")
+    assert "First add a family member" in chat.text
+    await chat.press("Add a family member")
+    await fill_in_nomination(chat)
+    # Added, then applied for the job the relative started from: no second trip through the job card.
+    assert "We added Sophea" in chat.text and "We will call Sophea to confirm" in chat.text
+    # With family members already there, someone new can still be added for a job, and is called about it.
+    await chat.act(f"job:{job_id}:call")
+    assert "Sophea" in chat.labels()
+    await chat.press("Add a family member")
+    await fill_in_nomination(chat, name="Vanna", phone="012 555 777")
+    assert "We added Vanna" in chat.text and "We will call Vanna about this job" in chat.text
+    async with session_factory() as session:
+        [application] = (await session.scalars(select(Application))).all()
+        assert application.job_id == job_id and application.status is ApplicationStatus.AWAITING_WORKER
+        workers = {w.name: w.id for w in (await session.scalars(select(Worker))).all()}
+        requested = (await session.scalars(select(Event).where(Event.kind == "job.call_requested"))).all()
+        # Sophea's confirmation call for the application, Vanna's call about the job.
+        assert sorted((e.payload["job_id"], e.payload["worker_id"]) for e in requested) == sorted(
+            (job_id, workers[name]) for name in ("Sophea", "Vanna")
+        )
+    state = await chat.state()
+    assert state is not None and state.step == "idle" and state.data == {}
 
 
 async def test_someone_elses_family_member_cannot_be_chosen(chat: Chat, build: Builder, deps: DialogDeps) -> None:
