@@ -130,7 +130,8 @@ async def prepaid_left(uow: UnitOfWork, employer_id: int) -> int:
             select(func.count())
             .select_from(PrepaidUse)
             .join(Invoice, Invoice.id == PrepaidUse.invoice_id)
-            .where(Invoice.employer_id == employer_id)
+            # A bundle marked for refund covers no more listings: neither its listings nor its uses count.
+            .where(Invoice.employer_id == employer_id, Invoice.status == InvoiceStatus.PAID)
         )
         return int(bought or 0) - int(used or 0)
 
@@ -504,6 +505,35 @@ async def close_invoices_of(uow: UnitOfWork, job: Job, actor: str, reason: str) 
             invoice.refund_reason = reason
             uow.audit(actor, "invoice.refund_due", "invoice", invoice.id, reason=reason)
             uow.emit("invoice.refund_due", invoice_id=invoice.id, reason=reason)
+
+
+async def mark_refund_due(uow: UnitOfWork, invoice_id: int, actor: str, reason: str) -> Invoice:
+    """The operator decides money already paid goes back (a bundle withdrawn with listings unused, featured
+    weeks that could not be given): the invoice is marked refund due, with the reason, and the moderators'
+    chat gets the refund card. A bundle marked so covers no more listings; those it covered stay published."""
+    reason = reason.strip()
+    if not reason:
+        raise NotAllowed("a refund needs a reason")
+    async with uow:
+        invoice = await uow.session.get(Invoice, invoice_id, with_for_update=True)
+        if invoice is None:
+            raise NotFound("invoice", invoice_id)
+        if invoice.status is not InvoiceStatus.PAID:
+            raise NotAllowed(f"a {invoice.status.value} invoice cannot be marked for refund")
+        if invoice.product is Product.BUNDLE:
+            used = int(
+                await uow.session.scalar(
+                    select(func.count()).select_from(PrepaidUse).where(PrepaidUse.invoice_id == invoice.id)
+                )
+                or 0
+            )
+            reason = f"{reason} ({used} of {invoice.listings or 0} prepaid listings used)"
+        invoice.move_to(InvoiceStatus.REFUND_DUE, uow.now())
+        invoice.refund_reason = reason[:500]
+        uow.audit(actor, "invoice.refund_due", "invoice", invoice.id, reason=invoice.refund_reason)
+        uow.emit("invoice.refund_due", invoice_id=invoice.id, reason=invoice.refund_reason)
+        await uow.commit()
+        return invoice
 
 
 async def mark_refunded(uow: UnitOfWork, invoice_id: int, actor: str) -> Invoice:
