@@ -171,8 +171,7 @@ async def bundles(t: Turn, args: list[str]) -> str:
 
 
 async def feature(t: Turn, args: list[str]) -> str:
-    """ftr:<job id>[:<weeks>] — featured weeks for the employer's own published listing: how many, then its
-    invoice and KHQR code."""
+    """ftr:<job id>[:<weeks>] — featured weeks for the employer's own published listing, then its invoice."""
     _ = t._
     billing_on = t.deps.billing
     if len(args) not in (1, 2) or billing_on is None or not billing_on.prices.featured_week:
