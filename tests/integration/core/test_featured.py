@@ -12,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bongpheak.bakong import BakongClient
+from bongpheak.commands import CommandError
+from bongpheak.commands.invoice import refund_due
 from bongpheak.payments import Payments
 from jobs_core.errors import NotAllowed, NotFound
 from jobs_core.khqr import Merchant
@@ -251,3 +253,25 @@ async def test_ngos_and_cooperatives_are_kinds_the_operator_can_make_free(build:
     }
     with pytest.raises(PricesError, match=r"free\.kinds: .*ngo, cooperative"):
         parse_prices({"free": {"kinds": ["worker"]}})
+
+
+async def test_the_operators_command_marks_a_paid_invoice_for_refund(
+    build: Builder, clock: Clock, payments: Payments, bakong: FakeBakongAPI, database_url: str
+) -> None:
+    employer = await build.employer()
+    job_id = await published(build, clock, employer)
+    invoice = await billing.buy_featured(build.uow(clock.at), job_id, employer, 1, BILLING, "employer")
+    with pytest.raises(CommandError, match="open invoice cannot be marked for refund; nothing was changed"):
+        await refund_due(database_url, invoice.reference, "the listing moved")
+    bakong.pay(invoice.khqr)
+    await payments.check_now(invoice.id, employer)
+    said = await refund_due(database_url, invoice.reference.lower(), "the listing moved")
+    assert said == f"{invoice.reference}: refund due (the listing moved); the moderators' chat is told"
+    with pytest.raises(CommandError, match="no invoice BP-NOPE"):
+        await refund_due(database_url, "BP-NOPE", "x")
+    async with build.uow() as uow:
+        marked = await uow.session.get(Invoice, invoice.id)
+        assert marked is not None and marked.status is InvoiceStatus.REFUND_DUE
+        refund_due_by = select(AuditEntry.actor).where(AuditEntry.action == "invoice.refund_due")
+        actors = (await uow.session.scalars(refund_due_by)).all()
+    assert actors == ["operator"]
