@@ -192,8 +192,11 @@ async def feature(t: Turn, args: list[str]) -> str:
         if job.is_featured(t.uow.now()) and job.featured_until is not None:
             until = local(job.featured_until).strftime("%Y-%m-%d %H:%M")
             lines.append(_("Featured until: {date}").format(date=until))
+        fits = billing.featured_weeks_left(job, t.uow.now())
+        if not fits:
+            raise BadInput(_("This job ends before another featured week would."))
         rows = []
-        for weeks in FEATURED_CHOICES:
+        for weeks in [w for w in FEATURED_CHOICES if w <= fits] or [fits]:
             price = billing.featured_price(billing_on.prices, weeks)
             label = _("{count} weeks · {amount}").format(count=weeks, amount=price)
             rows.append((Button(label, f"ftr:{job.id}:{weeks}"),))

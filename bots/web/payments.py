@@ -189,11 +189,13 @@ async def _feature_form(request: web.Request, token: str, job: Job, said: str = 
         "job": job,
         "said": said,
         "live": job.is_live(now),
+        "fits": billing.featured_weeks_left(job, now),
         "until": local(job.featured_until).strftime("%Y-%m-%d %H:%M")
         if job.is_featured(now) and job.featured_until
         else "",
         "choices": [
-            (weeks, str(billing.featured_price(prices, weeks))) for weeks in range(1, billing.MAX_FEATURED_WEEKS + 1)
+            (weeks, str(billing.featured_price(prices, weeks)))
+            for weeks in range(1, billing.featured_weeks_left(job, now) + 1)
         ],
         "action": f"{prefix(language_of(request))}/employers/jobs/{job.id}/feature",
     }

@@ -167,6 +167,16 @@ def featured_price(prices: Prices, weeks: int) -> Money | None:
     return Money(currency, prices.featured_week[currency] * weeks)
 
 
+def featured_weeks_left(job: Job, now: datetime) -> int:
+    """How many more featured weeks fit before the listing itself ends (weeks already bought come first):
+    weeks past the listing's expiry would be paid for and never shown."""
+    start = job.featured_until if job.featured_until is not None and job.featured_until > now else now
+    if job.expires_at is None:
+        return MAX_FEATURED_WEEKS
+    # A week that starts before the end counts: the listing can be renewed, and most of it is shown.
+    return max(0, min(MAX_FEATURED_WEEKS, -(-(job.expires_at - start) // FEATURED_WEEK)))
+
+
 async def buy_featured(
     uow: UnitOfWork, job_id: int, employer_id: int, weeks: int, billing: Billing, actor: str
 ) -> Invoice:
@@ -182,6 +192,8 @@ async def buy_featured(
             raise NotFound("job", job_id)
         if not job.is_live(uow.now()):
             raise NotAllowed("only a published listing can be featured")
+        if weeks > featured_weeks_left(job, uow.now()):
+            raise NotAllowed("the listing ends before these featured weeks would")
         employer = await uow.session.get(Employer, employer_id)
         assert employer is not None  # the job's employer, a foreign key
         invoice = await _issue(uow, employer, job, Product.FEATURED_WEEK, money, billing, actor, weeks=weeks)

@@ -145,6 +145,8 @@ async def test_only_the_employers_own_published_listing_can_be_featured(build: B
         await billing.buy_featured(build.uow(clock.at), draft, employer, 1, BILLING, "employer")
     with pytest.raises(NotAllowed):
         await billing.buy_featured(build.uow(clock.at), job_id, employer, 0, BILLING, "employer")
+    with pytest.raises(NotAllowed, match="ends before"):  # published for 30 days: a sixth week is never shown
+        await billing.buy_featured(build.uow(clock.at), job_id, employer, 6, BILLING, "employer")
     not_for_sale = Billing(parse_prices({"listing": {"USD": "5.00"}}), MERCHANT)
     with pytest.raises(NotAllowed):
         await billing.buy_featured(build.uow(clock.at), job_id, employer, 1, not_for_sale, "employer")

@@ -95,10 +95,11 @@ async def test_an_employer_features_a_listing_on_the_website_and_it_comes_first(
 
     cookie = await sign_in(site)
     mine = await site.get("/en/employers/jobs/new", Cookie=cookie)
-    links = {a.all_text(): a.attrs["href"] for a in mine.find("section", id="published").find_all("a")}
-    assert links["Feature it"] in (f"/en/employers/jobs/{featured}/feature", next(iter(links.values())))
+    rows = {li.all_text().split(" · ")[0]: li.find("a") for li in mine.find("section", id="published").find_all("li")}
+    assert rows["Cooks in Siem Reap"].all_text() == "Feature it"
+    assert rows["Cooks in Siem Reap"].attrs["href"] == f"/en/employers/jobs/{featured}/feature"
     page = await site.get(f"/en/employers/jobs/{featured}/feature", Cookie=cookie)
-    assert "2 weeks · 6.00 USD" in page.all_text()
+    assert "2 weeks · 6.00 USD" in page.all_text() and "6 weeks" not in page.all_text()  # 30 days published
     response = await submit(site, page, cookie, weeks="2")
     assert response.status == 303
     invoice_page = response.headers["Location"]
