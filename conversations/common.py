@@ -122,6 +122,10 @@ def error_message(exc: DomainError, _: Gettext) -> str:
             "you have already nominated this person": _("You have already added this family member."),
             "this person asked not to be contacted": _("This person asked not to be contacted."),
             "this employer was rejected by the moderators": _("Your company was not approved by the moderators."),
+            "only a published listing can be featured": _("Only a published job can be featured."),
+            "the listing ends before these featured weeks would": _(
+                "This job ends before these featured weeks would. Choose fewer weeks."
+            ),
         }
         return known.get(exc.reason, _("Sorry, this is not allowed."))
     if isinstance(exc, IllegalTransition):

@@ -41,7 +41,7 @@ from conversations.replies import AskPhone, AskVoice, Button, JobCard, Keyboard,
 from conversations.state import IDLE
 from conversations.turn import BadInput, DialogDeps, Step, Turn, rows
 from jobs_core import geo
-from jobs_core.clock import local_date
+from jobs_core.clock import local, local_date
 from jobs_core.errors import InvalidField, NotAllowed, NotFound
 from jobs_core.model import (
     Application,
@@ -62,7 +62,13 @@ from media.catalog import COUNTRY_NAMES, country_code, country_name
 
 log = logging.getLogger(__name__)
 
-KINDS = {"employer": N_("A company or employer"), "agency": N_("A licensed recruitment agency")}
+KINDS = {
+    "employer": N_("A company or employer"),
+    "agency": N_("A licensed recruitment agency"),
+    # Kinds of their own so an operator can choose not to charge them (the prices file's free.kinds).
+    "ngo": N_("An NGO"),
+    "cooperative": N_("A cooperative"),
+}
 CURRENCIES = {"USD": N_("US dollars ($)"), "KHR": N_("Riel (៛)")}
 APPLICATION_STATUS = {
     "new": N_("new"),
@@ -1012,6 +1018,11 @@ async def listings(t: Turn, args: list[str]) -> str:
                 _("To pay: {amount} ({reference})").format(amount=amount_words(invoice), reference=invoice.reference)
             )
             buttons.append((Button(_("💳 Pay"), f"pay:{invoice.id}:s"),))
+        if job.is_featured(t.uow.now()) and job.featured_until is not None:
+            until = local(job.featured_until).strftime("%Y-%m-%d %H:%M")
+            lines.append(_("⭐ Featured until: {date}").format(date=until))
+        if job.status is JobStatus.PUBLISHED and t.deps.billing is not None and t.deps.billing.prices.featured_week:
+            buttons.append((Button(_("⭐ Feature"), f"ftr:{job.id}"),))
         if job.status is JobStatus.PUBLISHED:
             buttons.append((Button(_("✅ Mark filled"), f"lst:{job.id}:fill"),))
         if job.status in (JobStatus.DRAFT, JobStatus.CHANGES_REQUESTED):

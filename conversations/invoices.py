@@ -24,9 +24,13 @@ def amount_words(invoice: Invoice) -> str:
     return str(Money(Currency(invoice.currency), invoice.amount_minor))
 
 
-def _what(invoice: Invoice, job: Job | None, _: Gettext) -> str:
+def what_for(invoice: Invoice, job: Job | None, _: Gettext) -> str:
     if invoice.product is Product.BUNDLE:
         return _("{count} prepaid listings").format(count=invoice.listings or 0)
+    if invoice.product is Product.FEATURED_WEEK:
+        return _('{count} featured weeks for "{title}"').format(
+            count=invoice.weeks or 1, title=job.title if job is not None else ""
+        )
     return job.title if job is not None else ""
 
 
@@ -36,8 +40,13 @@ def invoice_replies(invoice: Invoice, job: Job | None, _: Gettext) -> list[Reply
     if invoice.product is Product.BUNDLE:
         first = _("💳 {count} prepaid listings: each listing approved after this is published at once. Please pay:")
         first = first.format(count=invoice.listings or 0)
+    elif invoice.product is Product.FEATURED_WEEK:
+        first = _("⭐ {what}: your job comes first in the job lists while featured. Please pay:").format(
+            what=what_for(invoice, job, _)
+        )
     else:
-        first = _('💳 Your job "{title}" is approved. To publish it, please pay:').format(title=_what(invoice, job, _))
+        first = _('💳 Your job "{title}" is approved. To publish it, please pay:')
+        first = first.format(title=what_for(invoice, job, _))
     text = "\n".join(
         [
             first,
@@ -61,21 +70,29 @@ def receipt(invoice: Invoice, job: Job | None, _: Gettext) -> Reply:
                 _("Paid: {amount}").format(amount=amount_words(invoice)),
                 _("Reference: {reference}").format(reference=invoice.reference),
                 _("Date: {date}").format(date=paid),
-                (
-                    _("For: {count} prepaid listings").format(count=invoice.listings or 0)
-                    if invoice.product is Product.BUNDLE
-                    else _('For: publishing the job "{title}"').format(title=job.title if job else "")
-                ),
+                _for(invoice, job, _),
                 _("Thank you!"),
             ]
         )
     )
 
 
+def _for(invoice: Invoice, job: Job | None, _: Gettext) -> str:
+    if invoice.product is Product.BUNDLE:
+        return _("For: {count} prepaid listings").format(count=invoice.listings or 0)
+    if invoice.product is Product.FEATURED_WEEK:
+        featured = _("For: {what}").format(what=what_for(invoice, job, _))
+        if job is not None and job.featured_until is not None:
+            until = local(job.featured_until).strftime("%Y-%m-%d %H:%M")
+            featured += "\n" + _("Featured until: {date}").format(date=until)
+        return featured
+    return _('For: publishing the job "{title}"').format(title=job.title if job else "")
+
+
 def expired_notice(invoice: Invoice, job: Job | None, _: Gettext) -> Reply:
     return Text(
         _('The QR code for "{title}" ({reference}) expired before a payment arrived. Get a new one?').format(
-            title=_what(invoice, job, _), reference=invoice.reference
+            title=what_for(invoice, job, _), reference=invoice.reference
         ),
         ((Button(_("🔁 New QR code"), f"pay:{invoice.id}:r"),),),
     )
@@ -153,6 +170,49 @@ async def bundles(t: Turn, args: list[str]) -> str:
     return IDLE
 
 
+async def feature(t: Turn, args: list[str]) -> str:
+    """ftr:<job id>[:<weeks>] — featured weeks for the employer's own published listing, then its invoice."""
+    _ = t._
+    billing_on = t.deps.billing
+    if len(args) not in (1, 2) or billing_on is None or not billing_on.prices.featured_week:
+        raise BadInput(_("This button is no longer valid."))
+    job_id = parse_int("job", args[0], minimum=1, maximum=2**31 - 1)
+    employer = await t.employer()
+    job = await t.session.get(Job, job_id)
+    if employer is None or job is None or job.employer_id != employer.id:
+        raise NotFound("job", job_id)
+    if not job.is_live(t.uow.now()):
+        raise BadInput(_("Only a published job can be featured."))
+    if len(args) == 1:
+        lines = [
+            _('⭐ Feature "{title}": it comes first in the job lists, in its province and sector.').format(
+                title=job.title
+            )
+        ]
+        if job.is_featured(t.uow.now()) and job.featured_until is not None:
+            until = local(job.featured_until).strftime("%Y-%m-%d %H:%M")
+            lines.append(_("Featured until: {date}").format(date=until))
+        fits = billing.featured_weeks_left(job, t.uow.now())
+        if not fits:
+            raise BadInput(_("This job ends before another featured week would."))
+        rows = []
+        for weeks in [w for w in FEATURED_CHOICES if w <= fits] or [fits]:
+            price = billing.featured_price(billing_on.prices, weeks)
+            label = _("{count} weeks · {amount}").format(count=weeks, amount=price)
+            rows.append((Button(label, f"ftr:{job.id}:{weeks}"),))
+        t.say("\n".join(lines), tuple(rows))
+        return IDLE
+    weeks = parse_int("weeks", args[1], minimum=1, maximum=billing.MAX_FEATURED_WEEKS)
+    invoice = await billing.buy_featured(t.uow, job.id, employer.id, weeks, billing_on, t.actor)
+    for reply in invoice_replies(invoice, job, _):
+        t.add(reply)
+    return IDLE
+
+
+# The weeks offered as buttons (any number up to MAX_FEATURED_WEEKS is accepted).
+FEATURED_CHOICES = (1, 2, 4)
+
+
 async def refunded(t: Turn, args: list[str]) -> str:
     """mpr:<invoice id> — a moderator says the money was paid back."""
     if not t.is_moderator:
@@ -179,4 +239,4 @@ def refund_due_card(invoice: Invoice, job: Job | None, reason: str, _: Gettext) 
     return Text("\n".join(lines), ((Button(_("✅ Refunded"), f"mpr:{invoice.id}"),),))
 
 
-ACTIONS = {"pay": pay, "bnd": bundles}  # "mpr" is a moderator's action: conversations.moderator
+ACTIONS = {"pay": pay, "bnd": bundles, "ftr": feature}  # "mpr" is a moderator's action: conversations.moderator

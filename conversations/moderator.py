@@ -193,8 +193,16 @@ async def job_review(t: Turn, job: Job) -> None:
         t.add(replace(voice, caption=pitch_caption(job, t._), buttons=()))
 
 
+KIND_NAMES = {
+    "employer": N_("employer"),
+    "agency": N_("recruitment agency"),
+    "ngo": N_("NGO"),
+    "cooperative": N_("cooperative"),
+}
+
+
 def employer_review_card(employer: Employer, _: Gettext, language: str) -> tuple[str, Keyboard]:
-    kind = _("recruitment agency") if employer.kind.value == "agency" else _("employer")
+    kind = _(KIND_NAMES.get(employer.kind.value, KIND_NAMES["employer"]))
     lines = [
         _("Company #{id}: {name}").format(id=employer.id, name=employer.name),
         f"{kind} · {display_phone(employer.contact_phone)} · {geo.province(employer.province_code).name(language)}",

@@ -81,6 +81,7 @@ from jobs_core.model import (
     Invoice,
     Job,
     Nomination,
+    Product,
     Relative,
     Report,
     Verification,
@@ -563,8 +564,8 @@ async def voice_paused(c: _Context, p: dict[str, Any]) -> None:
 async def invoice_issued(c: _Context, p: dict[str, Any]) -> None:
     """The employer's invoice and KHQR code, in two messages (a renewal pressed in chat was shown there)."""
     invoice = await c.session.get(Invoice, p.get("invoice_id"))
-    if invoice is None or invoice.renewal_of is not None or invoice.job_id is None:
-        return  # a renewal or a bundle: bought in the chat, shown there at once
+    if invoice is None or invoice.renewal_of is not None or invoice.product is not Product.LISTING:
+        return  # a renewal, a bundle or featured weeks: asked for by the employer, shown to them at once
     job = await c.session.get(Job, invoice.job_id) if invoice.job_id else None
     for to in await c.employer(invoice.employer_id):
         for n, reply in enumerate(invoice_replies(invoice, job, gettext_for(to.language))):

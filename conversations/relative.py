@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import func, select
 
 from conversations import greeting
@@ -129,7 +131,10 @@ async def show_jobs(t: Turn, province: str | None, sector: str | None, offset: i
         return IDLE
     total = await jobs.count_live_jobs(t.reads, province_code=province, sector_code=sector)
     for job in found[:size]:
-        t.add(await job_card(job, t.deps, _, t.language, cached=True))
+        card = await job_card(job, t.deps, _, t.language, cached=True)
+        if job.is_featured(t.now):  # paid featured weeks: first in the list, and said so
+            card = replace(card, text="⭐ " + _("Featured") + "\n" + card.text)
+        t.add(card)
     buttons: list[tuple[Button, ...]] = []
     if len(found) > size:
         buttons.append((Button(_("More jobs ▶️"), f"jobs:{filters}:{offset + size}"),))

@@ -13,7 +13,7 @@
     USD = "20.00"
     KHR = 80000
     [free]
-    kinds = ["employer"]              # employer kinds that never pay (employer, agency)
+    kinds = ["ngo", "cooperative"]    # employer kinds that never pay (employer, agency, ngo, cooperative)
     verified_only = true              # ... once the moderators verified them
     employers = [12, 40]              # these employers never pay (NGOs, cooperatives the operator names)
     monthly_quota = 1                 # listings each employer publishes free per Phnom Penh month
@@ -29,7 +29,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from jobs_core.model import Currency, Employer, Verification
+from jobs_core.model import Currency, Employer, EmployerKind, Verification
+
+KIND_VALUES = tuple(kind.value for kind in EmployerKind)
 
 # USD has cents; the riel has no coins in use, so a KHR amount is whole riel.
 MINOR_DIGITS = {Currency.USD: 2, Currency.KHR: 0}
@@ -134,8 +136,8 @@ def parse_prices(data: dict[str, Any]) -> Prices:
     if not isinstance(free, dict):
         raise PricesError("free: expected a table")
     kinds = free.get("kinds", [])
-    if not isinstance(kinds, list) or not all(k in ("employer", "agency") for k in kinds):
-        raise PricesError('free.kinds: expected a list of employer kinds, e.g. ["employer"]')
+    if not isinstance(kinds, list) or not all(k in KIND_VALUES for k in kinds):
+        raise PricesError(f"free.kinds: expected a list of employer kinds ({', '.join(KIND_VALUES)})")
     employers = free.get("employers", [])
     if not isinstance(employers, list) or not all(isinstance(e, int) for e in employers):
         raise PricesError("free.employers: expected a list of employer numbers, e.g. [12, 40]")

@@ -40,6 +40,7 @@ from jobs_core.model import (
     WebSignInCode,
 )
 from jobs_core.phones import normalize_phone
+from jobs_core.services.billing import prepaid_left
 from jobs_core.services.jobs import CreateJob, JobFields, SubmitJob, create_job, submit_job
 from jobs_core.uow import UnitOfWork
 
@@ -255,7 +256,26 @@ async def _job_form(
                 .order_by(Job.id)
             )
         ).all()
+        now = _now(request)
+        live = (
+            await session.scalars(
+                select(Job)
+                .where(
+                    Job.employer_id == employer_id,
+                    Job.status == JobStatus.PUBLISHED,
+                    Job.revision_of.is_(None),
+                    Job.expires_at > now,
+                )
+                .order_by(Job.id)
+            )
+        ).all()
+    billing_on = request.app[DEPS].dialog.billing
+    prices = billing_on.prices if billing_on is not None else None
     context: dict[str, Any] = {
+        "published": [(job.id, job.title, job.is_featured(now)) for job in live],
+        "can_feature": prices is not None and bool(prices.featured_week),
+        "can_buy_bundles": prices is not None and bool(prices.bundles),
+        "prepaid_left": await prepaid_left(_uow(request), employer_id) if prices and prices.bundles else 0,
         "values": values,
         "errors": errors,
         "f": FormState(values, errors),

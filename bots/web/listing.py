@@ -101,9 +101,11 @@ def _where(query: Select[Any], filters: Filters, now: datetime) -> Select[Any]:
 
 
 async def browse(session: AsyncSession, filters: Filters, now: datetime) -> tuple[list[Job], int]:
-    """One page of live listings, newest first (near a province: its own first), and how many match in all."""
+    """One page of live listings, featured then newest first (near a province: its own first), and how many
+    match in all."""
     total = int(await session.scalar(_where(select(func.count()).select_from(Job), filters, now)) or 0)
-    order: list[Any] = [Job.published_at.desc(), Job.id.desc()]
+    # Paid featured weeks come first, within the filters and after the chosen province's own listings.
+    order: list[Any] = [(Job.featured_until > now).is_(True).desc(), Job.published_at.desc(), Job.id.desc()]
     if filters.near and filters.province:
         order.insert(0, (Job.province_code == filters.province).desc())
     query = (

@@ -116,7 +116,7 @@ async def job_list(request: web.Request) -> web.Response:
         "errors": {name: error_message(e, _) for name, e in filters.errors.items()},
         "provinces": [(p.code, p.name(language)) for p in geo.provinces()],
         "sectors": [(s.code, s.name_km if language == "km" else s.name_en) for s in sectors],
-        "cards": [card(job, language, _) for job in jobs],
+        "cards": [card(job, language, _, now_of(request)) for job in jobs],
         "total": total,
         "page": filters.page,
         "pages": pages,
@@ -134,9 +134,10 @@ def pay_text(job: Job, _: Gettext) -> str:
     return f"{money(job.salary_amount, job.salary_currency.value if job.salary_currency else None)} {period}".strip()
 
 
-def card(job: Job, language: str, _: Gettext) -> dict[str, Any]:
+def card(job: Job, language: str, _: Gettext, now: datetime | None = None) -> dict[str, Any]:
     return {
         "id": job.id,
+        "featured": now is not None and job.is_featured(now),
         "title": job.title,
         "employer": job.employer.name,
         "place": place(job, language),

@@ -61,6 +61,7 @@ class Invoice(Base):
     currency: Mapped[Currency] = mapped_column(enum_type(Currency))
     amount_minor: Mapped[int] = mapped_column(BigInteger)  # USD cents or KHR riel
     listings: Mapped[int | None]  # a bundle: how many listings it prepays
+    weeks: Mapped[int | None]  # featured weeks: how many weeks the listing comes first
     status: Mapped[InvoiceStatus] = mapped_column(enum_type(InvoiceStatus), default=InvoiceStatus.OPEN, index=True)
     # The EMV payload drawn as the QR code, and its MD5: how Bakong is asked whether it was paid.
     khqr: Mapped[str] = mapped_column(Text)

@@ -14,6 +14,9 @@ from jobs_core.model.base import Base, Channel, check_transition, enum_type, utc
 class EmployerKind(enum.StrEnum):
     EMPLOYER = "employer"
     AGENCY = "agency"
+    # Kinds an operator may choose not to charge (the prices file's free.kinds).
+    NGO = "ngo"
+    COOPERATIVE = "cooperative"
 
 
 class Verification(enum.StrEnum):

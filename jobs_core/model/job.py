@@ -142,6 +142,8 @@ class Job(Base):
     start_date: Mapped[date | None]
     contact: Mapped[str | None] = mapped_column(String(120))
     expires_at: Mapped[datetime | None]
+    # Paid featured weeks: until then the listing comes first in browsing (within the chosen filters).
+    featured_until: Mapped[datetime | None]
     status: Mapped[JobStatus] = mapped_column(enum_type(JobStatus), default=JobStatus.DRAFT, index=True)
     rejection_reason: Mapped[str | None] = mapped_column(String(500))
     change_note: Mapped[str | None] = mapped_column(String(500))
@@ -172,6 +174,9 @@ class Job(Base):
             self.published_at = self.published_at or at
         elif target in (JobStatus.FILLED, JobStatus.EXPIRED, JobStatus.WITHDRAWN, JobStatus.REJECTED):
             self.closed_at = at
+
+    def is_featured(self, now: datetime) -> bool:
+        return self.featured_until is not None and self.featured_until > now
 
     def is_live(self, now: datetime) -> bool:
         """Published and not past its expiry (the sweeper may not have run yet)."""

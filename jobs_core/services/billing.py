@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import DateTime, and_, case, func, or_, select
+from sqlalchemy import DateTime, and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -130,7 +130,8 @@ async def prepaid_left(uow: UnitOfWork, employer_id: int) -> int:
             select(func.count())
             .select_from(PrepaidUse)
             .join(Invoice, Invoice.id == PrepaidUse.invoice_id)
-            .where(Invoice.employer_id == employer_id)
+            # A bundle marked for refund covers no more listings: neither its listings nor its uses count.
+            .where(Invoice.employer_id == employer_id, Invoice.status == InvoiceStatus.PAID)
         )
         return int(bought or 0) - int(used or 0)
 
@@ -148,6 +149,54 @@ async def buy_bundle(uow: UnitOfWork, employer_id: int, number: int, billing: Bi
             raise NotFound("employer", employer_id)
         money = Money(currency, bundle.prices[currency])
         invoice = await _issue(uow, employer, None, Product.BUNDLE, money, billing, actor, listings=bundle.listings)
+        await uow.commit()
+        return invoice
+
+
+# How many featured weeks one purchase may buy: a listing is published for 30 days, and a few more after a
+# renewal; a longer wish is bought again.
+MAX_FEATURED_WEEKS = 8
+FEATURED_WEEK = timedelta(days=7)
+
+
+def featured_price(prices: Prices, weeks: int) -> Money | None:
+    """What ``weeks`` featured weeks cost, in the invoices' currency when priced in it; None: not for sale."""
+    if not prices.featured_week:
+        return None
+    currency = prices.currency if prices.currency in prices.featured_week else next(iter(prices.featured_week))
+    return Money(currency, prices.featured_week[currency] * weeks)
+
+
+def featured_weeks_left(job: Job, now: datetime) -> int:
+    """How many more featured weeks fit before the listing itself ends (weeks already bought come first):
+    weeks past the listing's expiry would be paid for and never shown."""
+    start = job.featured_until if job.featured_until is not None and job.featured_until > now else now
+    if job.expires_at is None:
+        return MAX_FEATURED_WEEKS
+    # A week that starts before the end counts: the listing can be renewed, and most of it is shown.
+    return max(0, min(MAX_FEATURED_WEEKS, -(-(job.expires_at - start) // FEATURED_WEEK)))
+
+
+async def buy_featured(
+    uow: UnitOfWork, job_id: int, employer_id: int, weeks: int, billing: Billing, actor: str
+) -> Invoice:
+    """An invoice for ``weeks`` featured weeks of the employer's own published listing."""
+    if not 1 <= weeks <= MAX_FEATURED_WEEKS:
+        raise NotAllowed(f"featured weeks are bought 1 to {MAX_FEATURED_WEEKS} at a time")
+    money = featured_price(billing.prices, weeks)
+    if money is None:
+        raise NotAllowed("featured weeks are not for sale")
+    async with uow:
+        job = await uow.session.get(Job, job_id)
+        if job is None or job.employer_id != employer_id:
+            raise NotFound("job", job_id)
+        if not job.is_live(uow.now()):
+            raise NotAllowed("only a published listing can be featured")
+        if weeks > featured_weeks_left(job, uow.now()):
+            raise NotAllowed("the listing ends before these featured weeks would")
+        employer = await uow.session.get(Employer, employer_id)
+        assert employer is not None  # the job's employer, a foreign key
+        invoice = await _issue(uow, employer, job, Product.FEATURED_WEEK, money, billing, actor, weeks=weeks)
         await uow.commit()
         return invoice
 
@@ -173,6 +222,7 @@ async def _issue(
     *,
     renewal_of: int | None = None,
     listings: int | None = None,
+    weeks: int | None = None,
 ) -> Invoice:
     now = uow.now()
     reference = f"BP-{secrets.token_hex(4).upper()}"
@@ -185,6 +235,7 @@ async def _issue(
         currency=money.currency,
         amount_minor=money.minor,
         listings=listings,
+        weeks=weeks,
         status=InvoiceStatus.OPEN,
         khqr=code.payload,
         md5=code.md5,
@@ -214,7 +265,10 @@ async def latest_invoice(uow: UnitOfWork, job_id: int) -> Invoice | None:
     cancelled_last = case((Invoice.status == InvoiceStatus.CANCELLED, 1), else_=0)
     async with uow:
         return await uow.session.scalar(
-            select(Invoice).where(Invoice.job_id == job_id).order_by(cancelled_last, Invoice.id.desc()).limit(1)
+            select(Invoice)
+            .where(Invoice.job_id == job_id, Invoice.product == Product.LISTING)
+            .order_by(cancelled_last, Invoice.id.desc())
+            .limit(1)
         )
 
 
@@ -248,6 +302,18 @@ async def renew_invoice(uow: UnitOfWork, invoice_id: int, employer_id: int, bill
             await uow.commit()
             return invoice
         job = await uow.session.get(Job, old.job_id, with_for_update=True) if old.job_id else None
+        if old.product is Product.FEATURED_WEEK:  # the same weeks again, at the current price
+            weeks = old.weeks or 1
+            if job is None or not job.is_live(uow.now()):
+                raise NotAllowed("this listing is no longer published")
+            money = featured_price(billing.prices, weeks) or Money(old.currency, old.amount_minor)
+            employer = await uow.session.get(Employer, old.employer_id)
+            assert employer is not None
+            invoice = await _issue(
+                uow, employer, job, Product.FEATURED_WEEK, money, billing, actor, renewal_of=old.id, weeks=weeks
+            )
+            await uow.commit()
+            return invoice
         if job is None or job.status is not JobStatus.AWAITING_PAYMENT:
             raise NotAllowed("this listing is no longer waiting for payment")
         money = billing.prices.price_in(old.currency) or Money(old.currency, old.amount_minor)
@@ -359,6 +425,9 @@ async def _publish(uow: UnitOfWork, invoice: Invoice, now: datetime) -> None:
 
     if invoice.job_id is None:
         return  # a bundle: its listings are used as they are approved
+    if invoice.product is Product.FEATURED_WEEK:
+        await _feature(uow, invoice, now)
+        return
     job = await uow.session.get(Job, invoice.job_id, with_for_update=True)
     if job is None or job.status is not JobStatus.AWAITING_PAYMENT:
         if job is not None:  # closed meanwhile: the money goes back
@@ -383,6 +452,57 @@ async def _publish(uow: UnitOfWork, invoice: Invoice, now: datetime) -> None:
     uow.emit("job.published", job_id=job.id, employer_id=job.employer_id, reason=None)
 
 
+async def _feature(uow: UnitOfWork, invoice: Invoice, now: datetime) -> None:
+    """Paid featured weeks: the listing comes first from now (or from the end of weeks already paid for)."""
+    job = await uow.session.get(Job, invoice.job_id, with_for_update=True)
+    if job is None or not job.is_live(now):
+        if job is not None:  # closed meanwhile: the money goes back
+            invoice.move_to(InvoiceStatus.REFUND_DUE, now)
+            invoice.refund_reason = f"listing {job.status.value} before payment arrived"
+            uow.audit("system", "invoice.refund_due", "invoice", invoice.id, reason=invoice.refund_reason)
+            uow.emit("invoice.refund_due", invoice_id=invoice.id, reason="listing_closed")
+        return
+    renewal_paid = await uow.session.scalar(
+        select(Invoice.id).where(Invoice.renewal_of == invoice.id, Invoice.status == InvoiceStatus.PAID).limit(1)
+    )
+    if renewal_paid is not None:  # the expired code paid after its renewal was: the second payment goes back
+        invoice.move_to(InvoiceStatus.REFUND_DUE, now)
+        invoice.refund_reason = "featured weeks paid twice (an expired code and its renewal)"
+        uow.audit("system", "invoice.refund_due", "invoice", invoice.id, reason=invoice.refund_reason)
+        uow.emit("invoice.refund_due", invoice_id=invoice.id, reason="paid_twice")
+        return
+    start = job.featured_until if job.featured_until is not None and job.featured_until > now else now
+    job.featured_until = start + FEATURED_WEEK * (invoice.weeks or 1)
+    # Paid with an expired code after a renewal: the renewal is not wanted any more.
+    for other in (
+        await uow.session.scalars(
+            select(Invoice)
+            .where(
+                Invoice.renewal_of == invoice.id,
+                Invoice.status == InvoiceStatus.OPEN,
+            )
+            .with_for_update()
+        )
+    ).all():
+        other.move_to(InvoiceStatus.CANCELLED, now)
+        uow.audit("system", "invoice.cancelled", "invoice", other.id, reason=f"paid by invoice {invoice.reference}")
+    uow.audit("system", "job.featured", "job", job.id, invoice_id=invoice.id, until=job.featured_until.isoformat())
+
+
+async def end_featured(uow: UnitOfWork) -> int:
+    """Listings whose featured weeks are over lose their place (audited ``job.featured_ended``); how many.
+    Inside the caller's transaction (the listings' expiry sweep); browsing already orders by the date."""
+    now = uow.now()
+    ended = (
+        await uow.session.scalars(
+            update(Job).where(Job.featured_until <= now).values(featured_until=None).returning(Job.id)
+        )
+    ).all()
+    for job_id in ended:
+        uow.audit("system", "job.featured_ended", "job", job_id)
+    return len(ended)
+
+
 async def close_invoices_of(uow: UnitOfWork, job: Job, actor: str, reason: str) -> None:
     """A listing comes down: an open invoice is cancelled; money already paid is marked for refund and the
     operator is told (event ``invoice.refund_due``, to the moderators' chat). Inside the caller's transaction."""
@@ -397,6 +517,35 @@ async def close_invoices_of(uow: UnitOfWork, job: Job, actor: str, reason: str) 
             invoice.refund_reason = reason
             uow.audit(actor, "invoice.refund_due", "invoice", invoice.id, reason=reason)
             uow.emit("invoice.refund_due", invoice_id=invoice.id, reason=reason)
+
+
+async def mark_refund_due(uow: UnitOfWork, invoice_id: int, actor: str, reason: str) -> Invoice:
+    """The operator decides money already paid goes back (a bundle withdrawn with listings unused, featured
+    weeks that could not be given): the invoice is marked refund due, with the reason, and the moderators'
+    chat gets the refund card. A bundle marked so covers no more listings; those it covered stay published."""
+    reason = reason.strip()
+    if not reason:
+        raise NotAllowed("a refund needs a reason")
+    async with uow:
+        invoice = await uow.session.get(Invoice, invoice_id, with_for_update=True)
+        if invoice is None:
+            raise NotFound("invoice", invoice_id)
+        if invoice.status is not InvoiceStatus.PAID:
+            raise NotAllowed(f"a {invoice.status.value} invoice cannot be marked for refund")
+        if invoice.product is Product.BUNDLE:
+            used = int(
+                await uow.session.scalar(
+                    select(func.count()).select_from(PrepaidUse).where(PrepaidUse.invoice_id == invoice.id)
+                )
+                or 0
+            )
+            reason = f"{reason} ({used} of {invoice.listings or 0} prepaid listings used)"
+        invoice.move_to(InvoiceStatus.REFUND_DUE, uow.now())
+        invoice.refund_reason = reason[:500]
+        uow.audit(actor, "invoice.refund_due", "invoice", invoice.id, reason=invoice.refund_reason)
+        uow.emit("invoice.refund_due", invoice_id=invoice.id, reason=invoice.refund_reason)
+        await uow.commit()
+        return invoice
 
 
 async def mark_refunded(uow: UnitOfWork, invoice_id: int, actor: str) -> Invoice:

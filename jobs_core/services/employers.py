@@ -43,7 +43,7 @@ async def register_employer(cmd: RegisterEmployer, uow: UnitOfWork) -> int:
     try:
         kind = EmployerKind(cmd.kind)
     except ValueError as exc:
-        raise InvalidField("kind", "invalid_choice", "employer or agency") from exc
+        raise InvalidField("kind", "invalid_choice", "employer, agency, NGO or cooperative") from exc
     licence = clean_text("licence_no", cmd.licence_no or "", max_length=40) or None
     if kind is EmployerKind.AGENCY and not licence:
         raise InvalidField("licence_no", "required", "a recruitment agency needs its licence number")

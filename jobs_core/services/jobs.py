@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import joinedload
 
 from jobs_core import geo
@@ -30,7 +30,7 @@ from jobs_core.model import (
 from jobs_core.numbers import latin_digits, parse_amount, parse_int
 from jobs_core.screening import Listing, screen
 from jobs_core.services.applications import close_awaiting
-from jobs_core.services.billing import Billing, close_invoices_of, issue_invoice, listing_charge
+from jobs_core.services.billing import Billing, close_invoices_of, end_featured, issue_invoice, listing_charge
 from jobs_core.text import clean_text
 from jobs_core.uow import UnitOfWork
 
@@ -466,6 +466,7 @@ async def expire_jobs(uow: UnitOfWork) -> int:
         for job_id in expired:
             uow.audit("system", "job.expired", "job", job_id)
         await close_awaiting(uow, ApplicationStatus.EXPIRED, job_ids=expired)
+        await end_featured(uow)
         await uow.commit()
         return len(expired)
 
@@ -479,15 +480,18 @@ async def live_jobs(
     limit: int = 5,
     now: datetime | None = None,
 ) -> list[Job]:
-    """Published, unexpired listings, newest first, optionally by province and sector."""
+    """Published, unexpired listings, featured ones first then newest first, optionally by province and
+    sector."""
     now = now or uow.now()
     query = select(Job).where(Job.status == JobStatus.PUBLISHED, Job.expires_at > now)
     if province_code:
         query = query.where(Job.province_code == province_code)
     if sector_code:
         query = query.where(Job.sector_code == sector_code)
+    # Paid featured weeks put a listing first, but only among the listings the filters chose.
+    featured = case((Job.featured_until > now, 0), else_=1)
     query = (
-        query.order_by(Job.published_at.desc(), Job.id.desc())
+        query.order_by(featured, Job.published_at.desc(), Job.id.desc())
         .offset(offset)
         .limit(limit)
         # A page of job cards shows each employer's name: joined here instead of three more round trips (the
