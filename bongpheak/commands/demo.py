@@ -13,6 +13,7 @@ from bongpheak import demo_run
 from bongpheak.bootstrap import connect, running_database
 from bongpheak.commands.seed import seed
 from bongpheak.commands.stats import render_stats
+from bongpheak.demo_live import real_bot
 from bongpheak.settings import Settings
 from conversations.common import pitch_job
 from jobs_core.model import Job
@@ -23,8 +24,8 @@ NEXT_STEPS = """Next:
   see it all work:  .venv/bin/bongpheak demo, then open http://127.0.0.1:8080/demo (chats, calls, website)
   hear a listing:   .venv/bin/bongpheak voice render LISTING.json --lang km --format mp3 --out job.mp3
   screen listings:  .venv/bin/bongpheak screen FILE.jsonl
-  talk to the bot:  not with this demo database, which never talks to real Telegram (docs/demo.md): put
-                    TELEGRAM_BOT_TOKEN in .env, then DATA_DIR=var/live .venv/bin/bongpheak serve --polling
+  talk to the bot:  put TELEGRAM_BOT_TOKEN in .env: `bongpheak demo` then also runs the real bot, on a
+                    database of its own (var/live; the demo's made-up people never reach Telegram)
                     (every setting is in .env.example; deploying is in docs/operations.md)"""
 
 
@@ -34,13 +35,6 @@ async def pitch_lengths(url: str, settings: Settings) -> list[str]:
     async with connect(url, pool_size=1) as db, db.sessions() as session:
         jobs = [pitch_job(job, job.voice_clip_approved) for job in (await session.scalars(select(Job))).all()]
     return [f"{lang} ({packs[lang].describe()}): {pitch_duration_report(jobs, lang, packs[lang])}" for lang in packs]
-
-
-REAL_BOT_NOT_USED = (
-    "TELEGRAM_BOT_TOKEN is set, but a demo database never talks to real Telegram (docs/demo.md): the chats run "
-    "in the browser. To run the real bot, give it a database of its own: DATA_DIR=var/live .venv/bin/bongpheak "
-    "serve --polling"
-)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -65,10 +59,10 @@ def _demo(args: argparse.Namespace) -> int:
     try:
         with running_database(settings) as url:
             asyncio.run(seed(url))
-            if settings.telegram_bot_token:
-                print(REAL_BOT_NOT_USED)
             asyncio.run(demo_run.render_voice_notes(url, settings))
-            asyncio.run(demo_run.run_demo(settings, url, sock, _announce))
+            # The real bot's own serve answers /healthz on the port after the demo's.
+            with real_bot(settings, sock.getsockname()[1] + 1):
+                asyncio.run(demo_run.run_demo(settings, url, sock, _announce))
     finally:
         sock.close()
     print("stopped")
