@@ -99,6 +99,7 @@ def wire(settings: Settings, db: Database) -> Wiring:
         moderator_ids=frozenset(str(i) for i in settings.moderator_ids),
         moderators_chat_id=str(settings.moderators_chat_id) if settings.moderators_chat_id is not None else None,
         moderators_all_members=settings.moderators_all_members,
+        moderators_language=settings.moderators_language,
         nominations_per_day=settings.nominations_per_day,
         audio=voice_notes.make,
         cached_audio=voice_notes.ready,

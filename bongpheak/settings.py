@@ -128,6 +128,8 @@ class Settings(BaseSettings):
     moderators_chat_id: int | None = Field(default=None, description="a Telegram chat id, e.g. -1001234567890")
     # Off: only MODERATOR_IDS decide, also in the moderators' group. On: every member of that group decides.
     moderators_all_members: bool = Field(default=False, description="true or false")
+    # The language of review cards, reports and alarms in the moderators' group (a group has no one language).
+    moderators_language: Literal["km", "en"] = Field(default="km", description="km or en")
     nominations_per_day: int = Field(default=5, ge=1, description="a whole number of nominations, 1 or more, e.g. 5")
 
     # Public address of this server (webhooks, media URLs for the voice provider). Required when Telegram

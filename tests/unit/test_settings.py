@@ -26,6 +26,7 @@ def test_each_bad_value_is_named_with_what_it_expects() -> None:
     assert "'2026-02-30' is not a date" in problem(calling_holidays='["2026-02-30"]')
     assert problem(moderator_ids="1,2").startswith("MODERATOR_IDS: not JSON; expected a JSON list")
     assert problem(max_concurrent_calls=0).startswith("MAX_CONCURRENT_CALLS=0: expected a whole number")
+    assert problem(moderators_language="fr") == "MODERATORS_LANGUAGE: expected km or en"
     both = problem(calls_per_second=0, nominations_per_day=0)
     assert "CALLS_PER_SECOND=0" in both and "NOMINATIONS_PER_DAY=0" in both
 
