@@ -90,26 +90,35 @@ async def pay_action(request: web.Request) -> web.Response:
         raise csrf.Refused()
     employer_id, token = who
     form = await csrf.require(request, await request.app[KEYS].csrf(), session=token)
-    _ = web_gettext(language_of(request))
     job, invoice = await _own(request, employer_id)
+    said, _renewed = await _check_or_renew(request, form.get("do", ""), invoice, employer_id)
+    job, invoice = await _own(request, employer_id)
+    return await _page(request, token, job, invoice, said)
+
+
+async def _check_or_renew(
+    request: web.Request, do: str, invoice: Invoice, employer_id: int
+) -> tuple[str, Invoice | None]:
+    """``check``: ask Bakong now; ``renew``: a new QR code for an expired invoice. What to say on the page, and
+    the renewed invoice if one was made."""
     deps = request.app[DEPS]
-    said = ""
+    _ = web_gettext(language_of(request))
     try:
-        if form.get("do") == "renew" and deps.dialog.billing is not None:
+        if do == "renew" and deps.dialog.billing is not None:
             actor = f"web:employer:{employer_id}"
-            await billing.renew_invoice(_uow(request), invoice.id, employer_id, deps.dialog.billing, actor)
-        elif form.get("do") == "check" and deps.check_payment is not None:
+            renewed = await billing.renew_invoice(_uow(request), invoice.id, employer_id, deps.dialog.billing, actor)
+            return "", renewed
+        if do == "check" and deps.check_payment is not None:
             status = await deps.check_payment(invoice.id, employer_id)
             if status is None:
-                said = _("Bakong could not be reached just now. Please try again in a minute.")
-            elif status is InvoiceStatus.OPEN:
-                said = _("No payment has arrived yet. Scan the QR code with your bank app, then check again.")
+                return _("Bakong could not be reached just now. Please try again in a minute."), None
+            if status is InvoiceStatus.OPEN:
+                return _("No payment has arrived yet. Scan the QR code with your bank app, then check again."), None
     except NotFound:
         raise web.HTTPNotFound() from None
     except DomainError as error:
-        said = error_message(error, _)
-    job, invoice = await _own(request, employer_id)
-    return await _page(request, token, job, invoice, said)
+        return error_message(error, _), None
+    return "", None
 
 
 # ------------------------------------------------------------------- any invoice: featured weeks, bundles
@@ -147,25 +156,10 @@ async def invoice_action(request: web.Request) -> web.Response:
         raise csrf.Refused()
     employer_id, token = who
     form = await csrf.require(request, await request.app[KEYS].csrf(), session=token)
-    _ = web_gettext(language_of(request))
     job, invoice = await _own_invoice(request, employer_id)
-    deps = request.app[DEPS]
-    said = ""
-    try:
-        if form.get("do") == "renew" and deps.dialog.billing is not None:
-            actor = f"web:employer:{employer_id}"
-            renewed = await billing.renew_invoice(_uow(request), invoice.id, employer_id, deps.dialog.billing, actor)
-            raise web.HTTPSeeOther(_invoice_address(request, renewed))
-        if form.get("do") == "check" and deps.check_payment is not None:
-            status = await deps.check_payment(invoice.id, employer_id)
-            if status is None:
-                said = _("Bakong could not be reached just now. Please try again in a minute.")
-            elif status is InvoiceStatus.OPEN:
-                said = _("No payment has arrived yet. Scan the QR code with your bank app, then check again.")
-    except NotFound:
-        raise web.HTTPNotFound() from None
-    except DomainError as error:
-        said = error_message(error, _)
+    said, renewed = await _check_or_renew(request, form.get("do", ""), invoice, employer_id)
+    if renewed is not None:  # a new invoice, shown at its own address
+        raise web.HTTPSeeOther(_invoice_address(request, renewed))
     job, invoice = await _own_invoice(request, employer_id)
     return await _page(request, token, job, invoice, said, action=_invoice_address(request, invoice))
 
