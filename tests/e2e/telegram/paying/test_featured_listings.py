@@ -4,70 +4,33 @@ Registration offers the NGO and cooperative kinds. Webhook in, recorded Bot API 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bongpheak.bakong import BakongClient
 from bongpheak.payments import Payments
-from bots.telegram import TelegramDeps, setup_telegram
-from bots.telegram.dialog import conversation_dialog, conversation_preparer
 from conversations.notifier import notify_once
 from conversations.turn import DialogDeps
-from jobs_core.khqr import Merchant
 from jobs_core.model import Employer, EmployerKind, Invoice, InvoiceStatus, Job, Product
 from jobs_core.pricing import parse_prices
 from jobs_core.services.billing import Billing
 from jobs_core.uow import UnitOfWork
 from tests.builders import Builder
-from tests.e2e.telegram.conftest import all_sent, quick_pacer
-from tests.e2e.telegram.test_flows import MODERATOR, MODERATORS_GROUP, TelegramUser
+from tests.e2e.telegram.conftest import all_sent
+from tests.e2e.telegram.paying.conftest import MERCHANT, Client
+from tests.e2e.telegram.test_flows import TelegramUser
 from tests.fakes.bakong_api import FakeBakongAPI
 from tests.fakes.telegram_api import FakeTelegramAPI
 
-Client = TestClient[web.Request, web.Application]
-MERCHANT = Merchant("bongpheak@aclb", "Bong Pheak", "Phnom Penh")
 PRICES = parse_prices({"listing": {"USD": "5.00"}, "featured_week": {"USD": "3.00"}})
 BILLING = Billing(PRICES, MERCHANT, lifetime=timedelta(minutes=15))
 
 
 @pytest.fixture
-async def bakong() -> AsyncIterator[FakeBakongAPI]:
-    async with FakeBakongAPI() as fake:
-        yield fake
-
-
-@pytest.fixture
-def dialog_deps(session_factory: async_sessionmaker[AsyncSession]) -> DialogDeps:
-    return DialogDeps(
-        session_factory=session_factory,
-        moderators_chat_id=str(MODERATORS_GROUP),
-        moderator_ids=frozenset({str(MODERATOR)}),
-        moderators_language="en",
-        billing=BILLING,
-    )
-
-
-@pytest.fixture
-async def payments(session_factory: async_sessionmaker[AsyncSession], bakong: FakeBakongAPI) -> AsyncIterator[Payments]:
-    client = BakongClient(bakong.base_url, bakong.token, MERCHANT.account)
-    yield Payments(lambda: UnitOfWork(session_factory), BILLING, client)
-    await client.close()
-
-
-@pytest.fixture
-async def flow_client(deps: TelegramDeps, dialog_deps: DialogDeps) -> AsyncIterator[Client]:
-    app = web.Application()
-    dialog = conversation_dialog(dialog_deps)
-    setup_telegram(app, replace(deps, dialog=dialog, prepare=conversation_preparer(dialog_deps), pacer=quick_pacer()))
-    async with TestClient(TestServer(app)) as test_client:
-        yield test_client
+def billing() -> Billing:
+    return BILLING
 
 
 async def browse(person: TelegramUser, province: str = "Any province") -> list[str]:

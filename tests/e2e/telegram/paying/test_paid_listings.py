@@ -4,24 +4,17 @@ published. Webhook in, recorded Bot API calls out, a fake Bakong API, real Postg
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bongpheak.bakong import BakongClient
 from bongpheak.payments import Payments
-from bots.telegram import TelegramDeps, setup_telegram
-from bots.telegram.dialog import conversation_dialog, conversation_preparer
 from conversations.notifier import notify_once
 from conversations.turn import DialogDeps
-from jobs_core.khqr import Merchant
 from jobs_core.model import Decision, Invoice, InvoiceStatus, Job, JobStatus
 from jobs_core.pricing import parse_prices
 from jobs_core.services.billing import Billing
@@ -29,13 +22,12 @@ from jobs_core.services.jobs import ModerateJob, SubmitJob, moderate_job, submit
 from jobs_core.services.reports import DecideReport, ReportProblem, decide_report, report_problem
 from jobs_core.uow import UnitOfWork
 from tests.builders import Builder
-from tests.e2e.telegram.conftest import all_sent, quick_pacer
+from tests.e2e.telegram.conftest import all_sent
+from tests.e2e.telegram.paying.conftest import MERCHANT, Client
 from tests.e2e.telegram.test_flows import MODERATOR, MODERATORS_GROUP, TelegramUser
 from tests.fakes.bakong_api import FakeBakongAPI
 from tests.fakes.telegram_api import FakeTelegramAPI, callback_update
 
-Client = TestClient[web.Request, web.Application]
-MERCHANT = Merchant("bongpheak@aclb", "Bong Pheak", "Phnom Penh")
 PRICES = parse_prices(
     {"listing": {"USD": "5.00", "KHR": 20000}, "bundle": [{"name": "five", "listings": 5, "USD": "20.00"}]}
 )
@@ -43,36 +35,8 @@ BILLING = Billing(PRICES, MERCHANT, lifetime=timedelta(minutes=15))
 
 
 @pytest.fixture
-async def bakong() -> AsyncIterator[FakeBakongAPI]:
-    async with FakeBakongAPI() as fake:
-        yield fake
-
-
-@pytest.fixture
-def dialog_deps(session_factory: async_sessionmaker[AsyncSession]) -> DialogDeps:
-    return DialogDeps(
-        session_factory=session_factory,
-        moderators_chat_id=str(MODERATORS_GROUP),
-        moderator_ids=frozenset({str(MODERATOR)}),
-        moderators_language="en",
-        billing=BILLING,
-    )
-
-
-@pytest.fixture
-async def payments(session_factory: async_sessionmaker[AsyncSession], bakong: FakeBakongAPI) -> AsyncIterator[Payments]:
-    client = BakongClient(bakong.base_url, bakong.token, MERCHANT.account)
-    yield Payments(lambda: UnitOfWork(session_factory), BILLING, client)
-    await client.close()
-
-
-@pytest.fixture
-async def flow_client(deps: TelegramDeps, dialog_deps: DialogDeps) -> AsyncIterator[Client]:
-    app = web.Application()
-    dialog = conversation_dialog(dialog_deps)
-    setup_telegram(app, replace(deps, dialog=dialog, prepare=conversation_preparer(dialog_deps), pacer=quick_pacer()))
-    async with TestClient(TestServer(app)) as test_client:
-        yield test_client
+def billing() -> Billing:
+    return BILLING
 
 
 def decoded_qr(png: bytes) -> bool:
