@@ -6,27 +6,19 @@ left. A fake Bakong API, real PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bongpheak.bakong import BakongClient
-from bongpheak.payments import Payments
-from bots.web import setup_web
-from bots.web.deps import WebDeps
 from jobs_core.khqr import Merchant
 from jobs_core.model import Invoice, Product
 from jobs_core.pricing import parse_prices
 from jobs_core.services.billing import Billing
-from jobs_core.uow import UnitOfWork
-from tests.builders import Builder
 from tests.fakes.bakong_api import FakeBakongAPI
-from tests.integration.web.support import Element, Site, open_site, parse
+from tests.integration.web.paying import Clock, paying_site, submit
+from tests.integration.web.support import Element, Site, parse
 from tests.integration.web.test_employers import sign_in
 
 MERCHANT = Merchant("bongpheak@aclb", "Bong Pheak", "Phnom Penh")
@@ -43,37 +35,12 @@ BILLING = Billing(
 )
 
 
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-
 @pytest.fixture
-async def paying_site(
+async def pay_site(
     session_factory: async_sessionmaker[AsyncSession], now: datetime, tmp_path: Path
 ) -> AsyncIterator[tuple[Site, FakeBakongAPI, Clock]]:
-    clock = Clock(now)
-    async with FakeBakongAPI() as bakong, open_site(session_factory, now, tmp_path) as plain:
-        await plain.client.close()
-        client = BakongClient(bakong.base_url, bakong.token, MERCHANT.account)
-        payments = Payments(lambda: UnitOfWork(session_factory, now=clock.at), BILLING, client)
-        deps = replace(plain.deps, billing=BILLING, clock=clock)
-        app = web.Application()
-        setup_web(app, WebDeps(deps, public_base_url="https://jobs.example.org", check_payment=payments.check_now))
-        async with TestClient(TestServer(app)) as test_client:
-            yield Site(test_client, Builder(session_factory, now), session_factory, deps), bakong, clock
-        await client.close()
-
-
-async def submit(site: Site, page: Element, cookie: str, **fields: str) -> web.StreamResponse:
-    form = page.find("form")
-    hidden = {i.attrs["name"]: i.attrs.get("value", "") for i in form.find_all("input", type="hidden")}
-    return await site.client.post(
-        form.attrs["action"], data={**hidden, **fields}, headers={"Cookie": cookie}, allow_redirects=False
-    )
+    async with paying_site(BILLING, session_factory, now, tmp_path) as site:
+        yield site
 
 
 def card_titles(page: Element) -> list[str]:
@@ -82,9 +49,9 @@ def card_titles(page: Element) -> list[str]:
 
 
 async def test_an_employer_features_a_listing_on_the_website_and_it_comes_first(
-    paying_site: tuple[Site, FakeBakongAPI, Clock],
+    pay_site: tuple[Site, FakeBakongAPI, Clock],
 ) -> None:
-    site, bakong, clock = paying_site
+    site, bakong, clock = pay_site
     build = site.builder
     employer = await build.employer()
     build.now = clock.at - timedelta(hours=2)
@@ -129,9 +96,9 @@ async def test_an_employer_features_a_listing_on_the_website_and_it_comes_first(
 
 
 async def test_an_employer_buys_prepaid_listings_on_the_website(
-    paying_site: tuple[Site, FakeBakongAPI, Clock],
+    pay_site: tuple[Site, FakeBakongAPI, Clock],
 ) -> None:
-    site, bakong, _clock = paying_site
+    site, bakong, _clock = pay_site
     await site.builder.employer()
     cookie = await sign_in(site)
     mine = await site.get("/en/employers/jobs/new", Cookie=cookie)

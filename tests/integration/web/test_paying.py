@@ -5,30 +5,22 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bongpheak.bakong import BakongClient
-from bongpheak.payments import Payments
-from bots.web import setup_web
-from bots.web.deps import WebDeps
 from jobs_core.khqr import Merchant
 from jobs_core.model import Decision, Invoice, Job, JobStatus
 from jobs_core.pricing import parse_prices
 from jobs_core.services.billing import Billing
 from jobs_core.services.employers import RegisterEmployer, register_employer
 from jobs_core.services.jobs import ModerateJob, SubmitJob, moderate_job, submit_job
-from jobs_core.uow import UnitOfWork
-from tests.builders import Builder
 from tests.fakes.bakong_api import FakeBakongAPI
-from tests.integration.web.support import Site, open_site, parse
+from tests.integration.web.paying import Clock, paying_site, submit
+from tests.integration.web.support import Site, parse
 from tests.integration.web.test_employers import sign_in
 
 MERCHANT = Merchant("bongpheak@aclb", "Bong Pheak", "Phnom Penh")
@@ -37,29 +29,12 @@ BILLING = Billing(
 )
 
 
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-
 @pytest.fixture
-async def paying_site(
+async def pay_site(
     session_factory: async_sessionmaker[AsyncSession], now: datetime, tmp_path: Path
 ) -> AsyncIterator[tuple[Site, FakeBakongAPI, Clock]]:
-    clock = Clock(now)
-    async with FakeBakongAPI() as bakong, open_site(session_factory, now, tmp_path) as plain:
-        await plain.client.close()
-        client = BakongClient(bakong.base_url, bakong.token, MERCHANT.account)
-        payments = Payments(lambda: UnitOfWork(session_factory, now=clock.at), BILLING, client)
-        deps = replace(plain.deps, billing=BILLING, clock=clock)
-        app = web.Application()
-        setup_web(app, WebDeps(deps, public_base_url="https://jobs.example.org", check_payment=payments.check_now))
-        async with TestClient(TestServer(app)) as test_client:
-            yield Site(test_client, Builder(session_factory, now), session_factory, deps), bakong, clock
-        await client.close()
+    async with paying_site(BILLING, session_factory, now, tmp_path) as site:
+        yield site
 
 
 async def approved(site: Site, external_id: str = "5001", phone: str = "023 880 112") -> tuple[int, int]:
@@ -74,19 +49,16 @@ async def approved(site: Site, external_id: str = "5001", phone: str = "023 880 
 
 
 async def press(site: Site, page_path: str, cookie: str, do: str) -> str:
-    page = await site.get(page_path, Cookie=cookie)
-    form = page.find("form")
-    hidden = {i.attrs["name"]: i.attrs.get("value", "") for i in form.find_all("input", type="hidden")}
-    response = await site.client.post(form.attrs["action"], data={**hidden, "do": do}, headers={"Cookie": cookie})
+    response = await submit(site, await site.get(page_path, Cookie=cookie), cookie, do=do)
     body = await response.text()
     assert response.status == 200, body[:2000]
     return body
 
 
 async def test_an_employer_pays_on_the_website_and_the_listing_is_published(
-    paying_site: tuple[Site, FakeBakongAPI, Clock],
+    pay_site: tuple[Site, FakeBakongAPI, Clock],
 ) -> None:
-    site, bakong, _clock = paying_site
+    site, bakong, _clock = pay_site
     _employer, job_id = await approved(site)
     cookie = await sign_in(site)
     listings = await site.get("/en/employers/jobs/new", Cookie=cookie)
@@ -114,8 +86,8 @@ async def test_an_employer_pays_on_the_website_and_the_listing_is_published(
     assert (await site.get(f"/en/jobs/{job_id}")).find("h1").all_text() == "Hotel cooks"
 
 
-async def test_an_expired_code_is_renewed_on_the_website(paying_site: tuple[Site, FakeBakongAPI, Clock]) -> None:
-    site, _bakong, clock = paying_site
+async def test_an_expired_code_is_renewed_on_the_website(pay_site: tuple[Site, FakeBakongAPI, Clock]) -> None:
+    site, _bakong, clock = pay_site
     _employer, job_id = await approved(site)
     cookie = await sign_in(site)
     clock.at += timedelta(minutes=16)
@@ -129,8 +101,8 @@ async def test_an_expired_code_is_renewed_on_the_website(paying_site: tuple[Site
     assert count == 2
 
 
-async def test_another_employer_cannot_see_the_invoice(paying_site: tuple[Site, FakeBakongAPI, Clock]) -> None:
-    site, _bakong, _clock = paying_site
+async def test_another_employer_cannot_see_the_invoice(pay_site: tuple[Site, FakeBakongAPI, Clock]) -> None:
+    site, _bakong, _clock = pay_site
     _mine, my_job = await approved(site)
     _theirs, their_job = await approved(site, external_id="5999", phone="023 990 221")
     cookie = await sign_in(site)
