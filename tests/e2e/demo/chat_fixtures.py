@@ -5,8 +5,6 @@ the real aiogram Bot, the real conversations and voice packs, PostgreSQL. Debian
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -31,19 +29,6 @@ MODERATORS_GROUP = -1002000001
 MODERATOR = 7_300_001
 ARTIFACTS = Path(__file__).resolve().parents[3] / "var" / "test-artifacts" / "demo-chat"
 PHONE = {"width": 400, "height": 800}
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-
-try:
-    from playwright.async_api import async_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    async_playwright = None  # type: ignore[assignment]
-
-needs_browser = [
-    pytest.mark.skipif(
-        async_playwright is None, reason="Playwright for Python is not installed (pip install playwright)"
-    ),
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (apt-get install chromium)"),
-]
 
 
 @dataclass
@@ -83,26 +68,6 @@ async def demo(
         yield Demo(base_url, api, session_factory)
     finally:
         await runner.cleanup()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    assert async_playwright is not None and CHROMIUM is not None
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--autoplay-policy=no-user-gesture-required",
-                # A microphone that plays a beep, allowed without asking: the page's recorder can be pressed.
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-            ],
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 def real_ogg(path: Path, seconds: int = 2) -> Path:

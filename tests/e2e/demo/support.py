@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -13,11 +14,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import ClientError, ClientSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.e2e.test_startup import OURS
 
 ROOT = Path(__file__).resolve().parents[3]
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+try:
+    from playwright.async_api import async_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    async_playwright = None  # type: ignore[assignment]
+
+needs_browser = [
+    pytest.mark.skipif(
+        async_playwright is None, reason="Playwright for Python is not installed (pip install playwright)"
+    ),
+    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (apt-get install chromium)"),
+]
 
 
 def free_port() -> int:
@@ -67,6 +83,14 @@ class Demo:
     async def stop(self, sig: int = signal.SIGINT, within: float = 60.0) -> int:
         self.process.send_signal(sig)
         return await asyncio.wait_for(self.process.wait(), within)
+
+
+@dataclass
+class Running:
+    """A running demo and a way into its database."""
+
+    demo: Demo
+    sessions: async_sessionmaker[AsyncSession]
 
 
 async def start_demo(folder: Path, port: int, **settings: str) -> Demo:

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from bots.web.demo.botapi import formatted
 from jobs_core.model import Job, JobStatus
 from tests.builders import Builder
-from tests.e2e.demo.chat_fixtures import ARTIFACTS, WAIT, Demo, browser, demo, needs_browser, open_chat, real_ogg
+from tests.e2e.demo.chat_fixtures import ARTIFACTS, WAIT, Demo, demo, open_chat, real_ogg
+from tests.e2e.demo.support import needs_browser
 
-__all__ = ["browser", "demo"]  # fixtures, imported for pytest
+__all__ = ["demo"]  # a fixture, imported for pytest
 
 pytestmark = needs_browser
 

@@ -5,118 +5,55 @@ with 9. Screenshots of each step are kept in the test's temporary folder."""
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp import ClientSession
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bongpheak.database import create_engine, session_factory
 from jobs_core.model import Application, Consent, Event, Worker
 from jobs_core.phones import demo_phone
-from tests.e2e.demo.support import (
-    Demo,
-    answer_the_ringing_phone,
-    eventually,
-    free_port,
-    hear_a_prompt,
-    plays,
-    start_demo,
-    stop_quietly,
-    wait_for_demo,
-)
+from tests.e2e.demo.support import Running, answer_the_ringing_phone, eventually, hear_a_prompt, needs_browser, plays
 from tests.integration.dialer.support import add_employer, add_job, add_worker
 
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-
-try:
-    from playwright.async_api import async_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    async_playwright = None  # type: ignore[assignment]
-
-pytestmark = [
-    pytest.mark.skipif(
-        async_playwright is None, reason="Playwright for Python is not installed (pip install playwright)"
-    ),
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (apt-get install chromium)"),
-]
+pytestmark = needs_browser
 
 
-@dataclass
-class Running:
-    demo: Demo
-    sessions: async_sessionmaker[AsyncSession]
-    shots: Path
-
-    async def nominate(self, n: int) -> int:
-        """A worker at the n-th demo number, with a listing that fits them, nominated just now."""
-        now = datetime.now(UTC)
-        employer = await add_employer(self.sessions)
-        await add_job(self.sessions, employer, now=now)
-        worker, nomination = await add_worker(self.sessions, demo_phone(n), consent=Consent.PENDING)
-        async with self.sessions() as session, session.begin():
-            payload = {"worker_id": worker, "nomination_id": nomination}
-            session.add(Event(kind="worker.nominated", payload=payload, created_at=now))
-        return worker
-
-
-@pytest.fixture
-async def running(demo_database: str, tmp_path: Path, audio_cache: Path) -> AsyncIterator[Running]:
-    demo = await start_demo(
-        tmp_path, free_port(), DATABASE_URL=demo_database, DATA_DIR=str(tmp_path), AUDIO_CACHE_DIR=str(audio_cache)
-    )
-    engine = create_engine(demo_database, pool_size=2)
-    try:
-        await wait_for_demo(demo)
-        shots = tmp_path / "screenshots"
-        shots.mkdir()
-        yield Running(demo, session_factory(engine), shots)
-        assert await demo.stop() == 0, demo.log()
-    finally:
-        await engine.dispose()
-        stop_quietly(demo)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    assert async_playwright is not None and CHROMIUM is not None
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--autoplay-policy=no-user-gesture-required"]
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
+async def nominate(running: Running, n: int) -> int:
+    """A worker at the n-th demo number, with a listing that fits them, nominated just now."""
+    now = datetime.now(UTC)
+    employer = await add_employer(running.sessions)
+    await add_job(running.sessions, employer, now=now)
+    worker, nomination = await add_worker(running.sessions, demo_phone(n), consent=Consent.PENDING)
+    async with running.sessions() as session, session.begin():
+        payload = {"worker_id": worker, "nomination_id": nomination}
+        session.add(Event(kind="worker.nominated", payload=payload, created_at=now))
+    return worker
 
 
 async def test_the_worker_answers_agrees_hears_the_pitch_and_applies_and_another_stops_the_calls(
-    running: Running, browser: Any
+    running: Running, browser: Any, tmp_path: Path
 ) -> None:
-    worker = await running.nominate(99001)
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    worker = await nominate(running, 99001)
     # bypass_csp: the page allows no eval, which Playwright needs to wait for a condition on it.
     context = await browser.new_context(viewport={"width": 900, "height": 1000}, bypass_csp=True)
     page = await context.new_page()
     await page.goto(f"{running.demo.url}/demo")
-    await page.screenshot(path=str(running.shots / "0-start.png"), full_page=True)
+    await page.screenshot(path=str(shots / "0-start.png"), full_page=True)
     await page.click(".roles a[href='/demo/phone']")
     await page.wait_for_function("document.getElementById('call-status').textContent === 'Ringing…'", timeout=90_000)
-    await page.screenshot(path=str(running.shots / "1-ringing.png"), full_page=True)
+    await page.screenshot(path=str(shots / "1-ringing.png"), full_page=True)
 
     await answer_the_ringing_phone(page, demo_phone(99001))
-    await page.screenshot(path=str(running.shots / "2-consent-question.png"), full_page=True)
+    await page.screenshot(path=str(shots / "2-consent-question.png"), full_page=True)
     await page.click("#keypad [data-key='1']")  # yes, call me with job offers
 
     # The pitch comes on a call of its own, once the consent is recorded.
     await answer_the_ringing_phone(page, demo_phone(99001))
-    await page.screenshot(path=str(running.shots / "3-pitch.png"), full_page=True)
+    await page.screenshot(path=str(shots / "3-pitch.png"), full_page=True)
     heard = await plays(page)
     await page.click("#keypad [data-key='1']")  # apply
     await hear_a_prompt(page, after=heard)  # "have you done this work before?"
@@ -127,12 +64,12 @@ async def test_the_worker_answers_agrees_hears_the_pitch_and_applies_and_another
             return await session.scalar(select(Application.id).where(Application.worker_id == worker)) is not None
 
     await eventually(applied)
-    await page.screenshot(path=str(running.shots / "4-applied.png"), full_page=True)
+    await page.screenshot(path=str(shots / "4-applied.png"), full_page=True)
     assert await page.locator("#log .entry").count() >= 4  # status callbacks, the answer, the keys
     await page.click("#hangup")  # before the next listing of the call
     await page.wait_for_function("document.getElementById('call-status').textContent === 'Call ended'")
 
-    stopper = await running.nominate(99002)
+    stopper = await nominate(running, 99002)
     await answer_the_ringing_phone(page, demo_phone(99002))
     await page.click("#keypad [data-key='1']")
     await answer_the_ringing_phone(page, demo_phone(99002))
@@ -144,7 +81,7 @@ async def test_the_worker_answers_agrees_hears_the_pitch_and_applies_and_another
 
     await eventually(opted_out)
     await page.wait_for_function("document.getElementById('call-status').textContent === 'Call ended'", timeout=30_000)
-    await page.screenshot(path=str(running.shots / "5-stopped.png"), full_page=True)
+    await page.screenshot(path=str(shots / "5-stopped.png"), full_page=True)
 
     # A key for a call that is over, an unknown action, or a post without the page's token: nothing happens.
     token = await page.get_attribute("#phone", "data-csrf")

@@ -8,30 +8,15 @@ Playwright; screenshots of each step are kept under ``var/test-artifacts/story/`
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bongpheak.database import create_engine, session_factory
 from jobs_core.model import Application, Consent, Job, JobStatus, Nomination, Worker
 from jobs_core.phones import normalize_phone
-from tests.e2e.demo.chat_fixtures import CHROMIUM, PHONE, ChatPage, async_playwright, needs_browser
-from tests.e2e.demo.support import (
-    Demo,
-    answer_the_ringing_phone,
-    eventually,
-    free_port,
-    hear_a_prompt,
-    plays,
-    start_demo,
-    stop_quietly,
-    wait_for_demo,
-)
+from tests.e2e.demo.chat_fixtures import PHONE, ChatPage
+from tests.e2e.demo.support import Running, answer_the_ringing_phone, eventually, hear_a_prompt, needs_browser, plays
 
 pytestmark = needs_browser
 
@@ -42,40 +27,6 @@ IN_SIGHT = """selector => {
   const box = document.querySelector(selector).getBoundingClientRect();
   return box.height > 0 && box.top >= 0 && box.bottom <= window.innerHeight;
 }"""
-
-
-@dataclass
-class Running:
-    demo: Demo
-    sessions: async_sessionmaker[AsyncSession]
-
-
-@pytest.fixture
-async def running(demo_database: str, tmp_path: Path, audio_cache: Path) -> AsyncIterator[Running]:
-    demo = await start_demo(
-        tmp_path, free_port(), DATABASE_URL=demo_database, DATA_DIR=str(tmp_path), AUDIO_CACHE_DIR=str(audio_cache)
-    )
-    engine = create_engine(demo_database, pool_size=2)
-    try:
-        await wait_for_demo(demo)
-        yield Running(demo, session_factory(engine))
-        assert await demo.stop() == 0, demo.log()
-    finally:
-        await engine.dispose()
-        stop_quietly(demo)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    assert async_playwright is not None and CHROMIUM is not None
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--autoplay-policy=no-user-gesture-required"]
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 class StartPage:
