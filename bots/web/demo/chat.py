@@ -32,7 +32,7 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -43,6 +43,7 @@ from bots.web import csrf
 from bots.web.demo.botapi import DemoBotAPI, command_entities, group_chat, private_chat, user
 from bots.web.i18n import Gettext, web_gettext
 from bots.web.pages import KEYS, SECURITY_HEADERS
+from jobs_core.clock import local
 
 ROLES = ("relative", "employer", "moderator")
 # Made-up Telegram user ids, one range per role: a relative's n-th chat is 7_100_000 + n.
@@ -53,7 +54,6 @@ MAX_TEXT = 4096  # what a Telegram app lets one type into one message
 MAX_RECORDING_BYTES = 20 * 1024 * 1024  # a bot cannot download a bigger file from Telegram
 DEFAULT_PHONE = "+855 12 345 678"  # a valid Cambodian mobile number; +855 20 0xx xxx demo numbers are refused
 SEND_PATH = "/demo/chat/send"
-PHNOM_PENH = timedelta(hours=7)
 # The command menu of a Telegram app (what setMyCommands would list), per role.
 COMMANDS = {
     "relative": (("/start", "begin, or start again"), ("/jobs", "browse jobs"), ("/family", "your family members")),
@@ -280,7 +280,7 @@ def _message_view(demo: ChatDemo, message: dict[str, Any], from_bot: bool, where
         "from_bot": from_bot,
         "mine": sender.get("id") == where.user["id"],
         "sender": str(sender.get("first_name") or ""),
-        "time": (datetime.fromtimestamp(int(message.get("date", 0)), UTC) + PHNOM_PENH).strftime("%H:%M"),
+        "time": local(datetime.fromtimestamp(int(message.get("date", 0)), UTC)).strftime("%H:%M"),
         "text": message.get("text") or message.get("caption") or "",
         # Bold, links…: UTF-16 offsets, which are JavaScript's string indices.
         "entities": message.get("entities") or message.get("caption_entities") or [],
