@@ -47,6 +47,7 @@ from jobs_core.errors import InvalidField, NotAllowed, NotFound
 from jobs_core.model import (
     Application,
     ApplicationStatus,
+    Channel,
     Currency,
     Employer,
     EmployerKind,
@@ -239,6 +240,11 @@ async def web_registration(t: Turn, token: str) -> str:
     """``/start reg_<token>``: a company typed on the website's form, shown with one Confirm button. Whoever
     confirms becomes the company's account (the website cannot know anyone's Telegram account)."""
     t.started = True
+    if t.channel is not Channel.TELEGRAM:
+        # The website's sign-in codes go to the company's Telegram chat: a company confirmed elsewhere could
+        # never sign in there.
+        t.say(t._("Please open this link in Telegram: the company is confirmed there."), ((back_button(t),),))
+        return IDLE
     employer = await t.employer()
     if employer is not None:  # nothing is overwritten: the company they have stays theirs
         _already_registered(t, employer)
