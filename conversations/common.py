@@ -61,6 +61,8 @@ JOB_STATUS = {
 FIELDS = {
     "name": N_("name"),
     "phone": N_("phone number"),
+    "province": N_("province"),
+    "kind": N_("kind of company"),
     "title": N_("job title"),
     "description": N_("description"),
     "contact": N_("contact"),

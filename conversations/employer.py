@@ -42,19 +42,23 @@ from conversations.state import IDLE
 from conversations.turn import BadInput, DialogDeps, Step, Turn, rows
 from jobs_core import geo
 from jobs_core.clock import local, local_date
+from jobs_core.company import company_name, company_phone, licence_number
 from jobs_core.errors import InvalidField, NotAllowed, NotFound
 from jobs_core.model import (
     Application,
     ApplicationStatus,
+    Channel,
     Currency,
     Employer,
+    EmployerKind,
     Job,
     JobStatus,
     SalaryPeriod,
     Verification,
+    WebRegistration,
 )
 from jobs_core.numbers import parse_amount, parse_int
-from jobs_core.phones import display_phone, normalize_phone
+from jobs_core.phones import display_phone
 from jobs_core.services import applications, billing, employers, jobs
 from jobs_core.text import clean_text
 from jobs_core.typed import Hours, format_date, format_pay, parse_date, parse_hours, parse_pay, tidy
@@ -128,7 +132,7 @@ async def ask_company_name(t: Turn) -> str:
 
 async def take_company_name(t: Turn) -> str:
     """The name → a contact phone."""
-    t.data["name"] = clean_text("name", t.require_text(), max_length=120, required=True)
+    t.data["name"] = company_name(t.require_text())
     return await ask_company_phone(t)
 
 
@@ -141,7 +145,7 @@ async def ask_company_phone(t: Turn) -> str:
 async def take_company_phone(t: Turn) -> str:
     """A valid Cambodian number → the province."""
     raw = t.incoming.contact_phone or t.require_text(t._("Please type the phone number, for example 012 345 678."))
-    t.data["phone"] = normalize_phone(raw)
+    t.data["phone"] = company_phone(raw)
     return await ask_company_province(t)
 
 
@@ -181,7 +185,7 @@ async def ask_licence(t: Turn) -> str:
 
 async def take_licence(t: Turn) -> str:
     """The licence number → registered."""
-    t.data["licence"] = clean_text("licence_no", t.require_text(), max_length=40, required=True)
+    t.data["licence"] = licence_number(t.require_text(), EmployerKind.AGENCY)
     return await _register(t)
 
 
@@ -205,6 +209,101 @@ async def _register(t: Turn) -> str:
         t._("Thank you! {name} is registered. Our moderators will check it. You can post a job now.").format(
             name=d["name"]
         ),
+        ((Button(t._("📝 Post a job"), "post"),), (back_button(t),)),
+    )
+    return IDLE
+
+
+# ------------------------------------------------------------------------------------------------ from the website
+
+WEB_REGISTRATION = "reg.web"
+# Why a website registration link cannot be used, in the person's words (then the employer menu follows).
+LINK_PROBLEMS = {
+    employers.LINK_USED: N_("This registration link was already used. Each link works once."),
+    employers.LINK_EXPIRED: N_(
+        "This registration link has expired: it works for 24 hours. Please fill in the form on the website again."
+    ),
+    employers.LINK_UNKNOWN: N_("This registration link is not valid. Please check it, or register here."),
+}
+
+
+def _already_registered(t: Turn, employer: Employer | None) -> None:
+    name = employer.name if employer is not None else ""
+    t.say(
+        t._("This Telegram account is already registered for {name}. Nothing was changed.").format(name=name)
+        if name
+        else t._("This Telegram account is already registered for a company. Nothing was changed.")
+    )
+
+
+async def web_registration(t: Turn, token: str) -> str:
+    """``/start reg_<token>``: a company typed on the website's form, shown with one Confirm button. Whoever
+    confirms becomes the company's account (the website cannot know anyone's Telegram account)."""
+    t.started = True
+    if t.channel is not Channel.TELEGRAM:
+        # The website's sign-in codes go to the company's Telegram chat: a company confirmed elsewhere could
+        # never sign in there.
+        t.say(t._("Please open this link in Telegram: the company is confirmed there."), ((back_button(t),),))
+        return IDLE
+    employer = await t.employer()
+    if employer is not None:  # nothing is overwritten: the company they have stays theirs
+        _already_registered(t, employer)
+        return await employer_menu(t, [])
+    try:
+        registration = await employers.pending_registration(t.reads, token)
+    except NotAllowed as exc:
+        t.say(t._(LINK_PROBLEMS.get(exc.reason, LINK_PROBLEMS[employers.LINK_UNKNOWN])))
+        return await employer_menu(t, [])
+    t.data = {"registration": registration.id}
+    return await STEPS[WEB_REGISTRATION].ask(t)  # the wrapped question: with its Cancel button
+
+
+async def ask_web_registration(t: Turn) -> str:
+    """What was typed on the website, and Confirm."""
+    _ = t._
+    registration = await t.session.get(WebRegistration, t.data.get("registration"))
+    if registration is None:  # deleted, long after it expired
+        t.say(_(LINK_PROBLEMS[employers.LINK_UNKNOWN]))
+        return await employer_menu(t, [])
+    lines = [
+        _("Your company from the website:"),
+        f"🏢 {registration.name}",
+        f"📞 {display_phone(registration.contact_phone)}",
+        f"📍 {geo.province(registration.province_code).name(t.language)}",
+        f"👔 {_(KINDS.get(registration.kind, registration.kind))}",
+    ]
+    if registration.licence_no:
+        lines.append(_("Licence: {number}").format(number=registration.licence_no))
+    lines += [
+        "",
+        _(
+            "Press Confirm to register this company with this Telegram account. Our moderators check every company; "
+            "we will send the sign-in codes for the website to this chat."
+        ),
+    ]
+    t.say("\n".join(lines), ((t.step_button(_("✅ Confirm"), "yes"),),))
+    return WEB_REGISTRATION
+
+
+async def take_web_registration(t: Turn) -> str:
+    """Confirm → registered through the chat registration's own service, waiting for the moderators."""
+    if t.choice != "yes":
+        raise BadInput(t._("Please press Confirm, or Cancel."))
+    registration = await t.session.get(WebRegistration, t.data.get("registration"))
+    name = registration.name if registration is not None else ""
+    try:
+        await employers.confirm_registration(
+            employers.ConfirmRegistration(t.data.get("registration", 0), t.incoming.channel, t.incoming.user_id),
+            t.uow,
+        )
+    except NotAllowed as exc:
+        if exc.reason == employers.ALREADY_EMPLOYER:
+            _already_registered(t, await t.employer())
+        else:
+            t.say(t._(LINK_PROBLEMS.get(exc.reason, LINK_PROBLEMS[employers.LINK_UNKNOWN])))
+        return await employer_menu(t, [])
+    t.say(
+        t._("Thank you! {name} is registered. Our moderators will check it. You can post a job now.").format(name=name),
         ((Button(t._("📝 Post a job"), "post"),), (back_button(t),)),
     )
     return IDLE
@@ -1211,6 +1310,7 @@ STEPS: dict[str, Step] = {
     "reg.province": Step(ask_company_province, take_company_province),
     "reg.kind": Step(ask_company_kind, take_company_kind),
     "reg.licence": Step(ask_licence, take_licence),
+    WEB_REGISTRATION: Step(ask_web_registration, take_web_registration),
     "job.title": Step(ask_title, take_title),
     "job.sector": Step(ask_sector, take_sector),
     "job.where": Step(ask_where, take_where),

@@ -19,6 +19,8 @@ SHARED_JOB = re.compile(r"^job_(\d{1,9})$")
 # The website's "register your company" link (t.me/<bot>?start=employer): straight into the employer menu,
 # which starts the registration for someone not registered yet.
 EMPLOYER_LINK = "employer"
+# The website's registration form ends with t.me/<bot>?start=reg_<token>: that company is shown to confirm.
+WEB_REGISTRATION = re.compile(r"^reg_([A-Za-z0-9_-]{16,60})$")
 
 
 def language_buttons(payload: str = "") -> tuple[tuple[Button, ...], ...]:
@@ -31,7 +33,8 @@ def _payload(t: Turn) -> str:
     """``/start job_64`` → ``job_64`` (only payloads we make; anything else is ignored)."""
     parts = (t.text or "").split(maxsplit=1)
     payload = parts[1].strip() if len(parts) > 1 and parts[0].split("@")[0] == "/start" else ""
-    return payload if SHARED_JOB.match(payload) or payload == EMPLOYER_LINK else ""
+    known = SHARED_JOB.match(payload) or WEB_REGISTRATION.match(payload) or payload == EMPLOYER_LINK
+    return payload if known else ""
 
 
 def welcome(t: Turn, first_time: bool) -> None:
@@ -50,10 +53,13 @@ def welcome(t: Turn, first_time: bool) -> None:
 
 
 async def _after_welcome(t: Turn, payload: str) -> str:
-    """The shared job the link pointed at, the employer menu, or the menu (also when that job is no longer
-    open)."""
+    """The shared job the link pointed at, the employer menu, a company typed on the website to confirm, or the
+    menu (also when that job is no longer open)."""
     if payload == EMPLOYER_LINK:
         return await employer.employer_menu(t, [])
+    registration = WEB_REGISTRATION.match(payload)
+    if registration is not None:
+        return await employer.web_registration(t, registration.group(1))
     found = SHARED_JOB.match(payload)
     if found is None:
         return await show_menu(t)

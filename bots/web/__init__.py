@@ -46,7 +46,7 @@ async def _refusals(request: web.Request, handler: Handler) -> web.StreamRespons
 
 def setup_web(app: web.Application, deps: WebDeps) -> None:
     """Mount the website's routes, templates and static files on ``app``."""
-    from bots.web import employers, payments, public, seo
+    from bots.web import employers, payments, public, registration, seo
 
     app.middlewares.append(_refusals)
     app[DEPS] = deps
@@ -62,4 +62,5 @@ def setup_web(app: web.Application, deps: WebDeps) -> None:
     seo.setup(app)
     public.setup(app)
     employers.setup(app)
+    registration.setup(app)
     payments.setup(app)

@@ -1,8 +1,9 @@
 """Employers on the website: sign in with a one-time code sent to their Telegram chat, then post a listing
 through the same services as the chat (validation, screening, moderation).
 
-Why Telegram and not SMS: every employer registers in the Telegram bot (the verified, moderated path), so the
-chat that registered the company is where a code can go at no cost and with no new provider: through the
+Why Telegram and not SMS: every employer registers in the Telegram bot, or on the website's form and then
+confirms in the bot (``bots/web/registration.py``; the verified, moderated path), so the chat that registered
+the company is where a code can go at no cost and with no new provider: through the
 outbox, at Telegram's pace, like every other message. The visitor types the company's phone as registered; the
 answer is the same whether or not that phone is known (no one learns which companies are registered). A code
 is 6 digits, works 10 minutes, 5 tries; at most 3 codes an hour per employer. The session is a cookie holding a
@@ -94,8 +95,8 @@ def _sign_in(step: str, values: dict[str, str], errors: dict[str, str]) -> dict[
 
 async def sign_in_page(request: web.Request) -> web.Response:
     bot = request.app[DEPS].telegram_bot
-    # A new company registers in the bot (the verified, moderated path; see the module's docstring): the link
-    # opens the bot straight at the registration's first question.
+    # The page's main way is the website's form (bots/web/registration.py); this link is the other: the bot
+    # straight at the chat registration's first question.
     register = f"https://t.me/{bot}?start=employer" if bot else None
     return await render(request, "employer_sign_in.html", {**_sign_in("phone", {}, {}), "register": register})
 

@@ -22,7 +22,7 @@ from jobs_core.model.people import (
     Worker,
 )
 from jobs_core.model.report import Report, ReportPriority, ReportStatus
-from jobs_core.model.web import WebCount, WebKey, WebSession, WebSignInCode, WebVisitor
+from jobs_core.model.web import WebCount, WebKey, WebRegistration, WebSession, WebSignInCode, WebVisitor
 
 __all__ = [
     "Application",
@@ -73,6 +73,7 @@ __all__ = [
     "Verification",
     "WebCount",
     "WebKey",
+    "WebRegistration",
     "WebSession",
     "WebSignInCode",
     "WebVisitor",

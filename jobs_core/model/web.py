@@ -70,3 +70,27 @@ class WebSession(Base):
     employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+
+
+class WebRegistration(Base):
+    """A company typed on the website's form, waiting to be confirmed in Telegram by whoever opens its link.
+
+    The website cannot know a person's Telegram account, so the link (``t.me/<bot>?start=reg_<token>``) carries
+    a random token; the table keeps only its hash. Whoever confirms in the chat becomes the company's account,
+    and the company then goes to the moderators like one registered in the chat. Used once; expires.
+    """
+
+    __tablename__ = "web_registrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    contact_phone: Mapped[str] = mapped_column(String(20))
+    province_code: Mapped[str] = mapped_column(String(4))
+    kind: Mapped[str] = mapped_column(String(16))
+    licence_no: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+    # The employer its confirmation made (kept when the employer is deleted, to read what happened).
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id", ondelete="SET NULL"))

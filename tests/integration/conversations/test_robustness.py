@@ -106,6 +106,8 @@ async def _walk(chat: Chat, moves: list[dict[str, Any]], found: dict[str, tuple[
 
 async def _at_every_step(deps: DialogDeps, build: Builder) -> list[tuple[Chat, dict[str, Any]]]:
     """A snapshot of a real conversation waiting at each step of every flow."""
+    from jobs_core.company import read_company
+    from jobs_core.services.employers import hold_registration
     from jobs_core.services.jobs import SubmitJob, submit_job
 
     live_job = await build.published()
@@ -179,6 +181,13 @@ async def _at_every_step(deps: DialogDeps, build: Builder) -> list[tuple[Chat, d
         ],
         found,
     )
+    # A company typed on the website, opened in the chat by its link: the Confirm question.
+    token = await hold_registration(
+        read_company({"name": "Web Co", "phone": "023 880 113", "province": "Kandal", "kind": "employer"}), build.uow()
+    )
+    website = Chat(deps, "f-website")
+    await website.start()
+    await _walk(website, [{"text": f"/start reg_{token}"}], found)
     moderator = Chat(deps, MODERATOR)
     await moderator.start()
     await _walk(moderator, [{"action": f"mj:{pending_job}:c"}, {"action": f"me:{employer_id}:r"}], found)

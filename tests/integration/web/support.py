@@ -123,9 +123,14 @@ class Site:
 
 @asynccontextmanager
 async def open_site(
-    session_factory: async_sessionmaker[AsyncSession], now: datetime, tmp_path: Path, mp3: Path | None = None
+    session_factory: async_sessionmaker[AsyncSession],
+    now: datetime,
+    tmp_path: Path,
+    mp3: Path | None = None,
+    telegram_bot: str | None = "BongPheakTestBot",
 ) -> AsyncIterator[Site]:
-    """The website on a local port, its clock fixed at ``now``; every voice note is ``mp3`` (else a stub)."""
+    """The website on a local port, its clock fixed at ``now``; every voice note is ``mp3`` (else a stub);
+    ``telegram_bot``: the bot's username (TELEGRAM_BOT_USERNAME), or None when it is not set."""
     if mp3 is None:
         mp3 = tmp_path / "note.mp3"
         mp3.write_bytes(b"ID3" + b"\0" * 2000)
@@ -135,7 +140,7 @@ async def open_site(
 
     deps = DialogDeps(session_factory=session_factory, audio=audio, cached_audio=audio, clock=lambda: now)
     app = web.Application()
-    setup_web(app, WebDeps(deps, public_base_url="https://jobs.example.org", telegram_bot="BongPheakTestBot"))
+    setup_web(app, WebDeps(deps, public_base_url="https://jobs.example.org", telegram_bot=telegram_bot))
     client = TestClient(TestServer(app))
     await client.start_server()
     try:

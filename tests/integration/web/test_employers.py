@@ -117,6 +117,7 @@ async def test_a_wrong_code_signs_nobody_in_and_posting_needs_a_session_and_a_to
         assert await session.scalar(select(func.count()).select_from(WebSession)) == 1
 
 
-async def test_a_new_company_is_sent_to_the_bots_registration(site: Site) -> None:
+async def test_a_new_company_is_sent_to_the_registration_form_or_the_bots_registration(site: Site) -> None:
     page = await site.get("/en/employers/")
-    assert page.find("a", id="register").attrs["href"] == "https://t.me/BongPheakTestBot?start=employer"
+    assert page.find("a", id="register").attrs["href"] == "/en/employers/register"
+    assert page.find("a", id="register-telegram").attrs["href"] == "https://t.me/BongPheakTestBot?start=employer"
