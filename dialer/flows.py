@@ -1,8 +1,9 @@
 """The IVR call flows as a state table: each step answers a webhook with TwiML and says what comes next.
 
 Steps: consent (1 yes, 9 never) · menu (1 apply, 2 back in an hour, 3 back tomorrow, 4 again, 9 stop, 0 bye)
-· experience (1 yes, 2 no) · checkin (1 all well, 9 or 2 help). A call carries up to ``jobs_per_call`` jobs;
-after an application, or after the menu went unanswered twice, the next job follows. See docs/ivr.md.
+· experience (1 yes, 2 no) · checkin (1 all well, 9 or 2 help) · outcome (9 never; anything else goodbye).
+A call carries up to ``jobs_per_call`` jobs; after an application, or after the menu went unanswered twice, the
+next job follows. See docs/ivr.md.
 """
 
 from __future__ import annotations
@@ -245,6 +246,8 @@ class CallFlows:
         lang = self.lang
         if call.purpose is CallPurpose.CHECKIN:
             return ask("checkin", composer.checkin_question(lang))
+        if call.purpose is CallPurpose.OUTCOME:
+            return await self._outcome(session, call, state)
         relation, greeting = await self._recommender(session, call)
         # "Your sister gave us your number", then, if she recorded one, her own greeting: its own <Play>.
         opening = [composer.intro(lang) + composer.recommended_by(relation, lang)]
@@ -256,6 +259,23 @@ class CallFlows:
             return ask("consent", *opening, composer.service_description(lang) + composer.consent_question(lang))
         state.update(job=0, tries=0, replays=0)
         return await self._pitch(session, call, state, *opening)
+
+    async def _outcome(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> Turn:
+        """The outcome of the worker's application (no recommender: the worker applied and knows what for),
+        listening only for 9; anything else ends the call."""
+        application = await session.get(Application, call.application_id) if call.application_id else None
+        if application is None or application.status is not ApplicationStatus.NOT_HIRED:
+            state["decided"] = "nothing_to_tell"
+            return hang_up(composer.goodbye(self.lang))
+        state["outcome"] = application.status.value
+        sector = application.job.sector_code if application.job.sector_code in SECTORS else "other"
+        return ask("outcome", composer.not_hired(sector, self.lang))
+
+    async def outcome_step(self, session: AsyncSession, call: Call, state: dict[str, Any], digits: str) -> Turn:
+        if digits == "9":
+            return await self._opt_out(session, call, state)
+        state["decided"] = "heard"
+        return hang_up(composer.goodbye(self.lang))
 
     async def _awaiting(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> bool:
         """A relative applied to the current job for this worker: the menu asks them to confirm or decline."""
@@ -303,6 +323,8 @@ class CallFlows:
             return ask("consent", composer.consent_question(self.lang))
         if step == "checkin":
             return ask("checkin", composer.checkin_question(self.lang))
+        if step == "outcome":
+            return ask("outcome", composer.stop_choice(self.lang))
         if step == "experience":
             return ask("experience", composer.experience_question(self.lang))
         if step == "menu":
@@ -445,6 +467,7 @@ STEPS: dict[str, Callable[[CallFlows, AsyncSession, Call, dict[str, Any], str], 
     "menu": CallFlows.menu_step,
     "experience": CallFlows.experience_step,
     "checkin": CallFlows.checkin_step,
+    "outcome": CallFlows.outcome_step,
 }
 
 

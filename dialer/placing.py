@@ -224,7 +224,7 @@ def _may_place(call: Call, worker: Worker | None, live_jobs: set[int], demo_ring
         return "demo_number"
     if call.purpose is CallPurpose.CONSENT and worker.consent is Consent.CONSENTED:
         return "already_consented"
-    if call.purpose is CallPurpose.CHECKIN and worker.consent is not Consent.CONSENTED:
+    if call.purpose in (CallPurpose.CHECKIN, CallPurpose.OUTCOME) and worker.consent is not Consent.CONSENTED:
         return "no_consent"
     if call.purpose in PITCHES:
         if worker.consent is not Consent.CONSENTED:

@@ -1,4 +1,5 @@
-"""Turning domain events into call rows: consent calls, job pitches, callbacks and post-hire check-ins.
+"""Turning domain events into call rows: consent calls, job pitches, callbacks, post-hire check-ins and
+outcome calls.
 
 The dialer is consumer ``"dialer"`` of the one event log (``jobs_core.event_log``): its ``{kind: handler}``
 table is ``HANDLERS``; claims, retries with backoff and dead letters are the log's business.
@@ -397,6 +398,37 @@ async def schedule_checkins(
     return ids
 
 
+async def schedule_outcome_call(
+    session: AsyncSession, application_id: int, now: datetime, hours: CallingHours
+) -> int | None:
+    """A short call telling a consented worker the outcome of their application (asked for by
+    ``application.outcome_call_requested``), at the next opening of the calling hours; one per application,
+    whatever the number of requests."""
+    application = await session.get(Application, application_id)
+    if application is None or application.worker_id is None:
+        return None
+    worker = await session.get(Worker, application.worker_id, with_for_update=True)
+    if worker is None or worker.consent is not Consent.CONSENTED:
+        return None
+    made = await session.scalar(
+        select(Call.id).where(Call.application_id == application_id, Call.purpose == CallPurpose.OUTCOME)
+    )
+    if made is not None:
+        return None
+    call = new_call(
+        worker.id,
+        CallPurpose.OUTCOME,
+        hours.next_open(now),
+        now,
+        job_ids=[application.job_id],
+        application_id=application.id,
+        nomination_id=await latest_nomination(session, worker.id),
+    )
+    session.add(call)
+    await session.flush()
+    return call.id
+
+
 async def schedule_callback(
     session: AsyncSession,
     worker_id: int,
@@ -462,6 +494,10 @@ async def _on_hired(session: AsyncSession, event: Event, s: Scheduling) -> None:
     await schedule_checkins(session, application_id, event.created_at, s.now, s.settings, s.hours)
 
 
+async def _on_outcome_call_requested(session: AsyncSession, event: Event, s: Scheduling) -> None:
+    await schedule_outcome_call(session, int(event.payload["application_id"]), s.now, s.hours)
+
+
 HANDLERS: dict[str, Handler[Scheduling]] = {
     "worker.nominated": _on_nominated,
     "worker.consented": _on_consented,
@@ -469,6 +505,7 @@ HANDLERS: dict[str, Handler[Scheduling]] = {
     "job.reinstated": _on_reinstated,
     "job.call_requested": _on_call_requested,
     "application.hired": _on_hired,
+    "application.outcome_call_requested": _on_outcome_call_requested,
 }
 SCHEDULER = Consumer(CONSUMER, HANDLERS)
 

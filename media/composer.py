@@ -553,6 +553,19 @@ def job_call(job: PitchJob, relationship: str, lang: str = "km", durations: Clip
     return opening + compose_pitch(job, lang, durations) + job_menu(lang)
 
 
+def not_hired(sector: str, lang: str = "km") -> Utterance:
+    """An outcome call: "About the job you applied for, <sector>, the company did not choose you this time; we
+    will call when there is other job information", then 9 for no more calls (the one key it listens for)."""
+    _check_code("sector", sector, SECTORS)
+    told = _say(lang, "ivr.outcome.intro", f"sector.{sector}", "ivr.outcome.not_hired")
+    return intro(lang) + told + stop_choice(lang)
+
+
+def stop_choice(lang: str = "km") -> Utterance:
+    """ "If you do not want us to call again, press 9." """
+    return _say(lang, "ivr.menu.stop")
+
+
 def greeting(clip: Path, lang: str = "km") -> Utterance:
     """After the recommender clip: "they have a message for you:" and the relative's own recorded greeting."""
     return Utterance(lang, (("ivr.greeting.intro",), (clip,)))

@@ -58,7 +58,7 @@ class MessengerRenderer:
         self.graph = graph
         self.page = page
         self._attachments: dict[str, str] = {}  # audio_id → attachment_id, in front of messenger_attachments
-        self._last_audio = 0.0
+        self._next_audio = 0.0  # the loop time from which the next audio may be sent
 
     async def deliver(
         self,
@@ -212,11 +212,14 @@ class MessengerRenderer:
     # ------------------------------------------------------------------ audio, uploaded once
 
     async def _pace_audio(self) -> None:
+        """Wait for the page's next audio slot. The sender sends its chats concurrently: each send takes its
+        slot before waiting, so two chats waiting at once never read the same last send and go together."""
         loop = asyncio.get_running_loop()
-        wait = self._last_audio + AUDIO_INTERVAL - loop.time()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        self._last_audio = loop.time()
+        now = loop.time()
+        slot = max(now, self._next_audio)
+        self._next_audio = slot + AUDIO_INTERVAL
+        if slot > now:
+            await asyncio.sleep(slot - now)
 
     async def _audio(
         self, to: dict[str, str], kind: str, voice: Voice, session_factory: async_sessionmaker[AsyncSession]

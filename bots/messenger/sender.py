@@ -2,10 +2,12 @@
 
 Policy (``docs/messenger.md``): a free-form message goes only within 24 hours of the person's own last
 message (``messenger_people.last_message_at``). Outside it, a job alert goes through the person's
-notification-messages opt-in when they gave one (its token); anything else is held (``error`` =
-:data:`WINDOW_HELD`) until the person writes again, which lets it go (:mod:`bots.messenger.webhook`). No
-message tag is used. A 551 ("person isn't available") marks the relative unreachable; 613 and the other
-rate-limit codes postpone the chat's messages; the server's own trouble is retried with back-off.
+notification-messages opt-in when they gave one (its token); anything else goes by Telegram when the person
+linked an account, an application outcome worth a call is told to the worker by the dialer when they agreed
+to calls (:data:`BY_CALL`), and the rest is held (``error`` = :data:`WINDOW_HELD`) until the person writes
+again, which lets it go (:mod:`bots.messenger.webhook`). No message tag is used. A 551 ("person isn't
+available") marks the relative unreachable; 613 and the other rate-limit codes postpone the chat's messages;
+the server's own trouble is retried with back-off.
 
 Every serve process runs a sender; a round is sent only by the process holding the page's advisory lock, so
 Messenger's pacing holds for the page. Rows are claimed with ``FOR UPDATE SKIP LOCKED`` and ``claimed_at``
@@ -23,6 +25,7 @@ from typing import Any
 
 import aiohttp
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.messenger.deps import MessengerDeps
 from bots.messenger.graph import GraphError
@@ -31,6 +34,7 @@ from bots.messenger.render import MessengerRenderer
 from conversations.channel import MESSENGER
 from conversations.links import LinkedAccount
 from conversations.outbox import URGENT, OutboxMessage, claim_due, enqueue_many, notify_channel, release_claims
+from conversations.outcome_calls import call_instead
 from conversations.replies import JobCard
 from jobs_core.backoff import Backoff
 from jobs_core.model import Channel, Relative
@@ -41,6 +45,7 @@ CHANNEL = "messenger"
 WINDOW_HELD = "held: outside the 24-hour window, sent when the person writes again"
 HOLD = timedelta(days=365)  # a held row waits for the person's next message, which lets it go
 BY_TELEGRAM = "went by Telegram: outside the 24-hour window, and the person linked a Telegram account"
+BY_CALL = "went by a call: outside the 24-hour window, the family member is told the outcome on the phone"
 RATE_LIMIT_WAIT = timedelta(seconds=60)
 OUTSIDE_WINDOW_SUBCODE = 2018278
 MAX_ATTEMPTS = 8
@@ -176,16 +181,30 @@ class MessengerSender:
             return {"notification_messages_token": person.notification_token}, "UPDATE"
         return None
 
+    async def _relative_id(self, session: AsyncSession, psid: str) -> int | None:
+        """The relative behind a Messenger account: the one it was linked to, else its own."""
+        return await session.scalar(
+            select(LinkedAccount.relative_id).where(LinkedAccount.channel == CHANNEL, LinkedAccount.external_id == psid)
+        ) or await session.scalar(
+            select(Relative.id).where(Relative.channel == Channel.MESSENGER, Relative.external_id == psid)
+        )
+
+    async def _by_call(self, psid: str, group: list[OutboxMessage]) -> bool:
+        """Outside the window, an application outcome worth a call is told to the worker by the dialer
+        (:mod:`conversations.outcome_calls`) when they agreed to calls; the relative's row is then closed."""
+        if len(group) != 1:
+            return False  # outcomes are one text each; grouped rows are job cards
+        async with self.deps.session_factory() as session:
+            relative_id = await self._relative_id(session, psid)
+            await session.commit()
+        if relative_id is None:
+            return False
+        return await call_instead(self.deps.session_factory, group[0], relative_id, self.deps.clock())
+
     async def _by_telegram(self, psid: str, group: list[OutboxMessage]) -> bool:
         """Outside the window, a person who linked a Telegram account (``/link``) gets the message there."""
         async with self.deps.session_factory() as session, session.begin():
-            relative_id = await session.scalar(
-                select(LinkedAccount.relative_id).where(
-                    LinkedAccount.channel == CHANNEL, LinkedAccount.external_id == psid
-                )
-            ) or await session.scalar(
-                select(Relative.id).where(Relative.channel == Channel.MESSENGER, Relative.external_id == psid)
-            )
+            relative_id = await self._relative_id(session, psid)
             if relative_id is None:
                 return False
             telegram = await session.scalar(
@@ -209,6 +228,8 @@ class MessengerSender:
         if route is None:
             if await self._by_telegram(chat_id, group):
                 return Outcome(give_up=True, error=BY_TELEGRAM)
+            if await self._by_call(chat_id, group):
+                return Outcome(give_up=True, error=BY_CALL)
             return Outcome(hold=True, error=WINDOW_HELD)
         recipient, messaging_type = route
         try:

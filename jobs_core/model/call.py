@@ -22,6 +22,9 @@ class CallPurpose(enum.StrEnum):
     JOB_PITCH = "job_pitch"
     CALLBACK = "callback"
     CHECKIN = "checkin"
+    # A short call telling a worker the outcome of their application, when the relative who applied for them
+    # could not be reached in chat (docs/messenger.md, "Outcomes by a call").
+    OUTCOME = "outcome"
 
 
 class CallStatus(enum.StrEnum):

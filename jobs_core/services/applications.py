@@ -221,6 +221,46 @@ def request_call(
     uow.emit("job.call_requested", **payload)
 
 
+# The outcomes that become a call to the worker when the relative who applied for them cannot be told in chat
+# (outside Messenger's 24-hour window, no Telegram linked): news the worker may not have. An employer who did
+# not pick someone seldom tells them; a hire, a contact, a withdrawal or a confirmation they made or heard
+# themselves, so those wait for the relative instead of costing one of the worker's calls of the day.
+OUTCOME_CALLS = frozenset({ApplicationStatus.NOT_HIRED})
+OUTCOME_CALL_REQUESTED = "application.outcome_call_requested"
+
+
+async def request_outcome_call(uow: UnitOfWork, application_id: int, relative_id: int) -> bool:
+    """The relative who applied for a worker cannot be told an outcome in chat: ask the dialer to tell the
+    worker by a short call. True when asked (``application.outcome_call_requested`` emitted, committed);
+    False when no call may be made: not this relative's application, an outcome not worth a call
+    (:data:`OUTCOME_CALLS`), or a worker who has not agreed to calls (never asked, declined, or pressed 9).
+
+    The dialer makes one outcome call per application whatever the number of requests, and checks consent,
+    the number and the calling hours again when it places it."""
+    async with uow:
+        application = await uow.session.get(Application, application_id)
+        if (
+            application is None
+            or application.relative_id != relative_id
+            or application.worker_id is None
+            or application.confirmed_at is None
+            or application.status not in OUTCOME_CALLS
+        ):
+            return False
+        worker = await uow.session.get(Worker, application.worker_id)
+        if worker is None or worker.consent is not Consent.CONSENTED:
+            return False
+        uow.audit(f"relative:{relative_id}", OUTCOME_CALL_REQUESTED, "application", application.id)
+        uow.emit(
+            OUTCOME_CALL_REQUESTED,
+            application_id=application.id,
+            worker_id=application.worker_id,
+            status=application.status.value,
+        )
+        await uow.commit()
+        return True
+
+
 async def close_awaiting(
     uow: UnitOfWork,
     target: ApplicationStatus,

@@ -12,6 +12,7 @@ from media.composer import (
     consent_call,
     job_call,
     job_menu,
+    not_hired,
 )
 from media.packs import BUNDLED_PACKS, MANIFEST, PLACEHOLDER_NOTICE, PromptPack, clip_sources
 from media.sample_jobs import sample_pitch_jobs
@@ -37,6 +38,7 @@ def test_every_prompt_has_khmer_text_and_a_gloss() -> None:
 def test_composer_only_uses_catalog_keys(lang: str) -> None:
     keys = set(clip_keys())
     used = set(consent_call("friend", lang).keys) | set(job_menu(lang).keys)
+    used |= {key for sector in SECTORS for key in not_hired(sector, lang).keys}
     for job in sample_pitch_jobs(300, seed=7):
         used |= set(compose_pitch(job, lang).keys) | set(job_call(job, "sibling", lang).keys)
     assert used <= keys
