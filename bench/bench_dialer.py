@@ -46,6 +46,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bongpheak.database import create_engine
+from bongpheak.scratch_database import fresh_database
 from dialer.audio import SilentAudio
 from dialer.clock import ScaledClock
 from dialer.hours import CallingHours
@@ -56,7 +57,6 @@ from dialer.simulator import CarrierSimulator, serve
 from dialer.webhooks import VoiceDeps
 from dialer.worker import run_dialer
 from jobs_core.model import Job
-from tests.database import fresh_database
 
 ACCOUNT, TOKEN = "AC" + "3" * 32, "bench-secret"
 DEFAULT_SPEED = {1.0: 1.0, 5.0: 1.0, 30.0: 1.0}
