@@ -220,7 +220,7 @@ def bench_database(options: Options) -> Iterator[str]:
         yield asyncpg_dsn(options.url)
         return
     if not options.keep:
-        from tests.database import fresh_database
+        from bongpheak.scratch_database import fresh_database
 
         with fresh_database() as url:
             yield url

@@ -22,11 +22,11 @@ import time
 from typing import Any
 
 from bongpheak.database import create_engine, session_factory
+from bongpheak.scratch_database import fresh_database
 from bots.telegram import BotPacer, TelegramDeps, TelegramOutboxSender, make_bot
+from bots.web.demo.botapi import RecordingBotAPI
 from conversations.outbox import enqueue
 from conversations.replies import Button, Text
-from tests.database import fresh_database
-from tests.fakes.telegram_api import FakeTelegramAPI
 
 TOKEN = "123456789:AAFakeTokenForTheBongPheakBenchmark"
 
@@ -44,7 +44,7 @@ async def run(
         for i in range(alerts):
             text = Text(f"New job: sewing machine operators #{i}", ((Button("Open", "job:1"),),))
             await enqueue(session, "telegram", str(1_000_000 + i), text, f"bench:{run_no}:{i}")
-    async with FakeTelegramAPI() as api:
+    async with RecordingBotAPI() as api:
         api.max_per_second = None if unpaced else 30
         api.latency = latency
         bot = make_bot(TOKEN, api.base_url)

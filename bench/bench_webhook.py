@@ -30,6 +30,8 @@ import pstats
 import statistics
 import time
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,16 +43,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bongpheak.app import freeze_startup_heap
 from bongpheak.database import create_engine, session_factory
+from bongpheak.scratch_database import fresh_database
 from bots.telegram import BotPacer, TelegramDeps, make_bot, setup_telegram
 from bots.telegram.dialog import conversation_dialog
 from bots.telegram.webhook import ELECTION
+from bots.web.demo.botapi import ApiCall, callback_update, message_update, user
+from bots.web.demo.botapi import RecordingBotAPI as FakeTelegramAPI  # the Telegram this benchmark talks to
 from conversations.replies import Incoming, Reply, Voice
 from conversations.turn import DialogDeps
+from jobs_core.model import Decision
 from jobs_core.model.base import utcnow
+from jobs_core.services.employers import RegisterEmployer, register_employer
+from jobs_core.services.jobs import CreateJob, JobFields, ModerateJob, SubmitJob, create_job, moderate_job, submit_job
+from jobs_core.uow import UnitOfWork
 from media.composer import PitchJob
-from tests.builders import Builder
-from tests.database import fresh_database
-from tests.fakes.telegram_api import ApiCall, FakeTelegramAPI, callback_update, message_update, user
 
 TOKEN = "123456789:AAFakeTokenForTheBongPheakBenchmark"
 SECRET = "bench-secret"
@@ -69,6 +75,46 @@ async def echo(request: web.Request) -> web.Response:
         for n in range(request.app[ECHO_SENDS][0]):
             await bot.send_message(query.message.chat.id, f"{query.data} {n}")
     return web.Response()
+
+
+class Builder:
+    """Publishes the benchmark's jobs through the real services (register, create, submit, approve)."""
+
+    JOB = JobFields(
+        title="Sewing machine operators",
+        description="Garment factory needs sewing operators. Overtime paid, NSSF.",
+        sector="manufacturing",
+        province="Phnom Penh",
+        salary_amount="210",
+        salary_currency="USD",
+        salary_period="month",
+        hours_start="07:00",
+        hours_end="16:00",
+        days_per_week=6,
+        positions=20,
+        min_age=18,
+        max_age=45,
+        benefits=("overtime", "nssf"),
+    )
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:
+        self.sessions = sessions
+        self.now = now
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, now=self.now)
+
+    async def employer(self) -> int:
+        employer = RegisterEmployer(
+            "Golden Thread Apparel", "023 880 112", "Phnom Penh", channel="telegram", external_id="5001"
+        )
+        return await register_employer(employer, self.uow())
+
+    async def published(self, employer_id: int, title: str) -> int:
+        job_id = await create_job(CreateJob(employer_id, replace(self.JOB, title=title), "employer"), self.uow())
+        await submit_job(SubmitJob(job_id, employer_id, "employer"), self.uow())
+        await moderate_job(ModerateJob(job_id, "moderator:1", Decision.APPROVE), self.uow())
+        return job_id
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -4,9 +4,9 @@ The provider counts the requests that reach it in any 1-second window. Spacing o
 enough: a request that leaves on time can reach the provider late (the event loop, the network, the
 provider's own process were busy) and land right before the next one that did not wait. So the sender
 closes the loop on what it can observe. A request reaches the provider after it was started and before its
-answer came back; so when every send starts at least a second after the answer to the send ``n`` places
-earlier (and to every send before that one), any ``n + 1`` requests reach the provider more than a second
-apart, whatever the delays on the way. The slots of the ``Pacer`` set the pace; ``SendWindow`` is the guard.
+answer came back; so when a send starts at least a second after the answers to all but ``n - 1`` of the
+sends before it, no ``n + 1`` requests reach the provider within a second, whatever the delays on the way.
+The slots of the ``Pacer`` set the pace; ``SendWindow`` is the guard.
 """
 
 from __future__ import annotations
@@ -67,10 +67,15 @@ class Pacer:
 class SendWindow:
     """At most ``n`` requests in any ``span`` as the provider sees them, from what the sender can observe.
 
-    Send ``j`` may start only once every send up to ``j - n`` has been answered (or failed), and ``span``
-    after the latest of those answers. ``n`` is the whole number of calls the limit allows per window:
-    CPS 30 gives 30 a second, CPS 0.5 one every 2 seconds, CPS 2.5 two every 0.8 s (never more than 2.5 a
-    second in any window).
+    A request reaches the provider somewhere between its start and its answer, and sends start in order. So
+    ``n + 1`` requests can share a window only when the last of them started less than ``span`` after the
+    answer to each of the ``n`` others (an unanswered one counts as answered never). Hence the rule: the next
+    send starts once fewer than ``n`` sends are unanswered (``u`` of them) and ``span`` after the
+    ``(n - u)``-th latest answer. It is exact: any earlier start could, for some arrival times the sender
+    cannot rule out, put ``n + 1`` requests in one window; and it asks no more, so one slow answer holds back
+    one place in the window, not every send behind it. ``n`` is the whole number of calls the limit allows per
+    window: CPS 30 gives 30 a second, CPS 0.5 one every 2 seconds, CPS 2.5 two every 0.8 s (never more than
+    2.5 a second in any window).
     """
 
     def __init__(self, calls_per_second: float, not_before: datetime | None = None) -> None:
@@ -79,38 +84,33 @@ class SendWindow:
         # Sends of an earlier holder of the right to place may still be counted this long: none before this.
         self.not_before = not_before
         self.started = 0
-        self._answered: dict[int, datetime] = {}  # answered sends beyond ``settled``
-        self._settled = -1  # every send up to this index is answered
-        self._latest: dict[int, datetime] = {}  # index (≤ settled) → the latest answer among sends up to it
+        self._unanswered: set[int] = set()
+        self._latest: list[datetime] = []  # the ``n`` latest answers, oldest first (older ones never matter)
         self._changed = asyncio.Event()
 
     def opens_at(self) -> datetime | None:
-        """When the next send may start at the earliest, or None while a send it must wait for is unanswered."""
-        before = self.started - self.n
-        if before < 0:
-            return self.not_before or EARLIEST
-        if before > self._settled:
+        """When the next send may start at the earliest, or None while ``n`` sends are unanswered."""
+        room = self.n - len(self._unanswered)
+        if room <= 0:
             return None
-        opens = self._latest[before] + self.span
+        if len(self._latest) < room:
+            opens = EARLIEST  # fewer than ``n`` sends so far: the next one cannot crowd a window
+        else:
+            opens = self._latest[-room] + self.span
         return opens if self.not_before is None else max(opens, self.not_before)
 
     def begin(self) -> int:
         index, self.started = self.started, self.started + 1
-        # Nothing before the window of the next send is needed any more.
-        for old in [k for k in self._latest if k < self.started - self.n and k < self._settled]:
-            del self._latest[old]
+        self._unanswered.add(index)
         return index
 
     def answered(self, index: int, at: datetime) -> None:
         """Send ``index`` got its answer (or its failure) at ``at``; a second report of it is ignored."""
-        if index <= self._settled or index in self._answered:
+        if index not in self._unanswered:
             return
-        self._answered[index] = at
-        while self._settled + 1 in self._answered:
-            self._settled += 1
-            at = self._answered.pop(self._settled)
-            previous = self._latest.get(self._settled - 1)
-            self._latest[self._settled] = at if previous is None else max(previous, at)
+        self._unanswered.remove(index)
+        bisect.insort(self._latest, at)
+        del self._latest[: -self.n]
         self._changed.set()
 
     async def changed(self) -> None:

@@ -1,7 +1,7 @@
-"""The Telegram Bot API for tests and benchmarks: the demo's in-process server (:mod:`bots.web.demo.botapi`)
-keeping every call, message and file, plus switches injecting the errors a bot must survive: 429 with
-``retry_after``, 403 for a blocked chat, 400 ``VOICE_MESSAGES_FORBIDDEN``; ``max_per_second`` makes it answer
-429 beyond a global rate, as Telegram does.
+"""The Telegram Bot API for tests: the demo's in-process server keeping every call, message and file
+(:class:`bots.web.demo.botapi.RecordingBotAPI`, which the benchmarks use too; ``max_per_second`` makes it
+answer 429 beyond a global rate, as Telegram does), plus switches injecting the errors a bot must survive: 429
+with ``retry_after``, 403 for a blocked chat, 400 ``VOICE_MESSAGES_FORBIDDEN``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from bots.web.demo.botapi import (
     MESSAGE_METHODS,
     SEND_METHODS,
     ApiCall,
-    DemoBotAPI,
+    RecordingBotAPI,
     Refusal,
     callback_update,
     inline_query_update,
@@ -34,25 +34,15 @@ __all__ = [
 ]
 
 
-class FakeTelegramAPI(DemoBotAPI):
+class FakeTelegramAPI(RecordingBotAPI):
     """Start with ``async with FakeTelegramAPI() as api:``; point a Bot at ``api.base_url``. Nothing is forgotten:
     a test looks at every call it caused."""
 
     def __init__(self, bot_id: int = 7000001, username: str = "BongPheakTestBot") -> None:
-        super().__init__(
-            bot_id,
-            username,
-            max_calls=None,
-            max_chats=None,
-            max_messages_per_chat=None,
-            max_file_bytes=None,
-            max_pending_updates=None,
-        )
-        self.max_per_second: int | None = None  # enforce a global rate with 429s (the outbox benchmark)
+        super().__init__(bot_id, username)
         self._failures: dict[str, deque[Refusal]] = {}
         self._blocked_chats: set[str] = set()
         self._voice_forbidden: set[str] = set()
-        self._recent_sends: deque[float] = deque()
 
     async def __aenter__(self) -> FakeTelegramAPI:
         await self.start()
@@ -86,13 +76,9 @@ class FakeTelegramAPI(DemoBotAPI):
             queue = self._failures.get(key)
             if queue:
                 return queue.popleft()
-        if method in SEND_METHODS and self.max_per_second is not None:
-            now = call.at
-            while self._recent_sends and now - self._recent_sends[0] >= 1.0:
-                self._recent_sends.popleft()
-            if len(self._recent_sends) >= self.max_per_second:
-                return Refusal(429, "Too Many Requests: retry after 1", 1)
-            self._recent_sends.append(now)
+        rate_limited = super().refusal(method, call)
+        if rate_limited is not None:
+            return rate_limited
         if method in SEND_METHODS and call.chat_id in self._blocked_chats:
             return Refusal(403, "Forbidden: bot was blocked by the user")
         if method == "sendVoice" and call.chat_id in self._voice_forbidden:

@@ -27,7 +27,7 @@ bot's messages and the person's, in order), its reply keyboard and its force-rep
 A demo runs for hours, so everything kept is bounded: the last ``max_messages_per_chat`` messages of the last
 ``max_chats`` chats, files up to ``max_file_bytes`` in all (a forgotten file_id is refused with Telegram's
 own 400, and the bot uploads the file again), the last ``max_calls`` calls, ``max_pending_updates`` updates
-waiting for getUpdates. ``None`` keeps everything (the tests' :class:`tests.fakes.telegram_api.FakeTelegramAPI`).
+waiting for getUpdates. ``None`` keeps everything (:class:`RecordingBotAPI`, for the tests and the benchmarks).
 """
 
 from __future__ import annotations
@@ -631,6 +631,37 @@ class DemoBotAPI:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), timeout)
         return self._updates[:limit]
+
+
+class RecordingBotAPI(DemoBotAPI):
+    """The Bot API for tests and benchmarks: keeps everything (no bounds), so a run can look at every call it
+    caused; ``max_per_second`` makes it answer 429 to sends beyond a global rate, as Telegram does."""
+
+    def __init__(self, bot_id: int = 7000001, username: str = "BongPheakTestBot") -> None:
+        super().__init__(
+            bot_id,
+            username,
+            max_calls=None,
+            max_chats=None,
+            max_messages_per_chat=None,
+            max_file_bytes=None,
+            max_pending_updates=None,
+        )
+        self.max_per_second: int | None = None
+        self._recent_sends: deque[float] = deque()
+
+    async def __aenter__(self) -> RecordingBotAPI:
+        await self.start()
+        return self
+
+    def refusal(self, method: str, call: ApiCall) -> Refusal | None:
+        if method in SEND_METHODS and self.max_per_second is not None:
+            while self._recent_sends and call.at - self._recent_sends[0] >= 1.0:
+                self._recent_sends.popleft()
+            if len(self._recent_sends) >= self.max_per_second:
+                return Refusal(429, "Too Many Requests: retry after 1", 1)
+            self._recent_sends.append(call.at)
+        return None
 
 
 def formatted(key: str, text: str, p: dict[str, Any]) -> dict[str, Any]:

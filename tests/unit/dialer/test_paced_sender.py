@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import random
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from dialer.pacing import PacedSender, Responded
 from dialer.placing import ClaimedCall
@@ -160,6 +163,33 @@ async def test_a_send_waits_for_the_answer_of_the_one_a_window_before() -> None:
     _, provider, _ = await run(cps=1, calls=3, delays={0: 1.5})
     assert provider.started[1] >= provider.arrivals[0] + timedelta(milliseconds=1) + SECOND
     assert most_in_any_window(provider.arrivals) == 1
+
+
+async def test_one_slow_answer_holds_back_one_place_in_the_window_not_every_send_behind_it() -> None:
+    # The first request takes 0.5 s to reach the provider at CPS 5. Of the five before the sixth send, four
+    # were answered by 0.81 s: the sixth may leave a second after the earliest of those (0.2 s), not a second
+    # after the slow one. Any six requests still span more than a second as the provider counts them.
+    _, provider, _ = await run(cps=5, calls=20, delays={0: 0.5})
+    slow_arrived = provider.started[0] + timedelta(seconds=0.5)
+    second_answered = provider.started[1] + timedelta(milliseconds=2)
+    assert provider.started[5] < slow_arrived + SECOND
+    assert provider.started[5] >= second_answered + SECOND
+    assert most_in_any_window(provider.arrivals) <= 5
+
+
+async def test_out_of_order_answers_never_crowd_a_window_at_30() -> None:
+    # Slow and fast requests interleaved: answers come back out of order all along.
+    delays = {i: (0.3 if i % 4 == 0 else 0.001) + 0.01 * (i % 5) for i in range(300)}
+    _, provider, _ = await run(cps=30, calls=300, delays=delays)
+    assert most_in_any_window(provider.arrivals) <= 30
+
+
+@pytest.mark.parametrize(("cps", "seed"), [(1, 1), (5, 2), (5, 3), (30, 4)])
+async def test_random_delays_on_the_way_never_put_more_than_the_limit_in_a_second(cps: int, seed: int) -> None:
+    rng = random.Random(seed)
+    delays = {i: rng.choice((0.001, 0.004, 0.02, 0.15, 0.6)) for i in range(200)}
+    _, provider, _ = await run(cps=cps, calls=200, delays=delays)
+    assert most_in_any_window(provider.arrivals) <= cps
 
 
 async def test_a_new_placer_waits_a_window_after_taking_over() -> None:
