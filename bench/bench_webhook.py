@@ -47,8 +47,13 @@ from bongpheak.scratch_database import fresh_database
 from bots.telegram import BotPacer, TelegramDeps, make_bot, setup_telegram
 from bots.telegram.dialog import conversation_dialog
 from bots.telegram.webhook import ELECTION
-from bots.web.demo.botapi import ApiCall, callback_update, message_update, user
-from bots.web.demo.botapi import RecordingBotAPI as FakeTelegramAPI  # the Telegram this benchmark talks to
+from bots.web.demo.botapi import (
+    ApiCall,
+    RecordingBotAPI,  # the Telegram this benchmark talks to
+    callback_update,
+    message_update,
+    user,
+)
 from conversations.replies import Incoming, Reply, Voice
 from conversations.turn import DialogDeps
 from jobs_core.model import Decision
@@ -126,7 +131,7 @@ class Deliveries:
     """Counts, per chat, the Bot API calls that arrived at the fake API (answerCallbackQuery by its query
     id); a client waits on :meth:`expect` for all of its update's calls."""
 
-    def __init__(self, api: FakeTelegramAPI) -> None:
+    def __init__(self, api: RecordingBotAPI) -> None:
         self.query_chats: dict[str, str] = {}
         self._waiting: dict[str, tuple[int, asyncio.Future[float]]] = {}
         api.on_call.append(self._arrived)
@@ -224,7 +229,7 @@ async def run(
             path.write_bytes(b"OggS" + os.urandom(20_000))
         return Voice(audio_id=audio_id, ogg=path, mp3=None)
 
-    async with FakeTelegramAPI() as api:
+    async with RecordingBotAPI() as api:
         bot = make_bot(TOKEN, api.base_url)
         echo_bot = make_bot(TOKEN, api.base_url)
         dialog_deps = DialogDeps(session_factory=sessions, audio=audio)

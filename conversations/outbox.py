@@ -18,9 +18,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, String, all_, bindparam, func, select, text, update
+from sqlalchemy import BigInteger, DateTime, Index, Row, String, all_, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from conversations.replies import AskPhone, AskVoice, Button, Edit, JobCard, Keyboard, QrCode, Reply, Text, Voice
@@ -251,6 +251,112 @@ _ENQUEUE_MANY = text(_ROWS).bindparams(bindparam("at", type_=DateTime(timezone=T
 # A data-modifying WITH runs to completion whatever the outer query reads of it.
 _ENQUEUE_MANY_AND_WAKE = text(
     f"WITH queued AS ({_ROWS} RETURNING id) SELECT pg_notify(:notify, '') FROM queued LIMIT 1"
+).bindparams(bindparam("at", type_=DateTime(timezone=True)))
+
+
+async def enqueue_claimed(
+    session: AsyncSession,
+    channel: str,
+    messages: list[tuple[str, Reply, str]],
+    *,
+    priority: int = NORMAL,
+    now: datetime | None = None,
+) -> dict[str, int]:
+    """Like :func:`enqueue_many`, for a caller whose own process is the channel's sender: the rows are queued
+    already claimed (``claimed_at``) and nobody is woken, so no claim query has to find them; the caller hands
+    them to its sender once its transaction commits (or, if it cannot, gives them back with
+    :func:`release_and_wake`). A process dying in between leaves them to the next sender's
+    :func:`release_claims`. Returns dedupe key → id for the rows queued now (not those queued before)."""
+    if not messages:
+        return {}
+    at = now or utcnow()
+    params = {
+        "channel": channel,
+        "priority": priority,
+        "at": at,
+        "chats": [chat_id for chat_id, _reply, _key in messages],
+        "payloads": [json.dumps(serialize_reply(reply)) for _chat, reply, _key in messages],
+        "keys": [key[:120] for _chat, _reply, key in messages],
+    }
+    rows = await session.execute(_ENQUEUE_CLAIMED, params)
+    return {key: row_id for row_id, key in rows}
+
+
+async def release_and_wake(connection: AsyncConnection, channel: str, ids: list[int]) -> None:
+    """Rows queued claimed by :func:`enqueue_claimed` that no sender of this process took: claimable again,
+    and the channel's sender (wherever it is now) woken. One statement, so the caller's connection may be in
+    autocommit mode."""
+    if ids:
+        await connection.execute(_RELEASE_AND_WAKE, {"ids": ids, "notify": notify_channel(channel)})
+
+
+async def claim_due_rows(
+    connection: AsyncConnection, channel: str, at: datetime, limit: int, skip_chats: list[str]
+) -> list[Row[Any]]:
+    """:func:`claim_due` in one statement without the ORM, for a connection in autocommit mode (the statement is
+    its own transaction: no BEGIN and COMMIT round trips). Rows of (id, chat_id, priority, not_before,
+    attempts, payload), most urgent first."""
+    rows = await connection.execute(
+        _CLAIM_DUE, {"channel": channel, "at": at, "limit": limit, "skip": sorted(skip_chats)}
+    )
+    return sorted(rows.all(), key=lambda row: (row.priority, row.not_before, row.id))
+
+
+async def release_stale_claims(
+    connection: AsyncConnection, channel: str, claimed_before: datetime, holding: set[int] | frozenset[int]
+) -> int:
+    """Rows claimed before ``claimed_before`` that the channel's sender does not hold (``holding``): claimable
+    again. Only the channel's one sender calls this. Such a row is an orphan: queued claimed by a process that
+    then lost the sender's role and died before it could give the rows back."""
+    result = await connection.execute(
+        _RELEASE_STALE, {"channel": channel, "before": claimed_before, "holding": sorted(holding)}
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+_RELEASE_STALE = text(
+    """
+    UPDATE outbox SET claimed_at = NULL
+    WHERE channel = :channel AND claimed_at < :before AND sent_at IS NULL AND NOT failed
+        AND id <> ALL(CAST(:holding AS bigint[]))
+    """
+).bindparams(bindparam("before", type_=DateTime(timezone=True)))
+_ENQUEUE_CLAIMED = text(
+    """
+    INSERT INTO outbox (channel, chat_id, payload, priority, created_at, not_before, attempts, failed, dedupe_key,
+                        claimed_at)
+    SELECT :channel, r.chat_id, r.payload::jsonb, :priority, :at, :at, 0, false, r.dedupe_key, :at
+    FROM unnest(CAST(:chats AS varchar[]), CAST(:payloads AS text[]), CAST(:keys AS varchar[]))
+        WITH ORDINALITY AS r(chat_id, payload, dedupe_key, n)
+    ORDER BY r.n
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING id, dedupe_key
+    """
+).bindparams(bindparam("at", type_=DateTime(timezone=True)))
+_RELEASE_AND_WAKE = text(
+    """
+    WITH released AS (
+        UPDATE outbox SET claimed_at = NULL
+        WHERE id = ANY(CAST(:ids AS bigint[])) AND sent_at IS NULL AND NOT failed
+        RETURNING id
+    )
+    SELECT pg_notify(:notify, '') FROM released LIMIT 1
+    """
+)
+# The ORDER BY inside picks which rows; RETURNING has no order, so the caller sorts.
+_CLAIM_DUE = text(
+    """
+    UPDATE outbox SET claimed_at = :at
+    WHERE id IN (
+        SELECT id FROM outbox
+        WHERE channel = :channel AND sent_at IS NULL AND NOT failed AND claimed_at IS NULL
+            AND not_before <= :at AND chat_id <> ALL(CAST(:skip AS varchar[]))
+        ORDER BY priority, not_before, id
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id, chat_id, priority, not_before, attempts, payload
+    """
 ).bindparams(bindparam("at", type_=DateTime(timezone=True)))
 
 

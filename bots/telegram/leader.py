@@ -27,7 +27,7 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bots.telegram.deps import TelegramDeps
-from bots.telegram.outbox import CHANNEL, TelegramOutboxSender
+from bots.telegram.outbox import CHANNEL, Queued, TelegramOutboxSender
 from conversations.outbox import notify_channel
 from jobs_core.backoff import Backoff
 
@@ -73,6 +73,19 @@ class SenderElection:
         self.leading = False
         self.terms = 0  # how many times this process became the sender
         self.sender: TelegramOutboxSender | None = None
+
+    @property
+    def sending_here(self) -> bool:
+        """This process is the sender and its sender runs: an update handled here may hand it its replies."""
+        return self.leading and self.sender is not None and self.sender.accepting
+
+    def take(self, rows: list[Queued]) -> list[Queued]:
+        """Hand an update's committed, claimed replies to this process's sender; returns those it did not take
+        (this process stopped being the sender meanwhile, or their chat is held back): the caller releases them."""
+        sender = self.sender
+        if not self.leading or sender is None:
+            return rows
+        return sender.take(rows)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

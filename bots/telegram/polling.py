@@ -29,11 +29,12 @@ async def run_polling(
 ) -> None:
     """Fetch and process updates until ``stop`` is set; the webhook is removed first (Telegram allows one)."""
     stop = stop or asyncio.Event()
-    processor = UpdateProcessor(deps)
+    election = SenderElection(deps) if send_outbox else None
+    processor = UpdateProcessor(deps, election)
     await deps.bot.delete_webhook(drop_pending_updates=False)
     # The sender has its own stop: leaving this loop (stopped or failing) ends it, without touching ``stop``.
     sender_stop = asyncio.Event()
-    sender = asyncio.create_task(SenderElection(deps).run(sender_stop)) if send_outbox else None
+    sender = asyncio.create_task(election.run(sender_stop)) if election is not None else None
     offset: int | None = None
     tries = 0
     polling = Backoff("telegram getUpdates", logger=log, first=retry_delay)

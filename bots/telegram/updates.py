@@ -6,6 +6,10 @@ the replies leave after the commit, from the one sender process (:mod:`bots.tele
 anywhere rolls all of it back, nothing is sent, and the caller answers Telegram with a 500, so the same
 update comes again and is processed from scratch. A redelivered update finds its update_id and does nothing.
 
+When this process is the bot's sender, the replies are queued already claimed and, once the transaction has
+committed, handed to the sender in this process (no NOTIFY, no claim query, nothing read back): see
+:meth:`bots.telegram.outbox.TelegramOutboxSender.take`.
+
 No network call happens while the transaction is open: answerCallbackQuery, getMe and a voice message's
 download come before it; answerInlineQuery after a short read of its own.
 """
@@ -19,23 +23,27 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, ChatMemberUpdated, ChosenInlineResult, InlineQuery, Message, Update
-from sqlalchemy import bindparam, delete, select
-from sqlalchemy import update as update_rows
+from sqlalchemy import BigInteger, DateTime, String, bindparam, delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.telegram.deps import TelegramDeps
 from bots.telegram.inline import inline_results, job_of_result
 from bots.telegram.models import TelegramCallbackQuery, TelegramUpdate
+from bots.telegram.outbox import Queued, autocommit
 from bots.telegram.render import mark_unreachable
-from conversations.outbox import URGENT, enqueue_many
+from conversations.outbox import URGENT, enqueue_claimed, enqueue_many, release_and_wake
 from conversations.replies import Incoming, Reply
 from jobs_core.model import Job
 from jobs_core.model.base import utcnow
 from jobs_core.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bots.telegram.leader import SenderElection
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +67,26 @@ _RECORD_QUERY = (
     .on_conflict_do_nothing(index_elements=["query_id"])
     .returning(TelegramCallbackQuery.query_id)
 )
-_TAKE_QUERY = (
-    update_rows(TelegramCallbackQuery)
-    .where(TelegramCallbackQuery.query_id == bindparam("taken_id"), TelegramCallbackQuery.handled.is_(False))
-    .values(handled=True)
-    .returning(TelegramCallbackQuery.query_id)
+# A pressed button's update: its update_id recorded and its callback query marked handled in one round trip.
+# The query is taken only when the update is new (a redelivered update changes nothing); the two answers say
+# which of the two was done.
+_RECORD_UPDATE_TAKE_QUERY = text(
+    """
+    WITH first AS (
+        INSERT INTO telegram_updates (update_id, received_at) VALUES (:update_id, :at)
+        ON CONFLICT (update_id) DO NOTHING
+        RETURNING update_id
+    ), taken AS (
+        UPDATE telegram_callback_queries SET handled = true
+        WHERE query_id = :query_id AND NOT handled AND EXISTS (SELECT FROM first)
+        RETURNING query_id
+    )
+    SELECT EXISTS (SELECT FROM first) AS first, EXISTS (SELECT FROM taken) AS taken
+    """
+).bindparams(
+    bindparam("update_id", type_=BigInteger),
+    bindparam("at", type_=DateTime(timezone=True)),
+    bindparam("query_id", type_=String),
 )
 
 
@@ -80,8 +103,11 @@ def _language(code: str | None) -> str | None:
 class UpdateProcessor:
     """Shared by the webhook route and the long-polling loop."""
 
-    def __init__(self, deps: TelegramDeps) -> None:
+    def __init__(self, deps: TelegramDeps, election: SenderElection | None = None) -> None:
         self.deps = deps
+        # This process's part in the sender election: while it is the sender, replies are handed to it.
+        self.election = election
+        self._autocommit = autocommit(deps)
         # One chat's updates wait here rather than on the conversation_state row lock: they are taken in
         # arrival order, and the waiting ones hold no pooled connection. The row lock (per channel, chat,
         # user) is what orders a person's updates across processes.
@@ -125,16 +151,22 @@ class UpdateProcessor:
         incoming = await self.translate(update)  # downloads a voice message: before the transaction
         if incoming is not None and self.deps.prepare is not None:
             incoming = await self.deps.prepare(incoming)  # ffmpeg on a recording: before the transaction too
+        queued: list[Queued] = []
         async with (
             self._one_at_a_time(_chat_of(update)),
             self.deps.session_factory() as session,
             session.begin(),
         ):
-            if not await _first_time(session, update.update_id):
+            if query is not None:
+                first, taken = await _first_time_taking(session, update.update_id, query.id)
+                if not first:
+                    log.info("telegram update %s already handled", update.update_id)
+                    return False
+                if not taken:
+                    log.info("callback query of update %s already handled", update.update_id)
+                    return False
+            elif not await _first_time(session, update.update_id):
                 log.info("telegram update %s already handled", update.update_id)
-                return False
-            if query is not None and not await _take_callback_query(session, query.id):
-                log.info("callback query of update %s already handled", update.update_id)
                 return False
             in_transaction = await _in_transaction(session)
             if update.chosen_inline_result is not None:
@@ -143,8 +175,19 @@ class UpdateProcessor:
                 await self._membership(update.my_chat_member, in_transaction)
             elif incoming is not None:
                 replies = await self.deps.dialog(incoming, in_transaction)
-                await _store_replies(session, update.update_id, incoming.chat_id, replies)
+                here = self.election is not None and self.election.sending_here
+                queued = await _store_replies(session, update.update_id, incoming.chat_id, replies, claimed=here)
+        if queued:
+            await self._hand_over(queued)  # committed: the sender of this process sends them now
         return True
+
+    async def _hand_over(self, queued: list[Queued]) -> None:
+        """Committed replies, queued claimed, to this process's sender; those it does not take (it stopped being
+        the sender since the transaction began) are released and whoever sends now is woken."""
+        refused = self.election.take(queued) if self.election is not None else queued
+        if refused:
+            async with self._autocommit.connect() as connection:
+                await release_and_wake(connection, CHANNEL, [row.id for row in refused])
 
     async def _answer_inline(self, update_id: int, inline_query: InlineQuery) -> bool:
         """Recorded and read in one short transaction, answered after it. A failed answer is not retried:
@@ -181,8 +224,9 @@ class UpdateProcessor:
         """Record a callback query id (committed); True the first time it is seen, so it is answered once."""
         if not query_id or len(query_id) > 64:
             raise MalformedUpdate("callback query id")
-        async with self.deps.session_factory() as session, session.begin():
-            inserted = await session.scalar(_RECORD_QUERY, {"query_id": query_id})
+        # One statement in autocommit mode: its own transaction, without BEGIN and COMMIT round trips.
+        async with self._autocommit.connect() as connection:
+            inserted = await connection.scalar(_RECORD_QUERY, {"query_id": query_id})
         return inserted is not None
 
     async def _answer_callback(self, query: CallbackQuery) -> None:
@@ -311,18 +355,29 @@ async def _in_transaction(session: AsyncSession) -> async_sessionmaker[AsyncSess
     )
 
 
-async def _store_replies(session: AsyncSession, update_id: int, chat_id: str, replies: Sequence[Reply]) -> None:
-    """The dialog's replies, queued in the update's transaction for the sender, which is woken at commit."""
+async def _first_time_taking(session: AsyncSession, update_id: int, query_id: str) -> tuple[bool, bool]:
+    """A pressed button's update: (first time for the update_id, callback query taken now), in the update's
+    transaction."""
+    row = (
+        await session.execute(_RECORD_UPDATE_TAKE_QUERY, {"update_id": update_id, "at": utcnow(), "query_id": query_id})
+    ).one()
+    return bool(row.first), bool(row.taken)
+
+
+async def _store_replies(
+    session: AsyncSession, update_id: int, chat_id: str, replies: Sequence[Reply], *, claimed: bool
+) -> list[Queued]:
+    """The dialog's replies, queued in the update's transaction. ``claimed`` (this process is the sender): queued
+    claimed, returned for the hand-over after commit; else the sender, wherever it runs, is woken at commit."""
     if not replies:
-        return
+        return []
     keyed = [(chat_id, reply, f"tg-update:{update_id}:{n}") for n, reply in enumerate(replies)]
-    await enqueue_many(session, CHANNEL, keyed, priority=URGENT, wake=True)
-
-
-async def _take_callback_query(session: AsyncSession, query_id: str) -> bool:
-    """Mark a callback query handled in the update's transaction; False when it already was."""
-    taken = await session.scalar(_TAKE_QUERY, {"taken_id": query_id})
-    return taken is not None
+    if not claimed:
+        await enqueue_many(session, CHANNEL, keyed, priority=URGENT, wake=True)
+        return []
+    at = utcnow()
+    ids = await enqueue_claimed(session, CHANNEL, keyed, priority=URGENT, now=at)
+    return [Queued(ids[key[:120]], chat_id, URGENT, at, given=reply) for _chat, reply, key in keyed if key[:120] in ids]
 
 
 def _with(incoming: Incoming, *, extra_own: bool | None = None, **changes: object) -> Incoming:

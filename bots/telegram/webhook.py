@@ -91,7 +91,9 @@ def setup_telegram(
     the bot's sender (if ``send_outbox``: the elected process sends the outbox); on cleanup leave it (the next
     process takes over) and close the Bot's HTTP session. ``backoff``: the sender's, for /healthz."""
     app[DEPS] = deps
-    app[PROCESSOR] = UpdateProcessor(deps)
+    election = SenderElection(deps, backoff=backoff) if send_outbox else None
+    # The processor hands the replies of updates handled here to this process's sender, while it is the one.
+    app[PROCESSOR] = UpdateProcessor(deps, election)
     app.router.add_post(path, telegram_webhook)
 
     async def on_startup(app: web.Application) -> None:
@@ -100,10 +102,10 @@ def setup_telegram(
             await deps.bot.set_webhook(
                 deps.webhook_url, secret_token=deps.secret, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
             )
-        if send_outbox:
+        if election is not None:
             stop = asyncio.Event()
             app[SENDER_STOP] = stop
-            election = app[ELECTION] = SenderElection(deps, backoff=backoff)
+            app[ELECTION] = election
             app[SENDER_TASK] = asyncio.create_task(election.run(stop), name="telegram-sender-election")
 
     async def on_cleanup(app: web.Application) -> None:
