@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dialer.audio import MediaAudio, SilentAudio
-from dialer.flows import pitch_job, pitch_of
-from dialer.simulator import Script
+from dialer.ivr.flows import pitch_job, pitch_of
+from dialer.ivr.prompt_audio import MediaAudio, SilentAudio
+from dialer.simulator.carrier import Script
 from jobs_core.model import Currency, Event, GenderPreference, Job, JobStatus, SalaryPeriod
 from media import composer
 from media.composer import PITCH_LIMIT_MS, Utterance, estimate_ms

@@ -25,9 +25,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.hours import CallingHours
+from dialer.calls.hours import CallingHours
+from dialer.models import DialerUnreachableNumber
 from dialer.settings import DialerSettings
-from dialer.tables import DialerUnreachableNumber
 from jobs_core.model import Call, CallAttempt, CallPurpose, CallReason, CallStatus, Event
 
 log = logging.getLogger(__name__)
@@ -185,7 +185,7 @@ async def _failed_with_code(
         call.reason = CallReason.FAILED
         call.ended_at = now
         call.move_to(CallStatus.FAILED)
-        await mark_unreachable(session, call, code, now)
+        await mark_number_unreachable(session, call, code, now)
         _ended(call, f"failed, SIP {code}: no such number")
         return True
     if not schedule_retry(call, CallReason.FAILED, now, settings, retried=True):
@@ -194,7 +194,7 @@ async def _failed_with_code(
     return True
 
 
-async def mark_unreachable(session: AsyncSession, call: Call, code: int, now: datetime) -> None:
+async def mark_number_unreachable(session: AsyncSession, call: Call, code: int, now: datetime) -> None:
     """The worker's number does not exist: no more calls to it, and the nominating relatives hear of it once."""
     marked = await session.scalar(
         insert(DialerUnreachableNumber)

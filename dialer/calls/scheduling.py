@@ -16,7 +16,7 @@ from sqlalchemy import DateTime, Select, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.hours import CallingHours
+from dialer.calls.hours import CallingHours
 from dialer.settings import DialerSettings
 from jobs_core.event_log import Consumer, Handler, consume_once
 from jobs_core.matching import eligible_workers_query, jobs_fitting_worker

@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.tables import DialerAccountAlarm
+from dialer.models import DialerAccountAlarm
 from jobs_core.model import Event
 
 log = logging.getLogger(__name__)
