@@ -42,7 +42,6 @@ CONSUMER = "dialer"
 # How long a relative's "call my family member about this job" waits for the worker's consent.
 CALL_REQUEST_WINDOW = timedelta(days=30)
 OPEN_STATUSES = (CallStatus.PENDING, CallStatus.RETRY_WAIT, CallStatus.QUEUED, CallStatus.IN_PROGRESS)
-DUE_STATUSES = (CallStatus.PENDING, CallStatus.RETRY_WAIT)
 
 
 async def latest_nomination(session: AsyncSession, worker_id: int) -> int | None:
@@ -415,16 +414,6 @@ async def schedule_callback(
     session.add(call)
     await session.flush()
     return call.id
-
-
-async def cancel_open_calls(session: AsyncSession, worker_id: int, except_call: int | None = None) -> int:
-    """Cancel every call of a worker not yet placed (after 9 = never call me)."""
-    result = await session.execute(
-        update(Call)
-        .where(Call.worker_id == worker_id, Call.status.in_(DUE_STATUSES), Call.id != (except_call or 0))
-        .values(status=CallStatus.CANCELED)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -23,7 +22,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from dialer.calls.hours import CallingHours
 from dialer.calls.lifecycle import MACHINE_ANSWERS
-from dialer.calls.scheduling import cancel_open_calls, schedule_callback
+from dialer.calls.scheduling import schedule_callback
 from dialer.ivr.prompt_audio import VoiceAudio, playable_part
 from dialer.settings import DialerSettings
 from jobs_core.errors import DomainError
@@ -34,19 +33,18 @@ from jobs_core.model import (
     CallPurpose,
     CallStatus,
     Consent,
-    Event,
     Job,
     Nomination,
-    ReportPriority,
     Worker,
 )
-from jobs_core.services.applications import Apply, apply, decline_application
+from jobs_core.services.applications import Apply, decline_application
+from jobs_core.services.calls import apply_on_call, opt_out_on_call, raise_checkin_alarm
 from jobs_core.services.people import RecordConsent, record_consent
-from jobs_core.services.reports import ReportProblem, report_problem
 from jobs_core.uow import SavepointUnitOfWork, UnitOfWork
 from media import composer
-from media.catalog import BENEFITS, COUNTRIES, SECTORS
+from media.catalog import SECTORS
 from media.composer import ClipDurations, PitchJob, Utterance
+from media.listing_pitch import pitch_job
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +89,9 @@ class CallFlows:
         self.hours = CallingHours.of(settings)
 
     def uow(self, session: AsyncSession) -> UnitOfWork:
-        """A service's unit of work inside the webhook's transaction: its change commits with the call's state."""
-        return SavepointUnitOfWork(session, self.sessions, self.now())
+        """A service's unit of work inside the webhook's transaction (never a second one, which would wait for the
+        call row this webhook holds): its change commits with the call's state."""
+        return SavepointUnitOfWork(session, now=self.now())
 
     # --- webhooks -------------------------------------------------------------------------------------------
 
@@ -158,7 +157,7 @@ class CallFlows:
                     *(call.keys or []),
                     {"step": step, "digits": digits, "at": self.now().isoformat(), "attempt": attempt},
                 ]
-            handler = CALL_STEPS.get(step)
+            handler = IVR_STEPS.get(step)
             turn = (
                 await handler(self, session, call, state, digits) if handler else say_then_hang_up(composer.goodbye())
             )
@@ -330,8 +329,7 @@ class CallFlows:
         return ask_key(step, *speech, prompt)
 
     async def _opt_out(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> CallTurn:
-        await record_consent(RecordConsent(call.worker_id, Consent.OPTED_OUT, f"ivr:{call.id}"), self.uow(session))
-        await cancel_open_calls(session, call.worker_id, except_call=call.id)
+        await opt_out_on_call(self.uow(session), call.worker_id, call.id)
         state["decided"] = "opted_out"
         return say_then_hang_up(composer.opt_out_confirmation(self.lang))
 
@@ -391,23 +389,13 @@ class CallFlows:
         job_id = state["jobs"][int(state.get("job", 0))]
         thanks: list[Utterance] = []
         try:
-            application_id, created = await apply(
+            await apply_on_call(
                 Apply(job_id=job_id, channel="ivr", worker_id=call.worker_id, experience=experience), self.uow(session)
             )
         except DomainError as exc:
             log.info("call %s: application to job %s refused: %s", call.id, job_id, exc)
         else:
             state.setdefault("applied", []).append(job_id)
-            # A relative's application the worker just confirmed is told to that relative by the notifier.
-            own = await session.scalar(select(Application.relative_id).where(Application.id == application_id)) is None
-            if created and own:
-                session.add(
-                    Event(
-                        kind="call.applied",
-                        payload={"worker_id": call.worker_id, "job_id": job_id, "application_id": application_id},
-                        created_at=self.now(),
-                    )
-                )
             thanks.append(composer.company_will_contact(self.lang))
         state["decided"] = "applied"
         return await self._next_job(session, call, state, *thanks)
@@ -419,30 +407,13 @@ class CallFlows:
             return say_then_hang_up(composer.checkin_ok(lang))
         if digits in ALARM_KEYS:
             job_id = call.job_ids[0] if call.job_ids else None
-            report_id = await report_problem(
-                ReportProblem(
-                    reason="abuse",
-                    job_id=job_id,
-                    details="Post-hire check-in: the worker pressed for help "
-                    "(not paid / cannot leave / documents taken).",
-                    reporter_worker_id=call.worker_id,
-                    priority=ReportPriority.HIGH,
-                ),
-                self.uow(session),
-            )
-            session.add(
-                Event(
-                    kind="checkin.alarm",
-                    payload={"worker_id": call.worker_id, "report_id": report_id, "call_id": call.id},
-                    created_at=self.now(),
-                )
-            )
+            await raise_checkin_alarm(self.uow(session), call_id=call.id, worker_id=call.worker_id, job_id=job_id)
             state["decided"] = "alarm"
             return say_then_hang_up(composer.checkin_help(lang))  # a person will call; the hotlines; goodbye last
         return self._again(state, "checkin", composer.checkin_question(lang), digits)
 
 
-CALL_STEPS: dict[str, Callable[[CallFlows, AsyncSession, Call, dict[str, Any], str], Awaitable[CallTurn]]] = {
+IVR_STEPS: dict[str, Callable[[CallFlows, AsyncSession, Call, dict[str, Any], str], Awaitable[CallTurn]]] = {
     "consent": CallFlows.consent_step,
     "menu": CallFlows.menu_step,
     "experience": CallFlows.experience_step,
@@ -459,7 +430,7 @@ def pitch_of(job: Job | None, lang: str, durations: ClipDurations | None = None)
     if job is None:
         return composer.pitch_intro(lang)
     try:
-        facts = pitch_job(job)
+        facts = pitch_job(job, job.voice_clip_approved)
     except Exception as exc:
         log.error("job %s: pitch could not be composed (%s); sector only", job.id, exc)
         sector = job.sector_code if job.sector_code in SECTORS else "other"
@@ -470,29 +441,6 @@ def pitch_of(job: Job | None, lang: str, durations: ClipDurations | None = None)
         except Exception as exc:
             log.error("job %s: clip lengths unavailable (%s); pitch composed without the 45 s limit", job.id, exc)
     return composer.compose_pitch(facts, lang)
-
-
-def pitch_job(job: Job) -> PitchJob:
-    country = job.country if job.country and job.country.strip().lower().replace(" ", "_") in COUNTRIES else None
-    clip = Path(job.voice_clip) if job.voice_clip and job.voice_clip_approved else None
-    return PitchJob(
-        sector=job.sector_code if job.sector_code in SECTORS else "other",
-        province_code=job.province_code if not job.country else None,
-        country=country or (job.country or None),
-        salary_amount=Decimal(job.salary_amount) if job.salary_amount is not None else None,
-        salary_currency=job.salary_currency.value if job.salary_currency else None,
-        salary_period=job.salary_period.value if job.salary_period else None,
-        hours_start=job.hours_start,
-        hours_end=job.hours_end,
-        days_per_week=job.days_per_week,
-        benefits=tuple(b for b in job.benefits or () if b in BENEFITS),
-        gender=job.gender.value,
-        min_age=job.min_age,
-        max_age=job.max_age,
-        positions=job.positions,
-        start_date=job.start_date,
-        employer_clip=clip if clip is not None and clip.is_file() else None,
-    )
 
 
 async def pending_pitch_jobs(session: AsyncSession, worker: Worker, now: datetime) -> Sequence[int]:
