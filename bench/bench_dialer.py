@@ -53,15 +53,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bongpheak.database import create_engine
 from bongpheak.scratch_database import fresh_database
-from dialer.audio import SilentAudio
+from dialer.calls.hours import CallingHours
+from dialer.calls.scheduling import pitch_job_statement, schedule_job
 from dialer.clock import ScaledClock
-from dialer.hours import CallingHours
-from dialer.provider import OutboundCall, TwilioProvider
-from dialer.scheduling import pitch_job_statement, schedule_job
+from dialer.ivr.prompt_audio import SilentAudio
+from dialer.ivr.webhooks import VoiceDeps
+from dialer.providers.base import OutboundCall
+from dialer.providers.twilio import TwilioProvider
+from dialer.runner import run_dialer
 from dialer.settings import DialerSettings
-from dialer.simulator import CarrierSimulator, serve
-from dialer.webhooks import VoiceDeps
-from dialer.worker import run_dialer
+from dialer.simulator.carrier import CarrierSimulator, serve
 from jobs_core.model import Job
 
 ACCOUNT, TOKEN = "AC" + "3" * 32, "bench-secret"

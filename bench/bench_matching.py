@@ -4,7 +4,7 @@ Bulk-loads workers, relatives and their nominations, alert subscriptions, publis
 their placed attempts with COPY into a fresh migrated database, then times, for random live jobs, what happens
 when a job is published:
 
-- the dialer's scheduling: ``dialer.scheduling.schedule_job`` (its one INSERT ... SELECT,
+- the dialer's scheduling: ``dialer.calls.scheduling.schedule_job`` (its one INSERT ... SELECT,
   ``pitch_job_statement``: job_pitches and pending pitch calls for every eligible consented worker), each in a
   transaction rolled back afterwards so every job starts from the same data;
 - the alerts: ``jobs_core.matching.matching_subscribers``, the query the notifier's ``job_published`` handler
@@ -51,8 +51,8 @@ from tqdm import tqdm
 
 from bongpheak.database import create_engine, session_factory
 from bongpheak.migrate import upgrade
-from dialer.hours import CallingHours
-from dialer.scheduling import schedule_job
+from dialer.calls.hours import CallingHours
+from dialer.calls.scheduling import schedule_job
 from dialer.settings import DialerSettings
 from jobs_core.clock import start_of_local_day
 from jobs_core.matching import DEFAULT_DAILY_CALL_CAP, matching_subscribers
@@ -872,7 +872,7 @@ def results_markdown(report: Report) -> str:
     lines += [
         "### Timings",
         "",
-        f"- **scheduling**: `dialer.scheduling.schedule_job` for {o.schedule_samples} random live jobs (its one "
+        f"- **scheduling**: `dialer.calls.scheduling.schedule_job` for {o.schedule_samples} random live jobs (its one "
         "INSERT … SELECT, `pitch_job_statement`), each in a transaction rolled back afterwards; rows = pitch calls "
         "it inserted.",
         f"- **subscribers**: `jobs_core.matching.matching_subscribers` (the notifier's `job_published`) for "

@@ -41,7 +41,6 @@ from bongpheak.migrate import upgrade
 from bots.telegram.deps import DialogHandler
 from bots.telegram.dialog import conversation_dialog
 from conversations.audio import VoiceNotes
-from conversations.common import pitch_job
 from conversations.replies import Incoming, JobCard, Text
 from conversations.turn import DialogDeps
 from jobs_core.model import Decision
@@ -58,6 +57,7 @@ from jobs_core.services.jobs import (
     submit_job,
 )
 from jobs_core.uow import UnitOfWork
+from media.listing_pitch import pitch_job
 from media.packs import load_packs
 from media.renderer import Renderer
 

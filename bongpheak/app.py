@@ -53,11 +53,11 @@ from bots.web.deps import WebDeps
 from conversations.audio import VoiceNotes, employer_clip_normaliser, greeting_normaliser
 from conversations.notifier import run_notifier
 from conversations.turn import DialogDeps
-from dialer.audio import MediaAudio
-from dialer.provider import TwilioProvider
+from dialer.ivr.prompt_audio import MediaAudio
+from dialer.ivr.webhooks import VoiceDeps, setup_voice
+from dialer.providers.twilio import TwilioProvider
+from dialer.runner import run_dialer
 from dialer.settings import DialerSettings
-from dialer.webhooks import VoiceDeps, setup_voice
-from dialer.worker import run_dialer
 from jobs_core.backoff import Backoff, one_line
 from jobs_core.services.jobs import expire_jobs
 from media.catalog import LANGUAGES

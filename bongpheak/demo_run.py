@@ -2,7 +2,7 @@
 
 `serve --dialer`'s start-up (bongpheak/commands/serve.py) runs with settings made up here: every outside service
 is a local fake on a loopback address, so the demo guard (bongpheak/demo_guard.py) lets the demo database talk
-to them and to nothing else. The fakes: the carrier simulator on a port of its own (dialer/simulator.py, every
+to them and to nothing else. The fakes: the carrier simulator on a port of its own (dialer/simulator/carrier.py, every
 number answered by a person on the phone page) and the Bot API at ``/demo/botapi`` on the app's own port.
 The browser pages that drive them are under ``/demo`` (bots/web/demo).
 """
@@ -92,7 +92,7 @@ async def render_voice_notes(url: str, settings: Settings) -> int:
     """Render the voice note of every live listing, in every language, into the audio cache (a progress bar):
     what the chat pages play, so the first click plays at once. Already rendered notes are skipped quickly."""
     from conversations.audio import VoiceNotes
-    from conversations.common import pitch_job
+    from media.listing_pitch import pitch_job
     from media.packs import load_packs
     from media.renderer import Renderer
 
@@ -134,8 +134,8 @@ async def run_demo(settings: Settings, database_url: str, sock: socket.socket, a
     """Everything until SIGINT/SIGTERM: the carrier simulator, then `serve --dialer` with the demo pages."""
     from bongpheak.commands.serve import serve
     from bots.web.demo import setup_demo
-    from dialer.simulator import CarrierSimulator, Person, Script, bind_local
-    from dialer.simulator import serve as serve_simulator
+    from dialer.simulator.carrier import CarrierSimulator, Person, Script, bind_local
+    from dialer.simulator.carrier import serve as serve_simulator
 
     # The pages poll a few times a second: one access-log line each would bury the address printed.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

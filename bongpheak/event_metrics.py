@@ -14,7 +14,7 @@ from prometheus_client import Gauge
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations.notifier import CONSUMER as NOTIFIER
-from dialer.scheduling import CONSUMER as SCHEDULER
+from dialer.calls.scheduling import CONSUMER as SCHEDULER
 from jobs_core.backoff import one_line
 from jobs_core.event_log import dead_letters
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from pathlib import Path
 
 from conversations.i18n import N_, Gettext
 from conversations.replies import Button, Edit, JobCard, Keyboard, Text, Voice
@@ -14,7 +13,7 @@ from jobs_core.clock import local
 from jobs_core.errors import DomainError, IllegalTransition, InvalidField, LimitReached, NotAllowed, NotFound
 from jobs_core.model import Job, Sector
 from media.catalog import country_code, country_name
-from media.composer import PitchJob
+from media.listing_pitch import pitch_job
 
 log = logging.getLogger(__name__)
 
@@ -312,29 +311,6 @@ def job_buttons(job_id: int, _: Gettext) -> Keyboard:
         (Button(_("📞 Call my family member about this job"), f"job:{job_id}:call"),),
         (Button(_("✍️ Apply for a family member"), f"job:{job_id}:apply"),),
         (Button(_("⚠️ Report a problem"), f"job:{job_id}:report"),),
-    )
-
-
-def pitch_job(job: Job, with_clip: bool) -> PitchJob:
-    """The facts a voice note speaks (the employer's own recording only when wanted and present)."""
-    clip = Path(job.voice_clip) if with_clip and job.voice_clip else None
-    return PitchJob(
-        sector=job.sector_code,
-        province_code=job.province_code,
-        country=job.country,
-        salary_amount=job.salary_amount,
-        salary_currency=job.salary_currency.value if job.salary_currency else None,
-        salary_period=job.salary_period.value if job.salary_period else None,
-        hours_start=job.hours_start,
-        hours_end=job.hours_end,
-        days_per_week=job.days_per_week,
-        benefits=tuple(job.benefits),
-        gender=job.gender.value,
-        min_age=job.min_age,
-        max_age=job.max_age,
-        positions=job.positions,
-        start_date=job.start_date,
-        employer_clip=clip,
     )
 
 

@@ -51,7 +51,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.common import job_buttons, job_text, pitch_job
+from conversations.common import job_buttons, job_text
 from conversations.i18n import LANGUAGES, N_, Gettext, gettext_for, language_or_default
 from conversations.invoices import (
     amount_words,
@@ -90,6 +90,7 @@ from jobs_core.model import (
 from jobs_core.phones import display_phone
 from jobs_core.services.applications import applicant_name
 from media.composer import PitchJob
+from media.listing_pitch import pitch_job
 
 CONSUMER = "conversations"
 log = logging.getLogger(__name__)

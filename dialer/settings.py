@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
-from dialer.profiles import ProviderProfile, profile
+from dialer.providers.profiles import ProviderProfile, profile
 
 TWILIO_API_BASE_URL = "https://api.twilio.com"
 DEFAULT_RETRY_LADDER = (timedelta(minutes=10), timedelta(hours=1), timedelta(days=1))
@@ -29,7 +29,7 @@ class DialerSettings:
     from_number: str = "+85523000000"
     # None: Twilio itself. Somleng, SignalWire or the carrier simulator by their base URL.
     api_base_url: str | None = None
-    # Which provider's behaviour to expect (dialer/profiles.py): "twilio" or "somleng".
+    # Which provider's behaviour to expect (dialer/providers/profiles.py): "twilio" or "somleng".
     voice_provider: str = "twilio"
     # Without answering-machine detection, a pitch that ends with no key pressed may have been a voicemail:
     # True puts it back on the retry ladder (a check-in always is; see lifecycle.py).

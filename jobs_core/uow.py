@@ -77,8 +77,16 @@ class SavepointUnitOfWork(UnitOfWork):
     with the caller's own writes, or neither is (a webhook that fails halfway leaves nothing to replay twice).
     """
 
-    def __init__(self, session: AsyncSession, session_factory: async_sessionmaker[AsyncSession], now: datetime):
-        super().__init__(session_factory, now=now)
+    def __init__(
+        self,
+        session: AsyncSession,
+        session_factory: async_sessionmaker[AsyncSession] | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        # Its services run in the caller's session: it never opens one of its own, which would wait for the
+        # rows the caller holds. (``session_factory`` is not needed; callers that pass one still may.)
+        self._fixed_now = now
+        self._depth = 0
         self.session = session
         self._savepoints: list[AsyncSessionTransaction] = []
 

@@ -12,12 +12,12 @@ import bots.messenger.models
 import bots.telegram.models
 import bots.web.admin.models
 import conversations.model
-import dialer.tables
+import dialer.models
 from bongpheak.database import create_engine
 from jobs_core.model import Base
 
 # Every package's tables live on the domain's metadata; the imports above register them.
-_ = (bots.messenger.models, bots.telegram.models, bots.web.admin.models, conversations.model, dialer.tables)
+_ = (bots.messenger.models, bots.telegram.models, bots.web.admin.models, conversations.model, dialer.models)
 
 config = context.config
 target_metadata = Base.metadata

@@ -14,7 +14,7 @@ import bots.messenger.models
 import bots.telegram.models
 import bots.web.admin.models
 import conversations.model
-import dialer.tables
+import dialer.models
 from bongpheak.database import create_engine
 from bongpheak.database import session_factory as make_session_factory
 from jobs_core.model import Base
@@ -23,7 +23,7 @@ from tests.builders import Builder
 from tests.database import fresh_database
 
 # Every package's tables are on Base.metadata once imported, so the truncation below empties them all.
-_ = (bots.messenger.models, bots.telegram.models, bots.web.admin.models, conversations.model, dialer.tables)
+_ = (bots.messenger.models, bots.telegram.models, bots.web.admin.models, conversations.model, dialer.models)
 
 # Tables whose rows come from migrations and stay between tests.
 REFERENCE_TABLES = {"sectors"}

@@ -15,9 +15,9 @@ from bongpheak.commands.seed import seed
 from bongpheak.commands.stats import render_stats
 from bongpheak.demo_live import real_bot
 from bongpheak.settings import Settings
-from conversations.common import pitch_job
 from jobs_core.model import Job
 from media.composer import pitch_duration_report
+from media.listing_pitch import pitch_job
 from media.packs import load_packs
 
 NEXT_STEPS = """Next:

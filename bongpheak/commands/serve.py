@@ -75,7 +75,7 @@ def _dialer(args: argparse.Namespace) -> int:
 
 def check_voice_webhooks(settings: Settings) -> int:
     """`bongpheak dialer --check`: one line on stdout, exit 0 when a signed request round-trips, else 1."""
-    from dialer.selfcheck import self_check
+    from dialer.ivr.selfcheck import self_check
     from dialer.settings import DialerSettings
 
     settings.check_voice(placing_calls=False)
@@ -161,7 +161,7 @@ async def serve(
                 "MESSENGER_PAGE_ID"
             )
         if with_dialer and wiring.voice is not None:
-            from dialer.selfcheck import log_self_check
+            from dialer.ivr.selfcheck import log_self_check
 
             # Now that the app answers; logged, never fatal (docs/ivr.md, "Self-check").
             checking = asyncio.create_task(log_self_check(wiring.voice.settings), name="voice-self-check")
@@ -203,8 +203,8 @@ async def _finish(task: asyncio.Task[object]) -> None:
 async def dial(settings: Settings, url: str) -> None:
     """Place due calls until SIGINT/SIGTERM (after logging the voice self-check's one line)."""
     from bongpheak.app import wire
-    from dialer.selfcheck import log_self_check
-    from dialer.worker import run_dialer
+    from dialer.ivr.selfcheck import log_self_check
+    from dialer.runner import run_dialer
 
     await refuse_real_services_on_demo_data(settings, url, telegram=False)
     stop = asyncio.Event()

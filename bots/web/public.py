@@ -29,7 +29,7 @@ from bots.web.deps import WebDeps
 from bots.web.i18n import Gettext, web_gettext
 from bots.web.listing import PAGE_SIZE, Filters, browse, read_filters
 from bots.web.pages import DEPS, KEYS, base_url, language_of, prefix, render
-from conversations.common import FIELDS, PERIODS, error_message, money, pitch_job, place
+from conversations.common import FIELDS, PERIODS, error_message, money, place
 from conversations.relative import REPORT_REASONS
 from jobs_core import geo
 from jobs_core.clock import local, local_date, start_of_local_day
@@ -41,6 +41,7 @@ from jobs_core.services import applications, people, reports
 from jobs_core.services.people import MIN_WORKER_AGE
 from jobs_core.text import clean_text
 from jobs_core.uow import UnitOfWork
+from media.listing_pitch import pitch_job
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import aiohttp
 from aiohttp import web
 
-from dialer.simulator import CarrierSimulator, Script, serve
+from dialer.simulator.carrier import CarrierSimulator, Script, serve
 from tests.e2e.test_startup import Bongpheak, closed_port
 from tests.fakes.telegram_api import FakeTelegramAPI
 

@@ -21,7 +21,7 @@ from bongpheak.bootstrap import Database
 from bongpheak.database import create_engine
 from bongpheak.database import session_factory as make_sessions
 from bongpheak.settings import Settings
-from dialer.simulator import CarrierSimulator, bind_local, serve
+from dialer.simulator.carrier import CarrierSimulator, bind_local, serve
 from tests.e2e.test_whole_system import eventually
 from tests.fakes.telegram_api import FakeTelegramAPI
 

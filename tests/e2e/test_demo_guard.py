@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bongpheak.commands.seed import seed
 from conversations.notifier import CONSUMER as NOTIFIER
 from conversations.outbox import OutboxMessage
-from dialer.scheduling import CONSUMER as SCHEDULER
-from dialer.simulator import CarrierSimulator, serve
+from dialer.calls.scheduling import CONSUMER as SCHEDULER
+from dialer.simulator.carrier import CarrierSimulator, serve
 from jobs_core.event_log import is_handled
 from jobs_core.model import Call, CallPurpose, CallStatus, Consent, DemoData, Employer, Event, Worker
 from jobs_core.model.base import utcnow

@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.telegram.outbox import TelegramOutboxSender
 from bots.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
-from dialer.simulator import Script
+from dialer.simulator.carrier import Script
 from jobs_core.model import Worker
 from jobs_core.services.people import Subscribe, subscribe
 from tests.builders import Builder

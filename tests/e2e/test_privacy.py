@@ -19,7 +19,7 @@ from aiohttp import ClientSession
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from dialer.simulator import CarrierSimulator, Script
+from dialer.simulator.carrier import CarrierSimulator, Script
 from jobs_core.model import Application, ApplicationStatus, Consent, Gender, Nomination, Worker
 from jobs_core.services.employers import DecideEmployer, decide_employer
 from tests.builders import Builder

@@ -22,7 +22,7 @@ from bongpheak.app import build_app, telegram_deps, wire
 from bongpheak.bootstrap import Database
 from bongpheak.settings import Settings
 from bots.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
-from dialer.simulator import CarrierSimulator, Script, bind_local, serve
+from dialer.simulator.carrier import CarrierSimulator, Script, bind_local, serve
 from jobs_core.model import Application, Call, CallPurpose, Channel, Consent, Worker
 from jobs_core.services.employers import DecideEmployer, decide_employer
 from jobs_core.services.people import NominateWorker, nominate_worker

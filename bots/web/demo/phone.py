@@ -1,7 +1,7 @@
 """The phone simulator page: the demo workers' phones, the call ringing on one, a keypad, and a channel log.
 
 The page polls ``state.json``; a person's answer, rejection, key or hang-up goes to the carrier simulator
-(dialer/simulator.py, interactive mode), which posts the same signed webhooks Twilio would. Each <Play> of our
+(dialer/simulator/carrier.py, interactive mode), which posts the same signed webhooks Twilio would. Each <Play> of our
 TwiML is played by the browser in order, from the same address Twilio would fetch (made relative, so the
 page's own origin serves it whatever name the browser used for this machine).
 """
@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.web import csrf
 from bots.web.pages import KEYS, SECURITY_HEADERS, render
-from dialer.simulator import ANSWER, HANG_UP, REJECT, CarrierSimulator, SimCall
-from dialer.simulator import KEYS as DIGITS
+from dialer.simulator.carrier import ANSWER, HANG_UP, REJECT, CarrierSimulator, SimCall
+from dialer.simulator.carrier import KEYS as DIGITS
 from jobs_core.model import Worker
 
 PHONES_SHOWN = 8  # demo workers listed besides every number the dialer called

@@ -21,7 +21,7 @@ from bongpheak.settings import Settings
 from bots.telegram import BotPacer
 from bots.web.demo.botapi import DemoBotAPI
 from bots.web.demo.chat import setup_chat
-from dialer.simulator import bind_local, serve
+from dialer.simulator.carrier import bind_local, serve
 
 TOKEN = "700000123:AAdemo-made-up-token-for-the-chat-tests"
 SECRET = "demo-chat-secret"

@@ -8,9 +8,9 @@ import dataclasses
 
 from sqlalchemy import select
 
-from dialer.placing import claim_due
-from dialer.scheduling import consume_events
-from dialer.simulator import Script
+from dialer.calls.placing import claim_due
+from dialer.calls.scheduling import consume_events
+from dialer.simulator.carrier import Script
 from jobs_core.model import Call, CallStatus, Consent, DemoData, Event
 from jobs_core.model.base import utcnow
 from jobs_core.model.demo import DEMO_ROW

@@ -12,9 +12,20 @@ import pytest
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from dialer.provider import OutboundCall, TwilioProvider
+from dialer.providers.base import OutboundCall
+from dialer.providers.twilio import TwilioProvider
 from dialer.settings import DialerSettings
-from dialer.simulator import ANSWER, HANG_UP, REJECT, CarrierSimulator, Person, Script, SimCall, bind_local, serve
+from dialer.simulator.carrier import (
+    ANSWER,
+    HANG_UP,
+    REJECT,
+    CarrierSimulator,
+    Person,
+    Script,
+    SimCall,
+    bind_local,
+    serve,
+)
 
 ACCOUNT = "AC" + "7" * 32
 TOKEN = "interactive-simulator-secret"

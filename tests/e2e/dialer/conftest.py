@@ -10,13 +10,13 @@ import pytest
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.audio import MediaAudio, media_audio
-from dialer.placing import claim_due, place
-from dialer.provider import TwilioProvider
-from dialer.scheduling import consume_events
+from dialer.calls.placing import claim_due, place
+from dialer.calls.scheduling import consume_events
+from dialer.ivr.prompt_audio import MediaAudio, media_audio
+from dialer.ivr.webhooks import VoiceDeps, setup_voice
+from dialer.providers.twilio import TwilioProvider
 from dialer.settings import DialerSettings
-from dialer.simulator import CarrierSimulator, Script, bind_local, serve
-from dialer.webhooks import VoiceDeps, setup_voice
+from dialer.simulator.carrier import CarrierSimulator, Script, bind_local, serve
 from jobs_core.model import Application, ApplicationStatus, Event
 from tests.integration.dialer.support import FakeClock, add_employer, add_job, add_worker
 

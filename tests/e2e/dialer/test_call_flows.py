@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from dialer.simulator import Script
+from dialer.simulator.carrier import Script
 from jobs_core.model import (
     Application,
     Call,

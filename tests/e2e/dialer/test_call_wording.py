@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from dialer.audio import MediaAudio
-from dialer.simulator import Script
+from dialer.ivr.prompt_audio import MediaAudio
+from dialer.simulator.carrier import Script
 from jobs_core.model import Event
 from media import composer
 from media.composer import Utterance

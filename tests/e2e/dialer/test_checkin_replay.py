@@ -8,8 +8,8 @@ import aiohttp
 import pytest
 from sqlalchemy import select, text
 
-from dialer.placing import claim_due
-from dialer.scheduling import consume_events
+from dialer.calls.placing import claim_due
+from dialer.calls.scheduling import consume_events
 from jobs_core.model import Call, CallPurpose, Event, Report
 from tests.e2e.dialer.conftest import VoiceStack, hire
 from tests.integration.dialer.support import phone

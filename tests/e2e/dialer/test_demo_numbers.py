@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from dialer.simulator import Script
+from dialer.simulator.carrier import Script
 from jobs_core.model import Call, CallPurpose, CallStatus, Consent, DemoData, Event
 from jobs_core.phones import demo_phone
 from tests.e2e.dialer.conftest import VoiceStack

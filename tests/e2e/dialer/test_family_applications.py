@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from dialer.audio import MediaAudio
-from dialer.simulator import Script
+from dialer.ivr.prompt_audio import MediaAudio
+from dialer.simulator.carrier import Script
 from jobs_core.model import Application, ApplicationStatus, Call, CallPurpose, Consent, Event, Nomination
 from jobs_core.services.applications import ApplyForFamily, apply_for_family
 from jobs_core.uow import UnitOfWork

@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from dialer.audio import MediaAudio
-from dialer.simulator import Script
+from dialer.ivr.prompt_audio import MediaAudio
+from dialer.simulator.carrier import Script
 from jobs_core.model import Call, Consent, Event, Relationship, Worker
 from media import composer
 from media.catalog import load_catalog

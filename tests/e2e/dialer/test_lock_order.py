@@ -13,8 +13,8 @@ import logging
 import pytest
 from sqlalchemy import select, text
 
-from dialer.placing import claim_due
-from dialer.scheduling import consume_events
+from dialer.calls.placing import claim_due
+from dialer.calls.scheduling import consume_events
 from jobs_core.model import Call, CallPurpose, CallStatus, Event, Worker
 from tests.e2e.dialer.conftest import VoiceStack
 from tests.integration.dialer.support import add_employer, add_job, add_worker, phone

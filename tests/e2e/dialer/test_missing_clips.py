@@ -8,7 +8,7 @@ from xml.etree import ElementTree
 import pytest
 from aiohttp import ClientSession
 
-from dialer.flows import CallFlows, ask, hang_up
+from dialer.ivr.flows import CallFlows, ask_key, say_then_hang_up
 from media import composer
 from media.composer import Utterance
 from tests.e2e.dialer.conftest import VoiceStack
@@ -27,7 +27,7 @@ async def test_a_missing_clip_is_left_out_and_the_rest_is_played(
 ) -> None:
     with_a_gap = Utterance("km", (("ivr.menu.apply",), ("country.atlantis",), ("ivr.menu.goodbye",)))
     caplog.set_level(logging.ERROR)
-    twiml = await flows_of(stack).render(ask("menu", with_a_gap), 1, 1, 1)
+    twiml = await flows_of(stack).render(ask_key("menu", with_a_gap), 1, 1, 1)
     assert "<Say" not in twiml and "<Gather" in twiml
     [url] = plays(twiml)
     whole = composer.job_menu("km")
@@ -48,7 +48,7 @@ async def test_nothing_playable_is_skipped_and_the_call_goes_on(
 ) -> None:
     caplog.set_level(logging.ERROR)
     gone = Utterance("km", (("ivr.nowhere",),))
-    twiml = await flows_of(stack).render(hang_up(gone, composer.goodbye("km")), 1, 1, 1)
+    twiml = await flows_of(stack).render(say_then_hang_up(gone, composer.goodbye("km")), 1, 1, 1)
     assert "<Say" not in twiml and "<Hangup" in twiml
     [url] = plays(twiml)
     assert url == stack.settings.public_base + await stack.audio.url_path(composer.goodbye("km"))

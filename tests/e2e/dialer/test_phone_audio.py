@@ -7,7 +7,7 @@ import struct
 
 import aiohttp
 
-from dialer.simulator import Script
+from dialer.simulator.carrier import Script
 from jobs_core.model import Event
 from media import composer
 from media.ffmpeg import probe

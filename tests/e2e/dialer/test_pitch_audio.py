@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from dialer.audio import MediaAudio, SilentAudio
-from dialer.flows import pitch_job, pitch_of
-from dialer.simulator import Script
+from dialer.ivr.flows import pitch_of
+from dialer.ivr.prompt_audio import MediaAudio, SilentAudio
+from dialer.simulator.carrier import Script
 from jobs_core.model import Currency, Event, GenderPreference, Job, JobStatus, SalaryPeriod
 from media import composer
 from media.composer import PITCH_LIMIT_MS, Utterance, estimate_ms
+from media.listing_pitch import pitch_job
 from tests.e2e.dialer.conftest import VoiceStack
 from tests.integration.dialer.support import add_employer, add_job, add_worker, phone
 
@@ -99,7 +100,7 @@ def test_pitches_are_cut_to_45_seconds_with_the_packs_clip_lengths(audio: MediaA
     durations = audio.durations("km")
     assert durations is not None
     job = long_job(silent_wav(tmp_path / "employer.wav", 40.0))
-    uncut = composer.compose_pitch(pitch_job(job), "km")
+    uncut = composer.compose_pitch(pitch_job(job, job.voice_clip_approved), "km")
     assert estimate_ms(uncut, durations) > PITCH_LIMIT_MS  # the employer's 40 s clip alone nearly fills it
     pitch = pitch_of(job, "km", durations)
     assert estimate_ms(pitch, durations) <= PITCH_LIMIT_MS

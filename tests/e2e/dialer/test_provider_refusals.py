@@ -9,9 +9,9 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
-from dialer.placing import claim_due, place, recover_orphans
-from dialer.scheduling import consume_events
-from dialer.simulator import Script
+from dialer.calls.placing import claim_due, place, recover_orphans
+from dialer.calls.scheduling import consume_events
+from dialer.simulator.carrier import Script
 from jobs_core.model import Call, CallAttempt, CallPurpose, CallStatus, Consent, Event
 from tests.e2e.dialer.conftest import TOKEN, VoiceStack
 from tests.integration.dialer.support import add_employer, add_job, add_worker, phone

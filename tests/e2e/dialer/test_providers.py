@@ -16,11 +16,11 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select, update
 
-from dialer.placing import answer_url, claim_due, place, recover_orphans, release_held, settle_stale, status_url
-from dialer.provider import OutboundCall, ProviderCall
-from dialer.scheduling import consume_events
-from dialer.simulator import Script, SimCall
-from dialer.tables import DialerUnreachableNumber
+from dialer.calls.placing import answer_url, claim_due, place, recover_orphans, release_held, settle_stale, status_url
+from dialer.calls.scheduling import consume_events
+from dialer.models import DialerUnreachableNumber
+from dialer.providers.base import OutboundCall, ProviderCall
+from dialer.simulator.carrier import Script, SimCall
 from jobs_core.model import Call, CallPurpose, CallReason, CallStatus, Event
 from tests.e2e.dialer.conftest import VoiceStack, hire
 from tests.integration.dialer.support import add_employer, add_job, add_worker, phone

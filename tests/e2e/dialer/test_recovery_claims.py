@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from dialer.placing import (
+from dialer.calls.placing import (
     ClaimedCall,
     answer_url,
     check_lease,
@@ -21,9 +21,10 @@ from dialer.placing import (
     settle_stale,
     status_url,
 )
-from dialer.provider import OutboundCall, ProviderCall, TwilioProvider
-from dialer.scheduling import consume_events
-from dialer.simulator import Script, SimCall
+from dialer.calls.scheduling import consume_events
+from dialer.providers.base import OutboundCall, ProviderCall
+from dialer.providers.twilio import TwilioProvider
+from dialer.simulator.carrier import Script, SimCall
 from jobs_core.model import Call, CallAttempt, CallReason, CallStatus, Consent, Event
 from tests.e2e.dialer.conftest import VoiceStack
 from tests.integration.dialer.support import add_worker, phone

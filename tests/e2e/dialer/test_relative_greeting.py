@@ -17,7 +17,7 @@ from sqlalchemy import select
 from conversations.audio import greeting_normaliser
 from conversations.dialog import handle, prepare
 from conversations.turn import DialogDeps
-from dialer.simulator import Script, SimCall
+from dialer.simulator.carrier import Script, SimCall
 from jobs_core.model import Call, CallPurpose, Event, Nomination
 from media import composer
 from media.composer import Utterance

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from dialer.simulator import Script
+from dialer.simulator.carrier import Script
 from jobs_core.model import Call, CallStatus, Event, Worker
 from media.composer import Utterance
 from tests.e2e.dialer.conftest import VoiceStack

@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from bongpheak.cli import main
-from dialer.placing import claim_due
-from dialer.scheduling import consume_events
-from dialer.selfcheck import PROOF_HEADER, log_self_check, proof, self_check
-from dialer.webhooks import setup_voice
+from dialer.calls.placing import claim_due
+from dialer.calls.scheduling import consume_events
+from dialer.ivr.selfcheck import PROOF_HEADER, log_self_check, proof, self_check
+from dialer.ivr.webhooks import setup_voice
 from jobs_core.model import Call, Event
 from tests.e2e.dialer.conftest import TOKEN, VoiceStack
 from tests.integration.dialer.support import add_employer, add_job, add_worker, phone
@@ -128,7 +128,7 @@ async def test_an_address_the_provider_signs_differently_is_a_signature_mismatch
     # The checker (like a provider) signs the address it calls; our webhooks validate against another one.
     settings = dataclasses.replace(stack.settings, public_base_url=_localhost(stack.app_url))
 
-    with caplog.at_level(logging.ERROR, logger="dialer.selfcheck"):
+    with caplog.at_level(logging.ERROR, logger="dialer.ivr.selfcheck"):
         result = await self_check(settings)
 
     assert result.step == "signature"
@@ -185,7 +185,7 @@ async def test_start_up_logs_a_base_url_that_is_no_address_and_goes_on(
 ) -> None:
     settings = dataclasses.replace(stack.settings, public_base_url=base)
 
-    with caplog.at_level(logging.INFO, logger="dialer.selfcheck"):
+    with caplog.at_level(logging.INFO, logger="dialer.ivr.selfcheck"):
         result = await log_self_check(settings)
 
     assert result.step == "address"
@@ -195,7 +195,7 @@ async def test_start_up_logs_a_base_url_that_is_no_address_and_goes_on(
 
 
 async def test_start_up_logs_ok_as_info(stack: VoiceStack, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="dialer.selfcheck"):
+    with caplog.at_level(logging.INFO, logger="dialer.ivr.selfcheck"):
         result = await log_self_check(stack.settings)
 
     assert result.ok

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from dialer.placing import settle_stale
-from dialer.simulator import Script, SimCall
+from dialer.calls.placing import settle_stale
+from dialer.simulator.carrier import Script, SimCall
 from jobs_core.model import Call, CallAttempt, CallReason, CallStatus, Consent, Event
 from tests.e2e.dialer.conftest import VoiceStack
 from tests.integration.dialer.support import add_employer, add_job, add_worker, phone

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from dialer.simulator import Script
+from dialer.simulator.carrier import Script
 from jobs_core.model import Call, CallReason, CallStatus, Event
 from jobs_core.stats import monthly_stats
 from tests.e2e.dialer.conftest import VoiceStack

@@ -11,11 +11,11 @@ import aiohttp
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from dialer.placing import active_calls, claim_due
-from dialer.scheduling import consume_events
-from dialer.simulator import Script, bind_local
-from dialer.tables import DialerIncomingCall
-from dialer.webhooks import MAX_BODY
+from dialer.calls.placing import active_calls, claim_due
+from dialer.calls.scheduling import consume_events
+from dialer.ivr.webhooks import MAX_BODY
+from dialer.models import DialerIncomingCall
+from dialer.simulator.carrier import Script, bind_local
 from jobs_core.model import Call, CallPurpose, CallStatus, Consent, Event, Worker
 from tests.e2e.dialer.conftest import VoiceStack
 from tests.integration.dialer.support import add_employer, add_job, add_worker, phone
@@ -139,13 +139,13 @@ async def test_missing_audio_is_left_out_never_said_in_english(stack: VoiceStack
         async def url_path(self, utterance: object) -> str:
             raise FileNotFoundError("clip gone")
 
-    from dialer.flows import CallFlows
+    from dialer.ivr.flows import CallFlows
 
     flows = CallFlows(stack.sessions, stack.settings, BrokenAudio(), stack.clock.now)  # type: ignore[arg-type]
-    from dialer.flows import ask
+    from dialer.ivr.flows import ask_key
     from media import composer
 
-    twiml = await flows.render(ask("menu", composer.job_menu("km")), 1, 1, 1)
+    twiml = await flows.render(ask_key("menu", composer.job_menu("km")), 1, 1, 1)
     # The question is still asked (the worker may know the keys), but never in an English voice.
     assert "<Say" not in twiml and "press 1" not in twiml and "<Gather" in twiml
 

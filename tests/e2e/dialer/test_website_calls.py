@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from dialer.simulator import Script
+from dialer.simulator.carrier import Script
 from jobs_core.model import Application, ApplicationStatus, Call, CallPurpose, Consent, Worker
 from tests.e2e.dialer.conftest import VoiceStack
 from tests.e2e.dialer.test_relative_greeting import record_renders

@@ -14,8 +14,8 @@ from conversations.i18n import gettext_for
 from conversations.notifier import PROGRESS_TEXTS, notify_once
 from conversations.outbox import OutboxMessage
 from conversations.turn import DialogDeps
-from dialer.audio import MediaAudio
-from dialer.simulator import Script
+from dialer.ivr.prompt_audio import MediaAudio
+from dialer.simulator.carrier import Script
 from jobs_core.model import (
     Application,
     ApplicationStatus,

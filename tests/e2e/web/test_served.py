@@ -10,7 +10,7 @@ from aiohttp import ClientSession
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from dialer.simulator import Script
+from dialer.simulator.carrier import Script
 from jobs_core.model import Call, CallPurpose
 from tests.builders import Builder
 from tests.e2e.test_whole_system import eventually, running_system

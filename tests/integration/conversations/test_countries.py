@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations.common import pitch_job, place
+from conversations.common import place
 from jobs_core.model import Job
 from media.composer import compose_pitch
+from media.listing_pitch import pitch_job
 from tests.integration.conversations.conftest import Chat, buttons_of
 from tests.integration.conversations.test_employer import register
 

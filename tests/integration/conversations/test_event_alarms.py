@@ -18,8 +18,8 @@ from conversations.notifier import notify_once
 from conversations.outbox import URGENT, OutboxMessage
 from conversations.replies import JobCard, Text, Voice
 from conversations.turn import DialogDeps
-from dialer import scheduling
-from dialer.scheduling import consume_events
+from dialer.calls import scheduling
+from dialer.calls.scheduling import consume_events
 from dialer.settings import DialerSettings
 from jobs_core.event_log import MAX_ATTEMPTS
 from jobs_core.model import Event

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from conversations.notifier import notify_once
 from conversations.outbox import OutboxMessage
 from conversations.turn import DialogDeps
-from dialer.placing import claim_due
-from dialer.scheduling import consume_events
+from dialer.calls.placing import claim_due
+from dialer.calls.scheduling import consume_events
 from dialer.settings import DialerSettings
 from jobs_core.errors import IllegalTransition, NotFound
 from jobs_core.matching import eligible_workers, jobs_fitting_worker

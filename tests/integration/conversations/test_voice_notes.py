@@ -125,8 +125,8 @@ async def test_publication_renders_with_make_so_the_first_browse_has_the_note(
     voiced: DialogDeps, held: HeldRenderer, notes: VoiceNotes, build: Builder
 ) -> None:
     """What the notifier does at publication (no transaction of an update open): ``make`` renders now."""
-    from conversations.common import pitch_job
     from jobs_core.model import Job
+    from media.listing_pitch import pitch_job
 
     job_id = await build.published()
     held.gate.set()

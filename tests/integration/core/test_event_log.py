@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer import scheduling
-from dialer.scheduling import consume_events
+from dialer.calls import scheduling
+from dialer.calls.scheduling import consume_events
 from dialer.settings import DialerSettings
 from jobs_core.event_log import DEAD_LETTERED, Consumer, consume_once, is_handled
 from jobs_core.model import Call, CallPurpose, Event, EventMark

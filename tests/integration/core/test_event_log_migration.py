@@ -17,8 +17,8 @@ from bongpheak.migrate import alembic_config
 from conversations.notifier import CONSUMER as NOTIFIER
 from conversations.notifier import notify_once
 from conversations.turn import DialogDeps
-from dialer.scheduling import CONSUMER as SCHEDULER
-from dialer.scheduling import consume_events
+from dialer.calls.scheduling import CONSUMER as SCHEDULER
+from dialer.calls.scheduling import consume_events
 from dialer.settings import DialerSettings
 from jobs_core.event_log import floor_of, is_handled
 from jobs_core.model import Call, CallPurpose, CallRequest, Consent

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import dialer.tables  # noqa: F401  # registers the dialer's tables for the tests' truncation
+import dialer.models  # noqa: F401  # registers the dialer's tables for the tests' truncation
 from jobs_core.model import (
     Channel,
     Consent,

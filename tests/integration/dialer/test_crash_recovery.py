@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.simulator import CarrierSimulator, serve
+from dialer.simulator.carrier import CarrierSimulator, serve
 from jobs_core.model import Call, CallStatus
 from tests.integration.dialer.support import phone
 
@@ -88,7 +88,7 @@ async def test_sigkill_at_random_points_places_every_call_exactly_once(
                 process = await asyncio.create_subprocess_exec(
                     sys.executable,
                     "-m",
-                    "dialer.worker",
+                    "dialer.runner",
                     env=env,
                     stdout=asyncio.subprocess.DEVNULL,
                     stderr=asyncio.subprocess.DEVNULL,

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.hours import CallingHours
-from dialer.scheduling import schedule_job
+from dialer.calls.hours import CallingHours
+from dialer.calls.scheduling import schedule_job
 from dialer.settings import DialerSettings
 from jobs_core.model import Call, CallAttempt, CallPurpose, CallStatus, Consent, JobPitch, Nomination, Relative, Worker
 from jobs_core.model.people import Channel, Relationship

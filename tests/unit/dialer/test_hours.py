@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from dialer.hours import PHNOM_PENH, CallingHours
+from dialer.calls.hours import CallingHours
 from dialer.settings import DialerSettings
+from jobs_core.clock import PHNOM_PENH
 
 HOURS = CallingHours(time(8, 0), time(20, 0))
 KHMER_NEW_YEAR = frozenset({date(2026, 4, 14), date(2026, 4, 15), date(2026, 4, 16)})
@@ -102,7 +103,7 @@ def test_start_equal_to_end_means_any_time_but_holidays_still_count() -> None:
     ],
 )
 def test_callback_tomorrow_at_the_same_time_is_moved_into_calling_hours(asked_at: datetime, expected: datetime) -> None:
-    # What the menu's 3 asks for (dialer.flows): now + one day, moved into calling hours by schedule_callback.
+    # What the menu's 3 asks for (dialer.ivr.flows): now + one day, moved into calling hours by schedule_callback.
     assert HOURS.next_open(asked_at + timedelta(days=1)) == expected
 
 

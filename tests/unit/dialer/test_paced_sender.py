@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dialer.pacing import PacedSender, Responded
-from dialer.placing import ClaimedCall
+from dialer.calls.pacing import PacedSender, Responded
+from dialer.calls.placing import ClaimedCall
 
 START = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)

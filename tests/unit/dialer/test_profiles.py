@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from twilio.base.exceptions import TwilioRestException
 
-from dialer.profiles import SOMLENG, TWILIO, profile
-from dialer.provider import account_refusal
+from dialer.providers.profiles import SOMLENG, TWILIO, profile
+from dialer.providers.twilio import account_refusal
 from dialer.settings import DialerSettings
 
 

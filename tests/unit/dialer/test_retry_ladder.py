@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from dialer.hours import PHNOM_PENH
-from dialer.lifecycle import emit_missed, schedule_retry
+from dialer.calls.lifecycle import emit_missed, schedule_retry
 from dialer.settings import DialerSettings
+from jobs_core.clock import PHNOM_PENH
 from jobs_core.model import Call, CallPurpose, CallReason, CallStatus, Event
 
 SETTINGS = DialerSettings()

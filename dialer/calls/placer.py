@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 log = logging.getLogger(__name__)
 
-PLACER_LOCK = zlib.crc32(b"bongpheak.dialer.placer")
+PLACER_LOCK = zlib.crc32(b"bongpheak.dialer.calls.placer")
 
 
 class PlacerLock:

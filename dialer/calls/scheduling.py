@@ -17,7 +17,7 @@ from sqlalchemy import DateTime, Select, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.hours import CallingHours
+from dialer.calls.hours import CallingHours
 from dialer.settings import DialerSettings
 from jobs_core.event_log import Consumer, Handler, consume_once
 from jobs_core.matching import eligible_workers_query, jobs_fitting_worker
@@ -43,7 +43,6 @@ CONSUMER = "dialer"
 # How long a relative's "call my family member about this job" waits for the worker's consent.
 CALL_REQUEST_WINDOW = timedelta(days=30)
 OPEN_STATUSES = (CallStatus.PENDING, CallStatus.RETRY_WAIT, CallStatus.QUEUED, CallStatus.IN_PROGRESS)
-DUE_STATUSES = (CallStatus.PENDING, CallStatus.RETRY_WAIT)
 
 
 async def latest_nomination(session: AsyncSession, worker_id: int) -> int | None:
@@ -447,16 +446,6 @@ async def schedule_callback(
     session.add(call)
     await session.flush()
     return call.id
-
-
-async def cancel_open_calls(session: AsyncSession, worker_id: int, except_call: int | None = None) -> int:
-    """Cancel every call of a worker not yet placed (after 9 = never call me)."""
-    result = await session.execute(
-        update(Call)
-        .where(Call.worker_id == worker_id, Call.status.in_(DUE_STATUSES), Call.id != (except_call or 0))
-        .values(status=CallStatus.CANCELED)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -22,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import lazyload
 from twilio.twiml.voice_response import VoiceResponse
 
-from dialer.audio import VoiceAudio, playable_part
-from dialer.hours import CallingHours
-from dialer.lifecycle import MACHINE_ANSWERS
-from dialer.scheduling import cancel_open_calls, schedule_callback
+from dialer.calls.hours import CallingHours
+from dialer.calls.lifecycle import MACHINE_ANSWERS
+from dialer.calls.scheduling import schedule_callback
+from dialer.ivr.prompt_audio import VoiceAudio, playable_part
 from dialer.settings import DialerSettings
 from jobs_core.errors import DomainError
 from jobs_core.model import (
@@ -35,19 +34,18 @@ from jobs_core.model import (
     CallPurpose,
     CallStatus,
     Consent,
-    Event,
     Job,
     Nomination,
-    ReportPriority,
     Worker,
 )
-from jobs_core.services.applications import Apply, apply, decline_application
+from jobs_core.services.applications import Apply, decline_application
+from jobs_core.services.calls import apply_on_call, opt_out_on_call, raise_checkin_alarm
 from jobs_core.services.people import RecordConsent, record_consent
-from jobs_core.services.reports import ReportProblem, report_problem
 from jobs_core.uow import SavepointUnitOfWork, UnitOfWork
 from media import composer
-from media.catalog import BENEFITS, COUNTRIES, SECTORS
+from media.catalog import SECTORS
 from media.composer import ClipDurations, PitchJob, Utterance
+from media.listing_pitch import pitch_job
 
 log = logging.getLogger(__name__)
 
@@ -57,19 +55,19 @@ ALARM_KEYS = ("9",)  # "not paid, cannot leave, documents taken": the check-in q
 
 
 @dataclass
-class Turn:
+class CallTurn:
     """What one webhook answers: prompts to play, whether to wait for a key (and at which step), or hang up."""
 
     speech: list[Utterance]
     gather_step: str | None = None
 
 
-def hang_up(*speech: Utterance) -> Turn:
-    return Turn(list(speech))
+def say_then_hang_up(*speech: Utterance) -> CallTurn:
+    return CallTurn(list(speech))
 
 
-def ask(step: str, *speech: Utterance) -> Turn:
-    return Turn(list(speech), step)
+def ask_key(step: str, *speech: Utterance) -> CallTurn:
+    return CallTurn(list(speech), step)
 
 
 class CallFlows:
@@ -92,8 +90,9 @@ class CallFlows:
         self.hours = CallingHours.of(settings)
 
     def uow(self, session: AsyncSession) -> UnitOfWork:
-        """A service's unit of work inside the webhook's transaction: its change commits with the call's state."""
-        return SavepointUnitOfWork(session, self.sessions, self.now())
+        """A service's unit of work inside the webhook's transaction (never a second one, which would wait for the
+        call row this webhook holds): its change commits with the call's state."""
+        return SavepointUnitOfWork(session, now=self.now())
 
     # --- webhooks -------------------------------------------------------------------------------------------
 
@@ -105,7 +104,7 @@ class CallFlows:
         """A key was pressed (or none, after a timeout) at ``step``."""
         return await self._reply(call_id, attempt, await self._pressed(call_id, attempt, step, seq, params))
 
-    async def _reply(self, call_id: int, attempt: int, reply: tuple[Turn, int] | str) -> str:
+    async def _reply(self, call_id: int, attempt: int, reply: tuple[CallTurn, int] | str) -> str:
         # Rendered once the call's change is committed and its row released: rendering audio may take
         # ffmpeg's time, and a status callback of the same call must not wait for it.
         if isinstance(reply, str):
@@ -113,11 +112,11 @@ class CallFlows:
         turn, seq = reply
         return await self.render(turn, call_id, attempt, seq)
 
-    async def _answered(self, call_id: int, attempt: int, params: dict[str, str]) -> tuple[Turn, int] | str:
+    async def _answered(self, call_id: int, attempt: int, params: dict[str, str]) -> tuple[CallTurn, int] | str:
         async with self.sessions() as session, session.begin():
             call = await self._live_call(session, call_id, attempt, params)
             if call is None:
-                return hang_up(composer.goodbye(self.lang)), 0
+                return say_then_hang_up(composer.goodbye(self.lang)), 0
             state = dict(call.flow_state or {})
             if call.status is CallStatus.QUEUED:
                 call.move_to(CallStatus.IN_PROGRESS)
@@ -138,12 +137,12 @@ class CallFlows:
 
     async def _pressed(
         self, call_id: int, attempt: int, step: str, seq: int, params: dict[str, str]
-    ) -> tuple[Turn, int] | str:
+    ) -> tuple[CallTurn, int] | str:
         digits = (params.get("Digits") or "").strip()[:1]
         async with self.sessions() as session, session.begin():
             call = await self._live_call(session, call_id, attempt, params)
             if call is None:
-                return hang_up(composer.goodbye(self.lang)), 0
+                return say_then_hang_up(composer.goodbye(self.lang)), 0
             state = dict(call.flow_state or {})
             if state.get("step") != step or int(state.get("seq", 0)) != seq:
                 # A duplicate or a replay: answer with where the call is now, write nothing.
@@ -159,8 +158,10 @@ class CallFlows:
                     *(call.keys or []),
                     {"step": step, "digits": digits, "at": self.now().isoformat(), "attempt": attempt},
                 ]
-            handler = STEPS.get(step)
-            turn = await handler(self, session, call, state, digits) if handler else hang_up(composer.goodbye())
+            handler = IVR_STEPS.get(step)
+            turn = (
+                await handler(self, session, call, state, digits) if handler else say_then_hang_up(composer.goodbye())
+            )
             state["seq"] = seq + 1
             state["step"] = turn.gather_step or "done"
             call.flow_state = state
@@ -189,7 +190,7 @@ class CallFlows:
 
     # --- TwiML ----------------------------------------------------------------------------------------------
 
-    async def render(self, turn: Turn, call_id: int, attempt: int, seq: int) -> str:
+    async def render(self, turn: CallTurn, call_id: int, attempt: int, seq: int) -> str:
         response = VoiceResponse()
         if turn.gather_step is None:
             for utterance in turn.speech:
@@ -242,10 +243,10 @@ class CallFlows:
             greeting = None
         return relation.recommender.value, greeting
 
-    async def _opening(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> Turn:
+    async def _opening(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> CallTurn:
         lang = self.lang
         if call.purpose is CallPurpose.CHECKIN:
-            return ask("checkin", composer.checkin_question(lang))
+            return ask_key("checkin", composer.checkin_question(lang))
         if call.purpose is CallPurpose.OUTCOME:
             return await self._outcome(session, call, state)
         relation, greeting = await self._recommender(session, call)
@@ -255,27 +256,27 @@ class CallFlows:
             opening.append(composer.greeting(greeting, lang))
         if call.purpose is CallPurpose.CONSENT:
             if greeting is None:
-                return ask("consent", composer.consent_call(relation, lang))
-            return ask("consent", *opening, composer.service_description(lang) + composer.consent_question(lang))
+                return ask_key("consent", composer.consent_call(relation, lang))
+            return ask_key("consent", *opening, composer.service_description(lang) + composer.consent_question(lang))
         state.update(job=0, tries=0, replays=0)
         return await self._pitch(session, call, state, *opening)
 
-    async def _outcome(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> Turn:
+    async def _outcome(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> CallTurn:
         """The outcome of the worker's application (no recommender: the worker applied and knows what for),
         listening only for 9; anything else ends the call."""
         application = await session.get(Application, call.application_id) if call.application_id else None
         if application is None or application.status is not ApplicationStatus.NOT_HIRED:
             state["decided"] = "nothing_to_tell"
-            return hang_up(composer.goodbye(self.lang))
+            return say_then_hang_up(composer.goodbye(self.lang))
         state["outcome"] = application.status.value
         sector = application.job.sector_code if application.job.sector_code in SECTORS else "other"
-        return ask("outcome", composer.not_hired(sector, self.lang))
+        return ask_key("outcome", composer.not_hired(sector, self.lang))
 
-    async def outcome_step(self, session: AsyncSession, call: Call, state: dict[str, Any], digits: str) -> Turn:
+    async def outcome_step(self, session: AsyncSession, call: Call, state: dict[str, Any], digits: str) -> CallTurn:
         if digits == "9":
             return await self._opt_out(session, call, state)
         state["decided"] = "heard"
-        return hang_up(composer.goodbye(self.lang))
+        return say_then_hang_up(composer.goodbye(self.lang))
 
     async def _awaiting(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> bool:
         """A relative applied to the current job for this worker: the menu asks them to confirm or decline."""
@@ -304,64 +305,63 @@ class CallFlows:
         state: dict[str, Any],
         *opening: Utterance,
         intro: Utterance | None = None,
-    ) -> Turn:
+    ) -> CallTurn:
         jobs: list[int] = state.get("jobs", [])
         index = int(state.get("job", 0))
         if index >= len(jobs):
-            return hang_up(composer.goodbye(self.lang))
+            return say_then_hang_up(composer.goodbye(self.lang))
         job = await session.get(Job, jobs[index])
         speech = list(opening)
         speech.append(intro or composer.pitch_intro(self.lang))
         # compose_pitch ends with the safety line itself; the pack's clip lengths keep it within 45 s.
         speech.append(pitch_of(job, self.lang, self.audio.durations(self.lang)))
         speech.append(await self._menu(session, call, state))
-        return ask("menu", *speech)
+        return ask_key("menu", *speech)
 
-    async def _current(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> Turn:
+    async def _current(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> CallTurn:
         step = state.get("step")
         if step == "consent":
-            return ask("consent", composer.consent_question(self.lang))
+            return ask_key("consent", composer.consent_question(self.lang))
         if step == "checkin":
-            return ask("checkin", composer.checkin_question(self.lang))
+            return ask_key("checkin", composer.checkin_question(self.lang))
         if step == "outcome":
-            return ask("outcome", composer.stop_choice(self.lang))
+            return ask_key("outcome", composer.stop_choice(self.lang))
         if step == "experience":
-            return ask("experience", composer.experience_question(self.lang))
+            return ask_key("experience", composer.experience_question(self.lang))
         if step == "menu":
-            return ask("menu", await self._menu(session, call, state))
-        return hang_up(composer.goodbye(self.lang))
+            return ask_key("menu", await self._menu(session, call, state))
+        return say_then_hang_up(composer.goodbye(self.lang))
 
-    async def consent_step(self, session: AsyncSession, call: Call, state: dict[str, Any], digits: str) -> Turn:
+    async def consent_step(self, session: AsyncSession, call: Call, state: dict[str, Any], digits: str) -> CallTurn:
         lang = self.lang
         if digits == "1":
             await record_consent(RecordConsent(call.worker_id, Consent.CONSENTED, f"ivr:{call.id}"), self.uow(session))
             state["decided"] = "consented"
-            return hang_up(composer.consent_thanks(lang), composer.goodbye(lang))
+            return say_then_hang_up(composer.consent_thanks(lang), composer.goodbye(lang))
         if digits == "9":
             return await self._opt_out(session, call, state)
         return self._again(state, "consent", composer.consent_question(lang), digits)
 
-    def _again(self, state: dict[str, Any], step: str, prompt: Utterance, digits: str) -> Turn:
+    def _again(self, state: dict[str, Any], step: str, prompt: Utterance, digits: str) -> CallTurn:
         """No key or a wrong one: the question once more, then goodbye."""
         state["tries"] = int(state.get("tries", 0)) + 1
         if state["tries"] > 1:
-            return hang_up(composer.goodbye(self.lang))
+            return say_then_hang_up(composer.goodbye(self.lang))
         speech = [composer.invalid_key(self.lang)] if digits else []
-        return ask(step, *speech, prompt)
+        return ask_key(step, *speech, prompt)
 
-    async def _opt_out(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> Turn:
-        await record_consent(RecordConsent(call.worker_id, Consent.OPTED_OUT, f"ivr:{call.id}"), self.uow(session))
-        await cancel_open_calls(session, call.worker_id, except_call=call.id)
+    async def _opt_out(self, session: AsyncSession, call: Call, state: dict[str, Any]) -> CallTurn:
+        await opt_out_on_call(self.uow(session), call.worker_id, call.id)
         state["decided"] = "opted_out"
-        return hang_up(composer.opt_out_confirmation(self.lang))
+        return say_then_hang_up(composer.opt_out_confirmation(self.lang))
 
-    async def menu_step(self, session: AsyncSession, call: Call, state: dict[str, Any], digits: str) -> Turn:
+    async def menu_step(self, session: AsyncSession, call: Call, state: dict[str, Any], digits: str) -> CallTurn:
         lang, now = self.lang, self.now()
         jobs: list[int] = state.get("jobs", [])
         index = int(state.get("job", 0))
         if digits == "1":
             state["tries"] = 0
-            return ask("experience", composer.experience_question(lang))
+            return ask_key("experience", composer.experience_question(lang))
         if digits in ("2", "3"):
             when = now + timedelta(hours=1) if digits == "2" else now + timedelta(days=1)
             callback = await schedule_callback(
@@ -369,7 +369,7 @@ class CallFlows:
             )
             state["decided"] = "callback"
             state["callback_call"] = callback
-            return hang_up(composer.callback_confirmation("hour" if digits == "2" else "tomorrow", lang))
+            return say_then_hang_up(composer.callback_confirmation("hour" if digits == "2" else "tomorrow", lang))
         if digits == "4":
             state["replays"] = int(state.get("replays", 0)) + 1
             if state["replays"] <= MAX_REPLAYS:
@@ -384,14 +384,14 @@ class CallFlows:
             return await self._next_job(session, call, state)
         if digits == "0":
             state["decided"] = "goodbye"
-            return hang_up(composer.goodbye(lang))
+            return say_then_hang_up(composer.goodbye(lang))
         state["tries"] = int(state.get("tries", 0)) + 1
         if state["tries"] <= 1:
             speech = [composer.invalid_key(lang)] if digits else []
-            return ask("menu", *speech, await self._menu(session, call, state))
+            return ask_key("menu", *speech, await self._menu(session, call, state))
         return await self._next_job(session, call, state)
 
-    async def _next_job(self, session: AsyncSession, call: Call, state: dict[str, Any], *before: Utterance) -> Turn:
+    async def _next_job(self, session: AsyncSession, call: Call, state: dict[str, Any], *before: Utterance) -> CallTurn:
         state["job"] = int(state.get("job", 0)) + 1
         state["tries"] = 0
         # Between two jobs in one call the worker hears "we have another job", not the first job's intro again.
@@ -401,68 +401,41 @@ class CallFlows:
             state.setdefault("decided", "heard")
         return turn
 
-    async def experience_step(self, session: AsyncSession, call: Call, state: dict[str, Any], digits: str) -> Turn:
+    async def experience_step(self, session: AsyncSession, call: Call, state: dict[str, Any], digits: str) -> CallTurn:
         if digits not in ("1", "2"):
             state["tries"] = int(state.get("tries", 0)) + 1
             if state["tries"] <= 1:
                 speech = [composer.invalid_key(self.lang)] if digits else []
-                return ask("experience", *speech, composer.experience_question(self.lang))
+                return ask_key("experience", *speech, composer.experience_question(self.lang))
         experience = {"1": "yes", "2": "no"}.get(digits, "unknown")
         job_id = state["jobs"][int(state.get("job", 0))]
         thanks: list[Utterance] = []
         try:
-            application_id, created = await apply(
+            await apply_on_call(
                 Apply(job_id=job_id, channel="ivr", worker_id=call.worker_id, experience=experience), self.uow(session)
             )
         except DomainError as exc:
             log.info("call %s: application to job %s refused: %s", call.id, job_id, exc)
         else:
             state.setdefault("applied", []).append(job_id)
-            # A relative's application the worker just confirmed is told to that relative by the notifier.
-            own = await session.scalar(select(Application.relative_id).where(Application.id == application_id)) is None
-            if created and own:
-                session.add(
-                    Event(
-                        kind="call.applied",
-                        payload={"worker_id": call.worker_id, "job_id": job_id, "application_id": application_id},
-                        created_at=self.now(),
-                    )
-                )
             thanks.append(composer.company_will_contact(self.lang))
         state["decided"] = "applied"
         return await self._next_job(session, call, state, *thanks)
 
-    async def checkin_step(self, session: AsyncSession, call: Call, state: dict[str, Any], digits: str) -> Turn:
+    async def checkin_step(self, session: AsyncSession, call: Call, state: dict[str, Any], digits: str) -> CallTurn:
         lang = self.lang
         if digits == "1":
             state["decided"] = "well"
-            return hang_up(composer.checkin_ok(lang))
+            return say_then_hang_up(composer.checkin_ok(lang))
         if digits in ALARM_KEYS:
             job_id = call.job_ids[0] if call.job_ids else None
-            report_id = await report_problem(
-                ReportProblem(
-                    reason="abuse",
-                    job_id=job_id,
-                    details="Post-hire check-in: the worker pressed for help "
-                    "(not paid / cannot leave / documents taken).",
-                    reporter_worker_id=call.worker_id,
-                    priority=ReportPriority.HIGH,
-                ),
-                self.uow(session),
-            )
-            session.add(
-                Event(
-                    kind="checkin.alarm",
-                    payload={"worker_id": call.worker_id, "report_id": report_id, "call_id": call.id},
-                    created_at=self.now(),
-                )
-            )
+            await raise_checkin_alarm(self.uow(session), call_id=call.id, worker_id=call.worker_id, job_id=job_id)
             state["decided"] = "alarm"
-            return hang_up(composer.checkin_help(lang))  # a person will call; the hotlines; goodbye last
+            return say_then_hang_up(composer.checkin_help(lang))  # a person will call; the hotlines; goodbye last
         return self._again(state, "checkin", composer.checkin_question(lang), digits)
 
 
-STEPS: dict[str, Callable[[CallFlows, AsyncSession, Call, dict[str, Any], str], Awaitable[Turn]]] = {
+IVR_STEPS: dict[str, Callable[[CallFlows, AsyncSession, Call, dict[str, Any], str], Awaitable[CallTurn]]] = {
     "consent": CallFlows.consent_step,
     "menu": CallFlows.menu_step,
     "experience": CallFlows.experience_step,
@@ -480,7 +453,7 @@ def pitch_of(job: Job | None, lang: str, durations: ClipDurations | None = None)
     if job is None:
         return composer.pitch_intro(lang)
     try:
-        facts = pitch_job(job)
+        facts = pitch_job(job, job.voice_clip_approved)
     except Exception as exc:
         log.error("job %s: pitch could not be composed (%s); sector only", job.id, exc)
         sector = job.sector_code if job.sector_code in SECTORS else "other"
@@ -491,29 +464,6 @@ def pitch_of(job: Job | None, lang: str, durations: ClipDurations | None = None)
         except Exception as exc:
             log.error("job %s: clip lengths unavailable (%s); pitch composed without the 45 s limit", job.id, exc)
     return composer.compose_pitch(facts, lang)
-
-
-def pitch_job(job: Job) -> PitchJob:
-    country = job.country if job.country and job.country.strip().lower().replace(" ", "_") in COUNTRIES else None
-    clip = Path(job.voice_clip) if job.voice_clip and job.voice_clip_approved else None
-    return PitchJob(
-        sector=job.sector_code if job.sector_code in SECTORS else "other",
-        province_code=job.province_code if not job.country else None,
-        country=country or (job.country or None),
-        salary_amount=Decimal(job.salary_amount) if job.salary_amount is not None else None,
-        salary_currency=job.salary_currency.value if job.salary_currency else None,
-        salary_period=job.salary_period.value if job.salary_period else None,
-        hours_start=job.hours_start,
-        hours_end=job.hours_end,
-        days_per_week=job.days_per_week,
-        benefits=tuple(b for b in job.benefits or () if b in BENEFITS),
-        gender=job.gender.value,
-        min_age=job.min_age,
-        max_age=job.max_age,
-        positions=job.positions,
-        start_date=job.start_date,
-        employer_clip=clip if clip is not None and clip.is_file() else None,
-    )
 
 
 async def pending_pitch_jobs(session: AsyncSession, worker: Worker, now: datetime) -> Sequence[int]:

@@ -22,20 +22,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import lazyload
 
-from dialer import account
-from dialer.hours import CallingHours
-from dialer.lifecycle import apply_status
-from dialer.lifecycle import undo_claim as _never_placed
-from dialer.provider import (
-    OutboundCall,
-    ProviderAccountRefused,
-    ProviderCall,
-    ProviderRejected,
-    VoiceProvider,
-    describe,
-)
+from dialer.calls import account
+from dialer.calls.hours import CallingHours
+from dialer.calls.lifecycle import apply_status
+from dialer.calls.lifecycle import undo_claim as _never_placed
+from dialer.models import DialerUnreachableNumber
+from dialer.providers.base import OutboundCall, ProviderAccountRefused, ProviderCall, ProviderRejected, VoiceProvider
+from dialer.providers.twilio import describe
 from dialer.settings import DialerSettings
-from dialer.tables import DialerUnreachableNumber
 from jobs_core.model import Call, CallAttempt, CallPurpose, CallReason, CallStatus, Consent, DemoData, Job, Worker
 from jobs_core.phones import is_demo_phone
 

@@ -1,6 +1,6 @@
 """The dialer loop: schedule from events, settle orphans, claim due calls, place them at the paced rate.
 
-``python -m dialer.worker`` runs it from environment variables (the crash test and the demo use this);
+``python -m dialer.runner`` runs it from environment variables (the crash test and the demo use this);
 ``bongpheak dialer`` calls ``run_dialer`` with the app's own dependencies.
 """
 
@@ -18,14 +18,14 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from dialer.audio import SilentAudio
-from dialer.pacing import PacedSender, Pacer, Responded
-from dialer.placer import PlacerLock
-from dialer.placing import ClaimedCall, claim_due, place, recover_orphans, release_held, settle_stale
-from dialer.provider import TwilioProvider
-from dialer.scheduling import consume_events
+from dialer.calls.pacing import PacedSender, Pacer, Responded
+from dialer.calls.placer import PlacerLock
+from dialer.calls.placing import ClaimedCall, claim_due, place, recover_orphans, release_held, settle_stale
+from dialer.calls.scheduling import consume_events
+from dialer.ivr.prompt_audio import SilentAudio
+from dialer.ivr.webhooks import VoiceDeps
+from dialer.providers.twilio import TwilioProvider
 from dialer.settings import DialerSettings
-from dialer.webhooks import VoiceDeps
 from jobs_core.backoff import Backoff
 
 log = logging.getLogger(__name__)

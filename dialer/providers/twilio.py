@@ -1,31 +1,23 @@
-"""The voice provider port and its Twilio-compatible adapter (Twilio, Somleng, SignalWire, the simulator)."""
+"""The Twilio-compatible adapter of the voice provider port (Twilio, Somleng, SignalWire, the simulator)."""
 
 from __future__ import annotations
 
 import base64
 import logging
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any
 
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from dialer.providers.base import OutboundCall, ProviderAccountRefused, ProviderCall, ProviderRejected
 from dialer.settings import TWILIO_API_BASE_URL, DialerSettings
 
 log = logging.getLogger(__name__)
-
-
-class ProviderRejected(Exception):
-    """The provider refused the call for good (bad number, blocked destination): no point retrying."""
-
-
-class ProviderAccountRefused(Exception):
-    """The provider refused our account, not the call: every call would be refused alike until someone fixes it."""
 
 
 # Refusals that say nothing about the worker's number: credentials, the account's state, our caller ID, our
@@ -73,53 +65,11 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {_NUMBER.sub('<number>', str(exc))[:160]}"
 
 
-@dataclass(frozen=True)
-class OutboundCall:
-    to: str
-    from_: str
-    url: str
-    status_callback: str
-    machine_detection: bool
-    timeout: int = 30
-
-
-@dataclass(frozen=True)
-class ProviderCall:
-    sid: str
-    to: str
-    status: str
-    created_at: datetime | None
-
-
 def account_refusal(exc: TwilioRestException) -> bool:
     """The refusal is about our account (credentials, caller ID, balance, geo permission), not this call."""
     if exc.status in (401, 403) or str(exc.code) in ACCOUNT_REFUSALS:
         return True
     return exc.status == 422 and bool(ACCOUNT_MESSAGE.search(str(exc.msg or "")))
-
-
-class VoiceProvider(Protocol):
-    async def create_call(self, call: OutboundCall) -> str:
-        """Ask the provider to place a call; returns its call SID."""
-        ...
-
-    async def calls_to(self, number: str, since: datetime) -> list[ProviderCall]:
-        """Calls to ``number`` created at or after ``since``, newest first (recovering a placement whose SID
-        was never stored). Matched here on the number and the creation time, whatever the provider's filter
-        did: Somleng ignores ``To`` and lists every call of the account."""
-        ...
-
-    async def fetch(self, sid: str) -> ProviderCall | None:
-        """The provider's call resource (its current status), or None when the provider does not know it."""
-        ...
-
-    async def hang_up(self, sid: str) -> None: ...
-
-    async def cancel(self, sid: str) -> bool:
-        """Cancel a call the provider has not dialled yet; True when it was still queued and is now canceled."""
-        ...
-
-    async def close(self) -> None: ...
 
 
 class RebasedAsyncHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # twilio ships no stubs

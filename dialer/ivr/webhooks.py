@@ -26,17 +26,16 @@ from sqlalchemy.orm import lazyload
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
-from dialer.audio import MEDIA_PREFIX, VoiceAudio, content_type
+from dialer.calls.hours import CallingHours
+from dialer.calls.lifecycle import MACHINE_ANSWERS, apply_status
+from dialer.calls.scheduling import OPEN_STATUSES, schedule_callback, schedule_consent_call
 from dialer.clock import Clock, RealClock
-from dialer.flows import CallFlows, pending_pitch_jobs
-from dialer.flows import hang_up as say_then_hang_up
-from dialer.hours import CallingHours
-from dialer.lifecycle import MACHINE_ANSWERS, apply_status
-from dialer.provider import VoiceProvider
-from dialer.scheduling import OPEN_STATUSES, schedule_callback, schedule_consent_call
-from dialer.selfcheck import MARKER, PROOF_HEADER, SignatureMismatches, proof
+from dialer.ivr.flows import CallFlows, pending_pitch_jobs, say_then_hang_up
+from dialer.ivr.prompt_audio import MEDIA_PREFIX, VoiceAudio, content_type
+from dialer.ivr.selfcheck import MARKER, PROOF_HEADER, SignatureMismatches, proof
+from dialer.models import DialerIncomingCall
+from dialer.providers.base import VoiceProvider
 from dialer.settings import DialerSettings
-from dialer.tables import DialerIncomingCall
 from jobs_core.errors import InvalidField
 from jobs_core.model import Call, CallPurpose, CallStatus, Consent, Worker
 from jobs_core.phones import normalize_phone
@@ -175,7 +174,7 @@ class VoiceWebhooks:
         if params is None:
             return web.Response(status=403, text="forbidden")
         if MARKER in request.query:
-            # The self-check (dialer/selfcheck.py): validly signed, answered before any call is looked at.
+            # The self-check (dialer/ivr/selfcheck.py): validly signed, answered before any call is looked at.
             response = _twiml(_goodbye())
             response.headers[PROOF_HEADER] = proof(self.settings.auth_token, request.query[MARKER])
             return response

@@ -6,7 +6,7 @@ call's script: busy, no answer, an answering machine, or an answer that fetches 
 presses keys in <Gather> and may hang up mid-prompt. Webhooks and status callbacks are form-encoded and
 signed with X-Twilio-Signature exactly as Twilio signs them. Its clock may run faster (the benchmark).
 
-``mode="somleng"`` behaves as Somleng does (dialer/profiles.py): Timeout, StatusCallbackEvent and
+``mode="somleng"`` behaves as Somleng does (dialer/providers/profiles.py): Timeout, StatusCallbackEvent and
 answering-machine detection are dropped, so only the final status callback is sent; listing calls ignores the
 ``To`` filter; the final status comes from the SIP code (486 busy, 408/480 no-answer, 487 canceled, any other
 failure failed, with ``SipResponseCode``); an account out of balance gets 422; calls beyond ``channels``

@@ -7,8 +7,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dialer.settings import DialerSettings
-
-PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
+from jobs_core.clock import PHNOM_PENH
 
 
 @dataclass(frozen=True)

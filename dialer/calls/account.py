@@ -19,8 +19,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.tables import DialerAccountAlarm
-from jobs_core.model import Event
+from dialer.models import DialerAccountAlarm
+from jobs_core.services.calls import calls_paused, calls_resumed
+from jobs_core.uow import SavepointUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ async def raise_alarm(session: AsyncSession, reason: str, now: datetime) -> date
     if row.refusals == 1:
         log.error("ALARM: the voice provider refused the account (%s): placing calls is paused", reason)
         # The moderators' chat hears of it (conversations/notifier.py), once per pause.
-        session.add(Event(kind="voice.paused", payload={"reason": reason}, created_at=now))
+        calls_paused(SavepointUnitOfWork(session, now=now), reason)
     else:
         log.warning("the voice provider still refuses the account (%s); placing stays paused", reason)
     return probe_at
@@ -88,7 +89,7 @@ async def clear_alarm(sessions: async_sessionmaker[AsyncSession], now: datetime)
             delete(DialerAccountAlarm).where(DialerAccountAlarm.name == ALARM).returning(DialerAccountAlarm.refusals)
         )
         if cleared is not None:
-            session.add(Event(kind="voice.resumed", payload={"refusals": cleared}, created_at=now))
+            calls_resumed(SavepointUnitOfWork(session, now=now), cleared)
     PAUSED.set(0)
     if cleared is not None:
         log.warning("the voice provider accepts the account again: placing calls resumed")

@@ -25,10 +25,12 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.hours import CallingHours
+from dialer.calls.hours import CallingHours
+from dialer.models import DialerUnreachableNumber
 from dialer.settings import DialerSettings
-from dialer.tables import DialerUnreachableNumber
-from jobs_core.model import Call, CallAttempt, CallPurpose, CallReason, CallStatus, Event
+from jobs_core.model import Call, CallAttempt, CallPurpose, CallReason, CallStatus
+from jobs_core.services.calls import call_missed, number_unreachable
+from jobs_core.uow import SavepointUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,6 @@ log = logging.getLogger(__name__)
 NOT_REACHED = {"busy": CallReason.BUSY, "no-answer": CallReason.NO_ANSWER, "failed": CallReason.FAILED}
 RETRIED_REASONS = (CallReason.BUSY, CallReason.NO_ANSWER, CallReason.MACHINE)
 MACHINE_ANSWERS = ("machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax")
-MISSED_PURPOSES = (CallPurpose.CONSENT, CallPurpose.JOB_PITCH, CallPurpose.CALLBACK)
 # SIP answers that say the number does not exist (410 Gone, 484 Address Incomplete, 604 Does Not Exist
 # Anywhere); 404 Not Found only when every try got it (some networks answer 404 for a phone switched off).
 NO_SUCH_NUMBER = frozenset({410, 484, 604})
@@ -82,15 +83,8 @@ async def undo_claim(session: AsyncSession, call: Call, due_at: datetime) -> Non
 
 
 def emit_missed(session: AsyncSession, call: Call, now: datetime) -> None:
-    """The relative who nominated the worker hears that the calls went unanswered."""
-    if call.purpose in MISSED_PURPOSES:
-        session.add(
-            Event(
-                kind="call.missed",
-                payload={"worker_id": call.worker_id, "nomination_id": call.nomination_id, "call_id": call.id},
-                created_at=now,
-            )
-        )
+    """The relative who nominated the worker hears that the calls went unanswered (in this transaction)."""
+    call_missed(SavepointUnitOfWork(session, now=now), call)
 
 
 async def note_attempt(session: AsyncSession, call: Call, outcome: str, sid: str | None = None) -> None:
@@ -185,7 +179,7 @@ async def _failed_with_code(
         call.reason = CallReason.FAILED
         call.ended_at = now
         call.move_to(CallStatus.FAILED)
-        await mark_unreachable(session, call, code, now)
+        await mark_number_unreachable(session, call, code, now)
         _ended(call, f"failed, SIP {code}: no such number")
         return True
     if not schedule_retry(call, CallReason.FAILED, now, settings, retried=True):
@@ -194,7 +188,7 @@ async def _failed_with_code(
     return True
 
 
-async def mark_unreachable(session: AsyncSession, call: Call, code: int, now: datetime) -> None:
+async def mark_number_unreachable(session: AsyncSession, call: Call, code: int, now: datetime) -> None:
     """The worker's number does not exist: no more calls to it, and the nominating relatives hear of it once."""
     marked = await session.scalar(
         insert(DialerUnreachableNumber)
@@ -204,13 +198,7 @@ async def mark_unreachable(session: AsyncSession, call: Call, code: int, now: da
     )
     if marked is not None:
         log.warning("call %s: worker %s's number does not exist (SIP %s); no more calls", call.id, call.worker_id, code)
-        session.add(
-            Event(
-                kind="call.unreachable",
-                payload={"worker_id": call.worker_id, "nomination_id": call.nomination_id, "call_id": call.id},
-                created_at=now,
-            )
-        )
+        number_unreachable(SavepointUnitOfWork(session, now=now), call)
 
 
 async def _completed(

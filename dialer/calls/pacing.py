@@ -23,9 +23,9 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dialer.calls.placing import ClaimedCall
 from dialer.clock import Clock
-from dialer.placing import ClaimedCall
-from dialer.tables import DialerPacer
+from dialer.models import DialerPacer
 
 log = logging.getLogger(__name__)
 
