@@ -30,8 +30,6 @@ import pstats
 import statistics
 import time
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +39,7 @@ from aiogram.types import Update
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bench.listings import publish_listings
 from bongpheak.app import freeze_startup_heap
 from bongpheak.database import create_engine, session_factory
 from bongpheak.scratch_database import fresh_database
@@ -56,11 +55,7 @@ from bots.web.demo.botapi import (
 )
 from conversations.replies import Incoming, Reply, Voice
 from conversations.turn import DialogDeps
-from jobs_core.model import Decision
 from jobs_core.model.base import utcnow
-from jobs_core.services.employers import RegisterEmployer, register_employer
-from jobs_core.services.jobs import CreateJob, JobFields, ModerateJob, SubmitJob, create_job, moderate_job, submit_job
-from jobs_core.uow import UnitOfWork
 from media.composer import PitchJob
 
 TOKEN = "123456789:AAFakeTokenForTheBongPheakBenchmark"
@@ -80,46 +75,6 @@ async def echo(request: web.Request) -> web.Response:
         for n in range(request.app[ECHO_SENDS][0]):
             await bot.send_message(query.message.chat.id, f"{query.data} {n}")
     return web.Response()
-
-
-class Builder:
-    """Publishes the benchmark's jobs through the real services (register, create, submit, approve)."""
-
-    JOB = JobFields(
-        title="Sewing machine operators",
-        description="Garment factory needs sewing operators. Overtime paid, NSSF.",
-        sector="manufacturing",
-        province="Phnom Penh",
-        salary_amount="210",
-        salary_currency="USD",
-        salary_period="month",
-        hours_start="07:00",
-        hours_end="16:00",
-        days_per_week=6,
-        positions=20,
-        min_age=18,
-        max_age=45,
-        benefits=("overtime", "nssf"),
-    )
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:
-        self.sessions = sessions
-        self.now = now
-
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, now=self.now)
-
-    async def employer(self) -> int:
-        employer = RegisterEmployer(
-            "Golden Thread Apparel", "023 880 112", "Phnom Penh", channel="telegram", external_id="5001"
-        )
-        return await register_employer(employer, self.uow())
-
-    async def published(self, employer_id: int, title: str) -> int:
-        job_id = await create_job(CreateJob(employer_id, replace(self.JOB, title=title), "employer"), self.uow())
-        await submit_job(SubmitJob(job_id, employer_id, "employer"), self.uow())
-        await moderate_job(ModerateJob(job_id, "moderator:1", Decision.APPROVE), self.uow())
-        return job_id
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -217,10 +172,14 @@ async def run(
 ) -> dict[str, Any]:
     engine = create_engine(database_url, pool_size=concurrency)
     sessions = session_factory(engine)
-    builder = Builder(sessions, utcnow())
-    employer = await builder.employer()
-    for title in ("Sewing machine operators", "Security guards", "Kitchen helpers", "Rice farm workers"):
-        await builder.published(employer, title=title)
+    # Four listings of one garment factory: only the titles differ, so every card's voice note is one file_id.
+    titles = ("Sewing machine operators", "Security guards", "Kitchen helpers", "Rice farm workers")
+    await publish_listings(
+        sessions,
+        utcnow(),
+        [(title, "manufacturing", "Phnom Penh", ("overtime", "nssf")) for title in titles],
+        description="Garment factory needs sewing operators. Overtime paid, NSSF.",
+    )
 
     async def audio(job: PitchJob, language: str) -> Voice:
         audio_id = f"{language}-{job.sector}-{job.province_code}"

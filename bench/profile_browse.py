@@ -27,34 +27,21 @@ import pstats
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import asyncpg
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bongpheak.database import create_engine, database_url, session_factory
-from bongpheak.migrate import upgrade
+from bench.listings import publish_listings
+from bongpheak.database import create_engine, session_factory
+from bongpheak.scratch_database import fresh_database
 from bots.telegram.deps import DialogHandler
 from bots.telegram.dialog import conversation_dialog
 from conversations.audio import VoiceNotes
 from conversations.replies import Incoming, JobCard, Text
 from conversations.turn import DialogDeps
-from jobs_core.model import Decision
 from jobs_core.model.base import utcnow
-from jobs_core.services.employers import RegisterEmployer, register_employer
 from jobs_core.services.jobs import (
-    CreateJob,
-    JobFields,
-    ModerateJob,
-    SubmitJob,
-    create_job,
     live_jobs,
-    moderate_job,
-    submit_job,
 )
 from jobs_core.uow import UnitOfWork
 from media.listing_pitch import pitch_job
@@ -63,72 +50,6 @@ from media.renderer import Renderer
 
 BROWSE = "jobs:-:-:0"
 CHATS = 64
-LISTINGS = (
-    ("Sewing machine operators", "manufacturing", "Phnom Penh", ("overtime", "nssf")),
-    ("Security guards", "security", "Siem Reap", ("meals",)),
-    ("Kitchen helpers", "hospitality", "Preah Sihanouk", ("meals", "accommodation")),
-    ("Rice farm workers", "agriculture", "Battambang", ("transport",)),
-)
-
-
-# ------------------------------------------------------------------------------------------------ database
-
-
-def _plain(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql")
-    return (parsed.set(database=database) if database else parsed).render_as_string(hide_password=False)
-
-
-async def _admin(url: str, statement: str) -> None:
-    connection = await asyncpg.connect(_plain(url))
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-@contextmanager
-def scratch_database(data_dir: Path) -> Iterator[str]:
-    """A new, migrated database on DATABASE_URL's server (or an embedded one), dropped afterwards."""
-    with database_url(os.environ.get("DATABASE_URL"), data_dir) as server:
-        name = f"bongpheak_profile_{uuid.uuid4().hex[:12]}"
-        asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
-        url = _plain(server, name)
-        try:
-            upgrade(url)
-            yield url
-        finally:
-            asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def publish_listings(sessions: async_sessionmaker[AsyncSession]) -> None:
-    """Four live listings of one employer, through the services as an employer and a moderator would."""
-    now = utcnow()
-    employer = await register_employer(
-        RegisterEmployer("Golden Thread Apparel", "023 880 112", "Phnom Penh", channel="telegram", external_id="5001"),
-        UnitOfWork(sessions, now),
-    )
-    for title, sector, province, benefits in LISTINGS:
-        fields = JobFields(
-            title=title,
-            sector=sector,
-            province=province,
-            description="Paid on time every month. Free transport from the market.",
-            salary_amount="210",
-            salary_currency="USD",
-            salary_period="month",
-            hours_start="07:00",
-            hours_end="16:00",
-            days_per_week=6,
-            positions=20,
-            min_age=18,
-            max_age=45,
-            benefits=benefits,
-        )
-        job_id = await create_job(CreateJob(employer, fields, "employer"), UnitOfWork(sessions, now))
-        await submit_job(SubmitJob(job_id, employer, "employer"), UnitOfWork(sessions, now))
-        await moderate_job(ModerateJob(job_id, "moderator:1", Decision.APPROVE), UnitOfWork(sessions, now))
-
 
 # ------------------------------------------------------------------------------------------------ the engine
 
@@ -195,7 +116,7 @@ async def run_updates(
 async def measure(url: str, args: argparse.Namespace, cache: Path) -> None:
     engine = create_engine(url, pool_size=max(4, args.concurrency))
     sessions = session_factory(engine)
-    await publish_listings(sessions)
+    await publish_listings(sessions, utcnow())
     deps = DialogDeps(session_factory=sessions)
     if args.audio == "renderer":
         voice_notes = VoiceNotes(Renderer(load_packs(cache), cache))
@@ -275,7 +196,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=30, help="rows of the profile summary")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bongpheak-profile-") as tmp:
-        with scratch_database(Path(tmp) / "db") as url:
+        with fresh_database() as url:
             asyncio.run(measure(url, args, Path(tmp) / "audio"))
 
 
