@@ -224,19 +224,22 @@ async def enqueue_many(
     it queued anything, saving a round trip of :func:`wake_sender`."""
     if not messages:
         return
-    at = now or utcnow()
-    # One statement whatever the number of rows (arrays, unnested in order), so it is compiled once and
-    # prepared once; a multi-row VALUES would be compiled again for every call.
-    params = {
+    params = _row_params(channel, messages, priority, now or utcnow())
+    params["notify"] = notify_channel(channel) if wake else ""
+    await session.execute(_ENQUEUE_MANY_AND_WAKE if wake else _ENQUEUE_MANY, params)
+
+
+def _row_params(channel: str, messages: list[tuple[str, Reply, str]], priority: int, at: datetime) -> dict[str, Any]:
+    """The parameters of :data:`_ROWS`: one statement whatever the number of rows (arrays, unnested in order),
+    so it is compiled once and prepared once; a multi-row VALUES would be compiled again for every call."""
+    return {
         "channel": channel,
         "priority": priority,
         "at": at,
         "chats": [chat_id for chat_id, _reply, _key in messages],
         "payloads": [json.dumps(serialize_reply(reply)) for _chat, reply, _key in messages],
         "keys": [key[:120] for _chat, _reply, key in messages],
-        "notify": notify_channel(channel) if wake else "",
     }
-    await session.execute(_ENQUEUE_MANY_AND_WAKE if wake else _ENQUEUE_MANY, params)
 
 
 _ROWS = """
@@ -269,16 +272,7 @@ async def enqueue_claimed(
     :func:`release_claims`. Returns dedupe key → id for the rows queued now (not those queued before)."""
     if not messages:
         return {}
-    at = now or utcnow()
-    params = {
-        "channel": channel,
-        "priority": priority,
-        "at": at,
-        "chats": [chat_id for chat_id, _reply, _key in messages],
-        "payloads": [json.dumps(serialize_reply(reply)) for _chat, reply, _key in messages],
-        "keys": [key[:120] for _chat, _reply, key in messages],
-    }
-    rows = await session.execute(_ENQUEUE_CLAIMED, params)
+    rows = await session.execute(_ENQUEUE_CLAIMED, _row_params(channel, messages, priority, now or utcnow()))
     return {key: row_id for row_id, key in rows}
 
 
