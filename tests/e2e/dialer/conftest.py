@@ -18,6 +18,7 @@ from dialer.providers.twilio import TwilioProvider
 from dialer.settings import DialerSettings
 from dialer.simulator.carrier import CarrierSimulator, Script, bind_local, serve
 from jobs_core.model import Application, ApplicationStatus, Event
+from media.composer import Utterance
 from tests.integration.dialer.support import FakeClock, add_employer, add_job, add_worker
 
 ACCOUNT = "AC" + "1" * 32
@@ -27,6 +28,20 @@ TOKEN = "simulator-secret"
 @pytest.fixture(scope="session")
 def audio(tmp_path_factory: pytest.TempPathFactory) -> MediaAudio:
     return media_audio(tmp_path_factory.mktemp("audio"))
+
+
+@pytest.fixture
+def spoken(audio: MediaAudio, monkeypatch: pytest.MonkeyPatch) -> list[Utterance]:
+    """Every utterance the call flows rendered, in order."""
+    heard: list[Utterance] = []
+    render = audio.url_path
+
+    async def recording(utterance: Utterance) -> str:
+        heard.append(utterance)
+        return await render(utterance)
+
+    monkeypatch.setattr(audio, "url_path", recording)
+    return heard
 
 
 @pytest.fixture

@@ -3,29 +3,12 @@ between two jobs, and in the check-in help call the goodbye after the hotlines."
 
 from __future__ import annotations
 
-import pytest
-
-from dialer.ivr.prompt_audio import MediaAudio
 from dialer.simulator.carrier import Script
 from jobs_core.model import Event
 from media import composer
 from media.composer import Utterance
 from tests.e2e.dialer.conftest import VoiceStack, hire
 from tests.integration.dialer.support import add_employer, add_job, add_worker, phone
-
-
-@pytest.fixture
-def spoken(audio: MediaAudio, monkeypatch: pytest.MonkeyPatch) -> list[Utterance]:
-    """Every utterance the call flows had rendered, in order."""
-    heard: list[Utterance] = []
-    render = audio.url_path
-
-    async def recording(utterance: Utterance) -> str:
-        heard.append(utterance)
-        return await render(utterance)
-
-    monkeypatch.setattr(audio, "url_path", recording)
-    return heard
 
 
 def _keys(spoken: list[Utterance]) -> list[str]:

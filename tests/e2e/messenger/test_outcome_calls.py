@@ -14,7 +14,6 @@ from conversations.i18n import gettext_for
 from conversations.notifier import PROGRESS_TEXTS, notify_once
 from conversations.outbox import OutboxMessage
 from conversations.turn import DialogDeps
-from dialer.ivr.prompt_audio import MediaAudio
 from dialer.simulator.carrier import Script
 from jobs_core.model import (
     Application,
@@ -32,11 +31,11 @@ from jobs_core.model import (
 from jobs_core.services.applications import OUTCOME_CALL_REQUESTED, SetApplicationStatus, set_application_status
 from jobs_core.uow import UnitOfWork
 from media.composer import Utterance
-from tests.e2e.dialer.conftest import VoiceStack, audio, provider_mode, stack
+from tests.e2e.dialer.conftest import VoiceStack, audio, provider_mode, spoken, stack
 from tests.e2e.messenger.conftest import MessengerPage, message_event, page_body
 from tests.integration.dialer.support import FakeClock, add_employer, add_job, add_worker, phone
 
-__all__ = ["audio", "provider_mode", "stack"]  # the voice stack's fixtures, used by this module too
+__all__ = ["audio", "provider_mode", "spoken", "stack"]  # the voice stack's fixtures, used by this module too
 
 
 def _told(kind: str) -> str:
@@ -63,20 +62,6 @@ class SharedClock:
 @pytest.fixture
 def clock(stack: VoiceStack) -> SharedClock:
     return SharedClock(stack.clock)
-
-
-@pytest.fixture
-def spoken(audio: MediaAudio, monkeypatch: pytest.MonkeyPatch) -> list[Utterance]:
-    """Every utterance the call flows rendered, in order."""
-    heard: list[Utterance] = []
-    render = audio.url_path
-
-    async def recording(utterance: Utterance) -> str:
-        heard.append(utterance)
-        return await render(utterance)
-
-    monkeypatch.setattr(audio, "url_path", recording)
-    return heard
 
 
 class Story:
