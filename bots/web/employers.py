@@ -233,6 +233,24 @@ async def signed_in(request: web.Request) -> tuple[int, str] | None:
     return (employer_id, token) if employer_id is not None else None
 
 
+async def signed_in_or_sign_in(request: web.Request) -> tuple[int, str]:
+    """(employer id, session token) for a page only a signed-in employer sees; anyone else goes to sign-in."""
+    who = await signed_in(request)
+    if who is None:
+        raise web.HTTPSeeOther(f"{prefix(language_of(request))}/employers/")
+    return who
+
+
+async def signed_in_form(request: web.Request) -> tuple[int, str, dict[str, str]]:
+    """(employer id, session token, form) of a post by a signed-in employer, its CSRF token checked against the
+    session. The session is checked before the form is read: without one nothing can be written (403)."""
+    who = await signed_in(request)
+    if who is None:
+        raise csrf.Refused()
+    employer_id, token = who
+    return employer_id, token, await csrf.require(request, await request.app[KEYS].csrf(), session=token)
+
+
 # ------------------------------------------------------------------------------------------------ a listing
 
 
@@ -296,19 +314,13 @@ async def _job_form(
 
 
 async def new_job_page(request: web.Request) -> web.Response:
-    who = await signed_in(request)
-    if who is None:
-        raise web.HTTPSeeOther(f"{prefix(language_of(request))}/employers/")
+    who = await signed_in_or_sign_in(request)
     return await _job_form(request, who, {"positions": "1"}, {})
 
 
 async def post_job(request: web.Request) -> web.Response:
-    who = await signed_in(request)
-    if who is None:
-        # Checked before the form is read: without a session nothing can be written.
-        raise csrf.Refused()
-    employer_id, token = who
-    form = await csrf.require(request, await request.app[KEYS].csrf(), session=token)
+    employer_id, token, form = await signed_in_form(request)
+    who = (employer_id, token)
     _ = web_gettext(language_of(request))
     values = {name: form.get(name, "").strip() for name in JOB_FIELDS}
     missing = {

@@ -13,10 +13,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bots.web import csrf
-from bots.web.employers import signed_in
+from bots.web.employers import signed_in_form, signed_in_or_sign_in
 from bots.web.i18n import web_gettext
-from bots.web.pages import DEPS, KEYS, language_of, prefix, render
+from bots.web.pages import DEPS, language_of, prefix, render
 from conversations.common import error_message
 from conversations.invoices import amount_words, what_for
 from jobs_core.clock import local
@@ -76,20 +75,14 @@ async def _page(
 
 
 async def pay_page(request: web.Request) -> web.Response:
-    who = await signed_in(request)
-    if who is None:
-        raise web.HTTPSeeOther(f"{prefix(language_of(request))}/employers/")
+    who = await signed_in_or_sign_in(request)
     job, invoice = await _own(request, who[0])
     return await _page(request, who[1], job, invoice)
 
 
 async def pay_action(request: web.Request) -> web.Response:
     """check: ask Bakong now; renew: a new QR code for an expired invoice."""
-    who = await signed_in(request)
-    if who is None:
-        raise csrf.Refused()
-    employer_id, token = who
-    form = await csrf.require(request, await request.app[KEYS].csrf(), session=token)
+    employer_id, token, form = await signed_in_form(request)
     job, invoice = await _own(request, employer_id)
     said, _renewed = await _check_or_renew(request, form.get("do", ""), invoice, employer_id)
     job, invoice = await _own(request, employer_id)
@@ -142,20 +135,14 @@ def _invoice_address(request: web.Request, invoice: Invoice) -> str:
 
 
 async def invoice_page(request: web.Request) -> web.Response:
-    who = await signed_in(request)
-    if who is None:
-        raise web.HTTPSeeOther(f"{prefix(language_of(request))}/employers/")
+    who = await signed_in_or_sign_in(request)
     job, invoice = await _own_invoice(request, who[0])
     return await _page(request, who[1], job, invoice, action=_invoice_address(request, invoice))
 
 
 async def invoice_action(request: web.Request) -> web.Response:
     """check: ask Bakong now; renew: a new QR code (a new invoice, shown at its own address)."""
-    who = await signed_in(request)
-    if who is None:
-        raise csrf.Refused()
-    employer_id, token = who
-    form = await csrf.require(request, await request.app[KEYS].csrf(), session=token)
+    employer_id, token, form = await signed_in_form(request)
     job, invoice = await _own_invoice(request, employer_id)
     said, renewed = await _check_or_renew(request, form.get("do", ""), invoice, employer_id)
     if renewed is not None:  # a new invoice, shown at its own address
@@ -198,18 +185,12 @@ async def _feature_form(request: web.Request, token: str, job: Job, said: str = 
 
 async def feature_page(request: web.Request) -> web.Response:
     """Featured weeks for one of the employer's published listings: how many, and what they cost."""
-    who = await signed_in(request)
-    if who is None:
-        raise web.HTTPSeeOther(f"{prefix(language_of(request))}/employers/")
+    who = await signed_in_or_sign_in(request)
     return await _feature_form(request, who[1], await _own_live_job(request, who[0]))
 
 
 async def buy_feature(request: web.Request) -> web.Response:
-    who = await signed_in(request)
-    if who is None:
-        raise csrf.Refused()
-    employer_id, token = who
-    form = await csrf.require(request, await request.app[KEYS].csrf(), session=token)
+    employer_id, token, form = await signed_in_form(request)
     _ = web_gettext(language_of(request))
     job = await _own_live_job(request, employer_id)
     deps = request.app[DEPS]
@@ -246,18 +227,13 @@ async def _bundles_form(request: web.Request, who: tuple[int, str], said: str = 
 
 async def bundles_page(request: web.Request) -> web.Response:
     """The operator's bundles of prepaid listings with their prices, and how many the employer has left."""
-    who = await signed_in(request)
-    if who is None:
-        raise web.HTTPSeeOther(f"{prefix(language_of(request))}/employers/")
+    who = await signed_in_or_sign_in(request)
     return await _bundles_form(request, who)
 
 
 async def buy_bundle(request: web.Request) -> web.Response:
-    who = await signed_in(request)
-    if who is None:
-        raise csrf.Refused()
-    employer_id, token = who
-    form = await csrf.require(request, await request.app[KEYS].csrf(), session=token)
+    employer_id, token, form = await signed_in_form(request)
+    who = (employer_id, token)
     _ = web_gettext(language_of(request))
     deps = request.app[DEPS]
     if deps.dialog.billing is None:
