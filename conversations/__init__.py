@@ -33,10 +33,12 @@ Public API
     as consumer ``"conversations"`` of ``jobs_core.event_log`` (retried with backoff, dead-lettered with an
     alarm to the moderators), exactly once.
 
-Flows: ``start`` (language, menu, help, /stop), ``relative`` (browse, nominate, family, apply, report,
-alerts), ``employer`` (register, post, preview, submit, listings, applications), ``moderator`` (queues and
-decisions). Each is a table ``STEPS = {"nominate.name": Step(ask_name, take_name), …}`` plus ``ACTIONS``
-(buttons valid any time) and ``COMMANDS``. Wording: ``locale/{km,en}/LC_MESSAGES/messages.po``.
+Flows (``conversations.flows``, one module per use case): ``start`` (language, menu, help, /stop); for
+relatives ``browse``, ``apply``, ``report``, ``nominate``, ``family``, ``alerts``; for employers ``register``,
+``post_job`` (questions in ``job_questions``, preview, submit, edit), ``listings`` (and applications); for
+moderators ``moderate`` (queues and decisions). Each is a table ``STEPS = {"nominate.name": Step(ask_name,
+take_name), …}`` plus ``ACTIONS`` (buttons valid any time) and ``COMMANDS``.
+Wording: ``locale/{km,en}/LC_MESSAGES/messages.po``.
 
 Rendering for a channel: a ``Button`` of kind ``"action"`` sends its ``action`` back as
 ``Incoming.action``; kind ``"share"`` shares job ``action`` (``job:<id>``); ``JobCard`` is its text with the

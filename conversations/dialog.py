@@ -34,8 +34,23 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations import employer, greeting, invoices, linking, moderator, relative, start
+from conversations import greeting, invoices, linking
 from conversations.common import BACK, CANCEL, TOGGLE, back_button, edit_in_place, error_message
+from conversations.flows import (
+    alerts,
+    apply,
+    browse,
+    family,
+    job_questions,
+    listings,
+    moderate,
+    nominate,
+    post_job,
+    register,
+    report,
+    start,
+    walks,
+)
 from conversations.i18n import gettext_for, language_or_default
 from conversations.replies import Button, Incoming, Reply, Text
 from conversations.state import IDLE, ConversationState
@@ -47,24 +62,45 @@ __all__ = ["ACTIONS", "COMMANDS", "STEPS", "DialogDeps", "handle", "prepare"]
 
 log = logging.getLogger(__name__)
 
-STEPS: dict[str, Step] = {**start.STEPS, **relative.STEPS, **employer.STEPS, **moderator.STEPS}
+STEPS: dict[str, Step] = {
+    **start.STEPS,
+    **browse.STEPS,
+    **apply.STEPS,
+    **report.STEPS,
+    **nominate.STEPS,
+    **alerts.STEPS,
+    **register.STEPS,
+    **post_job.STEPS,
+    **moderate.STEPS,
+}
 ACTIONS: dict[str, Action] = {
     **start.ACTIONS,
-    **relative.ACTIONS,
-    **employer.ACTIONS,
-    **moderator.ACTIONS,
+    **browse.ACTIONS,
+    **apply.ACTIONS,
+    **nominate.ACTIONS,
+    **family.ACTIONS,
+    **alerts.ACTIONS,
+    **register.ACTIONS,
+    **post_job.ACTIONS,
+    **listings.ACTIONS,
+    **moderate.ACTIONS,
     **invoices.ACTIONS,
     **linking.ACTIONS,
 }
 COMMANDS: dict[str, str] = {
     **start.COMMANDS,
-    **relative.COMMANDS,
-    **employer.COMMANDS,
-    **moderator.COMMANDS,
+    **browse.COMMANDS,
+    **nominate.COMMANDS,
+    **family.COMMANDS,
+    **alerts.COMMANDS,
+    **register.COMMANDS,
+    **post_job.COMMANDS,
+    **listings.COMMANDS,
+    **moderate.COMMANDS,
     **linking.COMMANDS,
 }
 # A question → the one before it, for the Back button of multi-step flows.
-PREVIOUS: dict[str, str] = {**relative.PREVIOUS}
+PREVIOUS: dict[str, str] = {**browse.PREVIOUS, **report.PREVIOUS, **nominate.PREVIOUS, **alerts.PREVIOUS}
 # What works before /start: choosing a language, reading the help, and the moderators' tools.
 BEFORE_START = {"start", "lang", "language", "help"}
 MAX_TEXT = 4000  # longer texts are cut: nothing a step asks for is that long
@@ -93,10 +129,10 @@ async def prepare(incoming: Incoming, deps: DialogDeps) -> Incoming:
         step = await session.scalar(select(ConversationState.step).filter_by(**key))
     if step == greeting.GREETING_STEP:  # a relative's greeting: the same, at most five seconds
         clip = await greeting.normalise(deps, incoming.voice)
-    elif step != employer.VOICE_STEP:  # anyone else's recording is left to the flow, unprocessed
+    elif step != job_questions.VOICE_STEP:  # anyone else's recording is left to the flow, unprocessed
         return incoming
     else:
-        clip = await employer.normalise_clip(deps, incoming.voice)
+        clip = await post_job.normalise_clip(deps, incoming.voice)
     if isinstance(clip, str):
         return replace(incoming, voice_problem=clip)
     return replace(incoming, voice_clip=clip)
@@ -209,7 +245,7 @@ async def _route(t: Turn) -> str:
     if action is not None:
         verb = action.split(":", 1)[0]
         # Moderators' buttons need no /start: they check who pressed them, and refuse everyone else.
-        if not t.started and verb not in BEFORE_START and verb not in moderator.ACTIONS:
+        if not t.started and verb not in BEFORE_START and verb not in moderate.ACTIONS:
             return await _not_started(t)
         if action.startswith("@"):
             return await _answer_button(t, action)
@@ -220,7 +256,7 @@ async def _route(t: Turn) -> str:
     if t.incoming.in_group and t.step not in STEPS:
         # Ordinary talk in a group (the moderators' chat) is not for the bot: it stays silent.
         raise KeepState
-    if not t.started and not (t.is_moderator and t.step in moderator.STEPS):
+    if not t.started and not (t.is_moderator and t.step in moderate.STEPS):
         return await _not_started(t)
     step = STEPS.get(t.step)
     if step is None:
@@ -240,8 +276,8 @@ async def _answer_button(t: Turn, action: str) -> str:
     step = STEPS.get(t.step)
     if step is None or version != str(t.version):
         raise BadInput(t._("That button belongs to an earlier question. Please use the latest message."))
-    if value in (BACK, CANCEL) and t.step.startswith(employer.NAVIGATED):
-        return await employer.navigate(t, value)
+    if value in (BACK, CANCEL) and t.step.startswith(walks.NAVIGATED):
+        return await post_job.navigate(t, value)
     if value == CANCEL:
         t.say(t._("Cancelled. Nothing was saved."), ((back_button(t),),))
         return IDLE

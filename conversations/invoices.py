@@ -239,4 +239,4 @@ def refund_due_card(invoice: Invoice, job: Job | None, reason: str, _: Gettext) 
     return Text("\n".join(lines), ((Button(_("✅ Refunded"), f"mpr:{invoice.id}"),),))
 
 
-ACTIONS = {"pay": pay, "bnd": bundles, "ftr": feature}  # "mpr" is a moderator's action: conversations.moderator
+ACTIONS = {"pay": pay, "bnd": bundles, "ftr": feature}  # "mpr" is a moderator's action: conversations.flows.moderate

@@ -52,6 +52,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.common import job_buttons, job_text
+from conversations.flows.moderate import employer_review_card, job_review_card, pitch_caption, report_card
 from conversations.i18n import LANGUAGES, N_, Gettext, gettext_for, language_or_default
 from conversations.invoices import (
     amount_words,
@@ -61,7 +62,6 @@ from conversations.invoices import (
     refund_due_card,
     unpaid_notice,
 )
-from conversations.moderator import employer_review_card, job_review_card, pitch_caption, report_card
 from conversations.outbox import BULK, NORMAL, URGENT, OutboxMessage, enqueue
 from conversations.replies import Button, JobCard, Reply, Text, Voice
 from conversations.state import ConversationState

@@ -19,7 +19,7 @@ from bots.web.i18n import web_gettext
 from bots.web.pages import DEPS, KEYS, language_of, render
 from bots.web.public import FormState
 from conversations.common import error_message
-from conversations.employer import KINDS
+from conversations.flows.register import KINDS
 from conversations.i18n import Gettext
 from jobs_core import geo
 from jobs_core.company import check_company
@@ -28,7 +28,7 @@ from jobs_core.services.employers import REGISTRATION_HOURS, hold_registration
 from jobs_core.uow import UnitOfWork
 
 FIELDS = ("name", "phone", "province", "kind", "licence_no")
-PAYLOAD = "reg_{token}"  # the bot's start payload (conversations.start.WEB_REGISTRATION)
+PAYLOAD = "reg_{token}"  # the bot's start payload (conversations.flows.start.WEB_REGISTRATION)
 
 
 def setup(app: web.Application) -> None:

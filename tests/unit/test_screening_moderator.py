@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from conversations.flows.moderate import RISK_REASONS, reason_words
 from conversations.i18n import gettext_for
-from conversations.moderator import RISK_REASONS, reason_words
 from jobs_core.number_words import value_of, words_to_digits
 from jobs_core.screening import REASONS, Assessment, Listing, Risk, screen
 from jobs_core.screening_rules import is_khmer

@@ -235,7 +235,7 @@ async def test_a_failure_after_the_domain_change_undoes_it_and_keeps_the_state(
 ) -> None:
     from sqlalchemy import func, select
 
-    from conversations import relative
+    from conversations.flows import nominate
     from jobs_core.model import Event, Worker
     from jobs_core.services import people
 
@@ -257,7 +257,7 @@ async def test_a_failure_after_the_domain_change_undoes_it_and_keeps_the_state(
     await chat.press("Done")
     await chat.press("Skip")  # no greeting
     before = await chat.state()
-    monkeypatch.setattr(relative.people, "nominate_worker", nominate_then_fail)
+    monkeypatch.setattr(nominate.people, "nominate_worker", nominate_then_fail)
     await chat.press("Yes, they agreed")
     assert "Sorry, something went wrong" in chat.text
     assert "the disk is full" in caplog.text
@@ -269,6 +269,6 @@ async def test_a_failure_after_the_domain_change_undoes_it_and_keeps_the_state(
         assert (
             await session.scalar(select(func.count()).select_from(Event).where(Event.kind == "worker.nominated")) == 0
         )
-    monkeypatch.setattr(relative.people, "nominate_worker", real)
+    monkeypatch.setattr(nominate.people, "nominate_worker", real)
     await chat.press("Yes, they agreed")  # the same button works once the failure is gone
     assert "We added Sophea" in chat.text

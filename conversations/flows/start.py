@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from conversations import employer, relative
 from conversations.common import error_message, safety_line
+from conversations.flows import apply, register
 from conversations.i18n import LANGUAGES
 from conversations.replies import Button
 from conversations.state import IDLE
@@ -56,15 +56,15 @@ async def _after_welcome(t: Turn, payload: str) -> str:
     """The shared job the link pointed at, the employer menu, a company typed on the website to confirm, or the
     menu (also when that job is no longer open)."""
     if payload == EMPLOYER_LINK:
-        return await employer.employer_menu(t, [])
+        return await register.employer_menu(t, [])
     registration = WEB_REGISTRATION.match(payload)
     if registration is not None:
-        return await employer.web_registration(t, registration.group(1))
+        return await register.web_registration(t, registration.group(1))
     found = SHARED_JOB.match(payload)
     if found is None:
         return await show_menu(t)
     try:
-        return await relative.job_action(t, [found.group(1)])
+        return await apply.job_action(t, [found.group(1)])
     except DomainError as exc:  # a closed or unknown job: say so, and offer the menu instead
         t.say(error_message(exc, t._))
         return await show_menu(t)
