@@ -38,6 +38,8 @@ relatives ``browse``, ``apply``, ``report``, ``nominate``, ``family``, ``alerts`
 ``post_job`` (questions in ``job_questions``, preview, submit, edit), ``listings`` (and applications); for
 moderators ``moderate`` (queues and decisions). Each is a table ``STEPS = {"nominate.name": Step(ask_name,
 take_name), …}`` plus ``ACTIONS`` (buttons valid any time) and ``COMMANDS``.
+What they share: ``labels`` (the words for enum values), ``pickers`` (question buttons), ``cards`` (a
+job as the chat shows it), ``errors`` (a domain refusal in words).
 Wording: ``locale/{km,en}/LC_MESSAGES/messages.po``.
 
 Rendering for a channel: a ``Button`` of kind ``"action"`` sends its ``action`` back as

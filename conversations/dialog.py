@@ -35,7 +35,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import greeting, invoices, linking
-from conversations.common import BACK, CANCEL, TOGGLE, back_button, edit_in_place, error_message
+from conversations.errors import error_message
 from conversations.flows import (
     alerts,
     apply,
@@ -52,6 +52,7 @@ from conversations.flows import (
     walks,
 )
 from conversations.i18n import gettext_for, language_or_default
+from conversations.pickers import BACK, CANCEL, TOGGLE, back_button, edit_in_place
 from conversations.replies import Button, Incoming, Reply, Text
 from conversations.state import IDLE, ConversationState
 from conversations.turn import ASK_AGAIN, Action, BadInput, DialogDeps, KeepState, Step, Turn

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from conversations.common import back_and_cancel
 from conversations.i18n import N_
+from conversations.pickers import back_and_cancel
 from conversations.replies import AskVoice
 from conversations.turn import BadInput, DialogDeps, Turn
 

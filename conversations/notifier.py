@@ -51,7 +51,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.common import job_buttons, job_text
+from conversations.cards import job_buttons, job_text
 from conversations.flows.moderate import employer_review_card, job_review_card, pitch_caption, report_card
 from conversations.i18n import LANGUAGES, N_, Gettext, gettext_for, language_or_default
 from conversations.invoices import (

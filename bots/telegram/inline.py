@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.telegram.deps import TelegramDeps
 from bots.telegram.models import TelegramFile
-from conversations.common import shared_job_text
+from conversations.cards import shared_job_text
 from conversations.i18n import gettext_for, language_or_default
 from conversations.state import ConversationState
 from jobs_core import geo

@@ -24,7 +24,7 @@ from bots.web import csrf
 from bots.web.i18n import web_gettext
 from bots.web.pages import DEPS, KEYS, base_url, language_of, prefix, render
 from bots.web.public import FormState
-from conversations.common import error_message
+from conversations.errors import error_message
 from conversations.outbox import enqueue, wake_sender
 from conversations.replies import Text
 from jobs_core import geo

@@ -13,7 +13,7 @@ from bots.web import csrf
 from bots.web.deps import WebDeps
 from bots.web.i18n import web_gettext
 from bots.web.keys import Keys
-from conversations.common import safety_line
+from conversations.cards import safety_line
 
 DEPS = web.AppKey("web_deps", WebDeps)
 KEYS = web.AppKey("web_keys", Keys)

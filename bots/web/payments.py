@@ -16,7 +16,7 @@ from aiohttp import web
 from bots.web.employers import signed_in_form, signed_in_or_sign_in
 from bots.web.i18n import web_gettext
 from bots.web.pages import DEPS, language_of, prefix, render
-from conversations.common import error_message
+from conversations.errors import error_message
 from conversations.invoices import amount_words, what_for
 from jobs_core.clock import local
 from jobs_core.errors import DomainError, NotFound

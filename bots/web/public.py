@@ -29,8 +29,10 @@ from bots.web.deps import WebDeps
 from bots.web.i18n import Gettext, web_gettext
 from bots.web.listing import PAGE_SIZE, Filters, browse, read_filters
 from bots.web.pages import DEPS, KEYS, base_url, language_of, prefix, render
-from conversations.common import FIELDS, PERIODS, error_message, money, place
+from conversations.cards import money, place
+from conversations.errors import error_message
 from conversations.flows.report import REPORT_REASONS
+from conversations.labels import FIELDS, PERIODS
 from jobs_core import geo
 from jobs_core.clock import local, local_date, start_of_local_day
 from jobs_core.errors import DomainError, InvalidField, LimitReached, NotAllowed

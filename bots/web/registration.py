@@ -18,7 +18,7 @@ from bots.web import csrf
 from bots.web.i18n import web_gettext
 from bots.web.pages import DEPS, KEYS, language_of, render
 from bots.web.public import FormState
-from conversations.common import error_message
+from conversations.errors import error_message
 from conversations.flows.register import KINDS
 from conversations.i18n import Gettext
 from jobs_core import geo

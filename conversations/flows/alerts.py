@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from conversations.common import (
+from conversations.pickers import (
     ANY,
     back_and_cancel,
     back_button,

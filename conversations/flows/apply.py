@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from conversations.common import back_button, job_card
+from conversations.cards import job_card
 from conversations.flows.report import ask_report_reason
+from conversations.pickers import back_button
 from conversations.replies import Button
 from conversations.state import IDLE
 from conversations.turn import BadInput, Step, Turn

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from conversations.common import (
+from conversations.cards import job_card
+from conversations.pickers import (
     ANY,
     back_and_cancel,
     back_button,
-    job_card,
     pick_province,
     pick_sector,
     province_from,

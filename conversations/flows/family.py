@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from conversations.common import back_button
 from conversations.i18n import N_
+from conversations.pickers import back_button
 from conversations.replies import Button
 from conversations.state import IDLE
 from conversations.turn import BadInput, Turn

@@ -9,8 +9,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from conversations.common import BENEFITS, JOB_GENDERS, PERIODS, place, sector_label
+from conversations.cards import place
 from conversations.i18n import N_
+from conversations.labels import BENEFITS, JOB_GENDERS, PERIODS
+from conversations.pickers import sector_label
 from conversations.replies import AskVoice, Keyboard, Text
 from conversations.turn import Turn
 from jobs_core.model import Job

@@ -8,18 +8,9 @@ import re
 from datetime import time
 from decimal import Decimal
 
-from conversations.common import (
-    BENEFITS,
-    JOB_GENDERS,
-    PERIODS,
-    pick_province,
-    pick_sector,
-    province_from,
-    sector_from,
-    toggle,
-    toggles,
-)
 from conversations.i18n import N_
+from conversations.labels import BENEFITS, JOB_GENDERS, PERIODS
+from conversations.pickers import pick_province, pick_sector, province_from, sector_from, toggle, toggles
 from conversations.replies import AskVoice, Button
 from conversations.turn import BadInput, Turn
 from jobs_core import geo

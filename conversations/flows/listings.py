@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from conversations.common import JOB_STATUS, back_button
 from conversations.flows.job_facts import answers_of
 from conversations.flows.post_job import _own_job, ask_preview
 from conversations.flows.register import employer_menu
 from conversations.i18n import N_
 from conversations.invoices import amount_words
+from conversations.labels import JOB_STATUS
+from conversations.pickers import back_button
 from conversations.replies import Button
 from conversations.state import IDLE
 from conversations.turn import BadInput, Turn

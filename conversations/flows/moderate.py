@@ -14,9 +14,10 @@ from dataclasses import replace
 
 from sqlalchemy import func, select
 
-from conversations.common import JOB_STATUS, job_text, job_voice, safety_line
+from conversations.cards import job_text, job_voice, safety_line
 from conversations.i18n import N_, Gettext
 from conversations.invoices import refunded
+from conversations.labels import JOB_STATUS
 from conversations.replies import Button, Edit, Keyboard, Text
 from conversations.state import IDLE
 from conversations.turn import BadInput, Step, Turn

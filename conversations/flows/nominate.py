@@ -5,19 +5,18 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from conversations import greeting
-from conversations.common import (
-    GENDERS,
-    RELATIONSHIPS,
+from conversations.errors import error_message
+from conversations.flows.apply import _for_job
+from conversations.labels import GENDERS, RELATIONSHIPS
+from conversations.pickers import (
     back_and_cancel,
     back_button,
-    error_message,
     pick_province,
     province_from,
     sector_label,
     toggle,
     toggles,
 )
-from conversations.flows.apply import _for_job
 from conversations.replies import Button
 from conversations.state import IDLE
 from conversations.turn import BadInput, Step, Turn

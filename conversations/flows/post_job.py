@@ -8,7 +8,7 @@ import logging
 from functools import wraps
 from pathlib import Path
 
-from conversations.common import BACK, back_button, job_text, job_voice
+from conversations.cards import job_text, job_voice
 from conversations.flows import register
 from conversations.flows.job_facts import _FACT_OF, _ORDER, FACT_LABELS, FACTS, _add_keep, _shown
 from conversations.flows.job_questions import (
@@ -58,6 +58,7 @@ from conversations.flows.job_questions import (
 from conversations.flows.register import _employer_or_register
 from conversations.flows.walks import PREVIOUS, _add_navigation
 from conversations.i18n import N_
+from conversations.pickers import BACK, back_button
 from conversations.replies import Button, JobCard
 from conversations.state import IDLE
 from conversations.turn import BadInput, DialogDeps, Step, Turn, rows

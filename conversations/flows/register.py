@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import wraps
 
-from conversations.common import back_button, pick_province, province_from
 from conversations.flows.walks import _add_navigation
 from conversations.i18n import N_
+from conversations.pickers import back_button, pick_province, province_from
 from conversations.replies import AskPhone, Button
 from conversations.state import IDLE
 from conversations.turn import BadInput, Step, Turn

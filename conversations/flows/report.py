@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conversations.common import back_and_cancel, back_button
 from conversations.i18n import N_
+from conversations.pickers import back_and_cancel, back_button
 from conversations.state import IDLE
 from conversations.turn import BadInput, Step, Turn
 from jobs_core.services import reports

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from conversations.common import error_message, safety_line
+from conversations.cards import safety_line
+from conversations.errors import error_message
 from conversations.flows import apply, register
 from conversations.i18n import LANGUAGES
 from conversations.replies import Button

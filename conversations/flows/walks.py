@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from conversations.common import BACK, CANCEL, back_and_cancel
 from conversations.flows.job_questions import VOICE_STEP
+from conversations.pickers import BACK, CANCEL, back_and_cancel
 from conversations.replies import AskPhone, AskVoice, Text
 from conversations.turn import Turn
 

@@ -10,7 +10,7 @@ from importlib import resources
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import conversations.common as chat
+import conversations.labels as chat
 import media.catalog as clips
 from jobs_core import screening
 from jobs_core.model import Benefit, Currency, Relationship, SalaryPeriod, Sector

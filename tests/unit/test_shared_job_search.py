@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bots.telegram.inline import search_filters
-from conversations.common import shared_money
+from conversations.cards import shared_money
 from conversations.i18n import gettext_for
 from jobs_core.model import Sector
 from jobs_core.model.job import DEFAULT_SECTORS

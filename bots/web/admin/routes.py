@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bots.web.admin.accounts import SignedIn, SignInRefused, sign_in, sign_out, signed_in
 from bots.web.admin.figures import Table, all_tables
-from conversations.common import job_text
+from conversations.cards import job_text
 from conversations.flows.moderate import REPORT_REASONS, RISK_REASONS, RISKS, status_words
 from conversations.i18n import gettext_for, language_or_default
 from jobs_core import geo

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations.common import place
+from conversations.cards import place
 from jobs_core.model import Job
 from media.composer import compose_pitch
 from media.listing_pitch import pitch_job

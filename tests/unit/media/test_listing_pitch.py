@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import bots.web.public
-import conversations.common
+import conversations.cards
 import conversations.notifier
 import dialer.ivr.flows
 from jobs_core.model import Job
@@ -77,7 +77,7 @@ def test_codes_the_clips_do_not_know_cost_only_themselves() -> None:
 
 
 def test_chat_calls_and_website_use_the_one_mapping() -> None:
-    assert conversations.common.pitch_job is pitch_job
+    assert conversations.cards.pitch_job is pitch_job
     assert conversations.notifier.pitch_job is pitch_job
     assert dialer.ivr.flows.pitch_job is pitch_job
     assert bots.web.public.pitch_job is pitch_job
