@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.orm import joinedload
 
 from jobs_core import geo
@@ -471,6 +471,29 @@ async def expire_jobs(uow: UnitOfWork) -> int:
         return len(expired)
 
 
+def _live_jobs_query(
+    now: datetime, province_code: str | None, sector_code: str | None, offset: int, limit: int
+) -> Select[Job]:
+    query = select(Job).where(Job.status == JobStatus.PUBLISHED, Job.expires_at > now)
+    if province_code:
+        query = query.where(Job.province_code == province_code)
+    if sector_code:
+        query = query.where(Job.sector_code == sector_code)
+    # Paid featured weeks put a listing first, but only among the listings the filters chose.
+    featured = case((Job.featured_until > now, 0), else_=1)
+    return (
+        query.order_by(featured, Job.published_at.desc(), Job.id.desc())
+        .offset(offset)
+        .limit(limit)
+        # A page of job cards shows each employer's name: joined here instead of three more round trips (the
+        # employers, their sectors, the employers' chat identities, which no card shows).
+        .options(
+            joinedload(Job.employer, innerjoin=True).raiseload(Employer.identities),
+            joinedload(Job.sector, innerjoin=True),
+        )
+    )
+
+
 async def live_jobs(
     uow: UnitOfWork,
     *,
@@ -482,27 +505,28 @@ async def live_jobs(
 ) -> list[Job]:
     """Published, unexpired listings, featured ones first then newest first, optionally by province and
     sector."""
-    now = now or uow.now()
-    query = select(Job).where(Job.status == JobStatus.PUBLISHED, Job.expires_at > now)
-    if province_code:
-        query = query.where(Job.province_code == province_code)
-    if sector_code:
-        query = query.where(Job.sector_code == sector_code)
-    # Paid featured weeks put a listing first, but only among the listings the filters chose.
-    featured = case((Job.featured_until > now, 0), else_=1)
-    query = (
-        query.order_by(featured, Job.published_at.desc(), Job.id.desc())
-        .offset(offset)
-        .limit(limit)
-        # A page of job cards shows each employer's name: joined here instead of three more round trips (the
-        # employers, their sectors, the employers' chat identities, which no card shows).
-        .options(
-            joinedload(Job.employer, innerjoin=True).raiseload(Employer.identities),
-            joinedload(Job.sector, innerjoin=True),
-        )
-    )
+    query = _live_jobs_query(now or uow.now(), province_code, sector_code, offset, limit)
     async with uow:
         return list((await uow.session.scalars(query)).all())
+
+
+async def live_jobs_page(
+    uow: UnitOfWork,
+    *,
+    province_code: str | None = None,
+    sector_code: str | None = None,
+    offset: int = 0,
+    limit: int = 5,
+) -> tuple[list[Job], int]:
+    """A page of ``live_jobs`` and how many listings the filters match in all, in one query: the count is a
+    window over the filtered rows (computed before OFFSET and LIMIT), so a list that says its count costs no
+    second round trip. A page past the end has no rows to carry the count: it comes back as 0."""
+    query = _live_jobs_query(uow.now(), province_code, sector_code, offset, limit).add_columns(
+        func.count().over().label("total")
+    )
+    async with uow:
+        rows = (await uow.session.execute(query)).all()
+    return [row[0] for row in rows], (int(rows[0][1]) if rows else 0)
 
 
 async def count_live_jobs(uow: UnitOfWork, *, province_code: str | None = None, sector_code: str | None = None) -> int:
