@@ -29,8 +29,9 @@ import copy
 import logging
 from dataclasses import replace
 from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Table, and_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -139,21 +140,71 @@ async def prepare(incoming: Incoming, deps: DialogDeps) -> Incoming:
     return replace(incoming, voice_clip=clip)
 
 
-async def _lock_state(session: AsyncSession, incoming: Incoming, now: datetime) -> ConversationState:
-    key = {"channel": incoming.channel, "chat_id": incoming.chat_id[:64], "user_id": incoming.user_id[:64]}
-    locked = select(ConversationState).filter_by(**key).with_for_update().execution_options(populate_existing=True)
-    # Nearly every turn is of someone known: one round trip; the row is created only at a first contact.
-    state = await session.scalar(locked)
-    if state is not None:
-        return state
-    await session.execute(
-        insert(ConversationState)
-        .values(**key, flow="start", step=IDLE, data={}, started=False, version=0, updated_at=now)
-        .on_conflict_do_nothing(index_elements=["channel", "chat_id", "user_id"])
+class _Stored(NamedTuple):
+    """The person's state as the turn found it (what a refused input goes back to)."""
+
+    step: str
+    data: dict[str, Any]
+    language: str | None
+    started: bool
+    version: int
+
+
+# The state is read and written as plain rows, not ORM objects: two statements built once (their compiled form
+# is cached) instead of an identity map, change tracking and a flush on every turn.
+_STATE: Table = ConversationState.__table__  # type: ignore[assignment]
+_KEY = and_(
+    _STATE.c.channel == bindparam("k_channel"),
+    _STATE.c.chat_id == bindparam("k_chat_id"),
+    _STATE.c.user_id == bindparam("k_user_id"),
+)
+_LOCK = (
+    select(_STATE.c.step, _STATE.c.data, _STATE.c.language, _STATE.c.started, _STATE.c.version)
+    .where(_KEY)
+    .with_for_update()
+)
+_CREATE = (
+    insert(_STATE)
+    .values(
+        channel=bindparam("k_channel"),
+        chat_id=bindparam("k_chat_id"),
+        user_id=bindparam("k_user_id"),
+        flow="start",
+        step=IDLE,
+        data={},
+        started=False,
+        version=0,
+        updated_at=bindparam("now"),
     )
-    state = await session.scalar(locked)
-    assert state is not None
-    return state
+    .on_conflict_do_nothing(index_elements=["channel", "chat_id", "user_id"])
+)
+_SAVE = (
+    update(_STATE)
+    .where(_KEY)
+    .values(
+        flow=bindparam("flow"),
+        step=bindparam("step"),
+        data=bindparam("data", type_=_STATE.c.data.type),
+        language=bindparam("language", type_=_STATE.c.language.type),
+        started=bindparam("started"),
+        version=_STATE.c.version + 1,
+        updated_at=bindparam("now"),
+    )
+)
+
+
+def _state_key(incoming: Incoming) -> dict[str, str]:
+    return {"k_channel": incoming.channel, "k_chat_id": incoming.chat_id[:64], "k_user_id": incoming.user_id[:64]}
+
+
+async def _lock_state(session: AsyncSession, key: dict[str, str], now: datetime) -> _Stored:
+    # Nearly every turn is of someone known: one round trip; the row is created only at a first contact.
+    row = (await session.execute(_LOCK, key)).first()
+    if row is None:
+        await session.execute(_CREATE, {**key, "now": now})
+        row = (await session.execute(_LOCK, key)).first()
+        assert row is not None
+    return _Stored(*row)
 
 
 async def _handle(incoming: Incoming, deps: DialogDeps) -> list[Reply]:
@@ -161,14 +212,15 @@ async def _handle(incoming: Incoming, deps: DialogDeps) -> list[Reply]:
         incoming = Incoming(**{**incoming.__dict__, "text": incoming.text[:MAX_TEXT]})
     now = deps.clock()
     async with deps.session_factory() as session, session.begin():
-        state = await _lock_state(session, incoming, now)
+        key = _state_key(incoming)
+        state = await _lock_state(session, key, now)
         language = state.language or language_or_default(incoming.language_hint)
         turn = Turn(
             incoming=incoming,
             deps=deps,
             uow=SavepointUnitOfWork(session, deps.session_factory, now),
             step=state.step,
-            data=copy.deepcopy(state.data or {}),  # a step's changes must not reach the loaded row
+            data=copy.deepcopy(state.data or {}),  # a refused input goes back to the data as it was
             language=language,
             version=state.version,
             started=state.started,
@@ -192,18 +244,22 @@ async def _handle(incoming: Incoming, deps: DialogDeps) -> list[Reply]:
             return await _refuse(turn, state, BadInput(turn._("Sorry, something went wrong. Please try again.")))
         if next_step not in STEPS and next_step != IDLE:
             raise RuntimeError(f"flow went to an unknown step {next_step!r}")
-        state.step = next_step
-        state.flow = next_step.split(".")[0] if next_step != IDLE else "start"
-        state.data = turn.data if next_step != IDLE else {}
-        if turn.chosen_language:
-            state.language = turn.chosen_language
-        state.started = turn.started
-        state.version += 1
-        state.updated_at = now
+        await session.execute(
+            _SAVE,
+            {
+                **key,
+                "step": next_step,
+                "flow": next_step.split(".")[0] if next_step != IDLE else "start",
+                "data": turn.data if next_step != IDLE else {},
+                "language": turn.chosen_language or state.language,
+                "started": turn.started,
+                "now": now,
+            },
+        )
         return turn.replies
 
 
-async def _refuse(turn: Turn, state: ConversationState, exc: Exception) -> list[Reply]:
+async def _refuse(turn: Turn, state: _Stored, exc: Exception) -> list[Reply]:
     """The input did not fit: say why and ask the same question again; the state stays as it was."""
     turn.replies.clear()
     turn.forget_loaded()

@@ -88,7 +88,9 @@ async def show_jobs(t: Turn, province: str | None, sector: str | None, offset: i
     _ = t._
     t.started = True
     size = t.deps.page_size
-    found = await jobs.live_jobs(t.reads, province_code=province, sector_code=sector, offset=offset, limit=size + 1)
+    found, total = await jobs.live_jobs_page(
+        t.reads, province_code=province, sector_code=sector, offset=offset, limit=size + 1
+    )
     filters = f"{province or ANY}:{sector or ANY}"
     if not found:
         t.say(
@@ -99,7 +101,6 @@ async def show_jobs(t: Turn, province: str | None, sector: str | None, offset: i
             ),
         )
         return IDLE
-    total = await jobs.count_live_jobs(t.reads, province_code=province, sector_code=sector)
     for job in found[:size]:
         card = await job_card(job, t.deps, _, t.language, cached=True)
         if job.is_featured(t.now):  # paid featured weeks: first in the list, and said so

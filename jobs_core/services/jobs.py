@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Integer, Select, bindparam, case, func, select, update
 from sqlalchemy.orm import joinedload
 
 from jobs_core import geo
@@ -471,6 +472,40 @@ async def expire_jobs(uow: UnitOfWork) -> int:
         return len(expired)
 
 
+@cache
+def _live_jobs_statement(by_province: bool, by_sector: bool, counted: bool) -> Select[Any]:
+    """The page query for one combination of filters, built once: building it (the joined loads' options
+    especially) cost more CPU than the round trip it makes. The values come as bind parameters: ``now``,
+    ``province``, ``sector``, ``offset``, ``limit``."""
+    now = bindparam("now", type_=Job.expires_at.type)
+    query = select(Job).where(Job.status == JobStatus.PUBLISHED, Job.expires_at > now)
+    if by_province:
+        query = query.where(Job.province_code == bindparam("province"))
+    if by_sector:
+        query = query.where(Job.sector_code == bindparam("sector"))
+    if counted:  # how many rows the filters match, counted before OFFSET and LIMIT apply
+        query = query.add_columns(func.count().over().label("total"))
+    # Paid featured weeks put a listing first, but only among the listings the filters chose.
+    featured = case((Job.featured_until > now, 0), else_=1)
+    return (
+        query.order_by(featured, Job.published_at.desc(), Job.id.desc())
+        .offset(bindparam("offset", type_=Integer))
+        .limit(bindparam("limit", type_=Integer))
+        # A page of job cards shows each employer's name: joined here instead of three more round trips (the
+        # employers, their sectors, the employers' chat identities, which no card shows).
+        .options(
+            joinedload(Job.employer, innerjoin=True).raiseload(Employer.identities),
+            joinedload(Job.sector, innerjoin=True),
+        )
+    )
+
+
+def _live_jobs_params(
+    now: datetime, province_code: str | None, sector_code: str | None, offset: int, limit: int
+) -> dict[str, Any]:
+    return {"now": now, "province": province_code, "sector": sector_code, "offset": offset, "limit": limit}
+
+
 async def live_jobs(
     uow: UnitOfWork,
     *,
@@ -482,35 +517,25 @@ async def live_jobs(
 ) -> list[Job]:
     """Published, unexpired listings, featured ones first then newest first, optionally by province and
     sector."""
-    now = now or uow.now()
-    query = select(Job).where(Job.status == JobStatus.PUBLISHED, Job.expires_at > now)
-    if province_code:
-        query = query.where(Job.province_code == province_code)
-    if sector_code:
-        query = query.where(Job.sector_code == sector_code)
-    # Paid featured weeks put a listing first, but only among the listings the filters chose.
-    featured = case((Job.featured_until > now, 0), else_=1)
-    query = (
-        query.order_by(featured, Job.published_at.desc(), Job.id.desc())
-        .offset(offset)
-        .limit(limit)
-        # A page of job cards shows each employer's name: joined here instead of three more round trips (the
-        # employers, their sectors, the employers' chat identities, which no card shows).
-        .options(
-            joinedload(Job.employer, innerjoin=True).raiseload(Employer.identities),
-            joinedload(Job.sector, innerjoin=True),
-        )
-    )
+    query = _live_jobs_statement(bool(province_code), bool(sector_code), counted=False)
+    params = _live_jobs_params(now or uow.now(), province_code, sector_code, offset, limit)
     async with uow:
-        return list((await uow.session.scalars(query)).all())
+        return list((await uow.session.scalars(query, params)).all())
 
 
-async def count_live_jobs(uow: UnitOfWork, *, province_code: str | None = None, sector_code: str | None = None) -> int:
-    """How many listings ``live_jobs`` pages through for these filters (a list says its count)."""
-    query = select(func.count()).select_from(Job).where(Job.status == JobStatus.PUBLISHED, Job.expires_at > uow.now())
-    if province_code:
-        query = query.where(Job.province_code == province_code)
-    if sector_code:
-        query = query.where(Job.sector_code == sector_code)
+async def live_jobs_page(
+    uow: UnitOfWork,
+    *,
+    province_code: str | None = None,
+    sector_code: str | None = None,
+    offset: int = 0,
+    limit: int = 5,
+) -> tuple[list[Job], int]:
+    """A page of ``live_jobs`` and how many listings the filters match in all, in one query: the count is a
+    window over the filtered rows (computed before OFFSET and LIMIT), so a list that says its count costs no
+    second round trip. A page past the end has no rows to carry the count: it comes back as 0."""
+    query = _live_jobs_statement(bool(province_code), bool(sector_code), counted=True)
+    params = _live_jobs_params(uow.now(), province_code, sector_code, offset, limit)
     async with uow:
-        return int(await uow.session.scalar(query) or 0)
+        rows = (await uow.session.execute(query, params)).all()
+    return [row[0] for row in rows], (int(rows[0][1]) if rows else 0)

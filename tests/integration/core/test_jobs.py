@@ -20,6 +20,7 @@ from jobs_core.services.jobs import (
     edit_job,
     expire_jobs,
     live_jobs,
+    live_jobs_page,
     moderate_job,
     submit_job,
 )
@@ -194,6 +195,24 @@ async def test_browsing_is_newest_first_and_paged(build: Builder, now: datetime)
     assert [j.id for j in page1 + page2] == ids[::-1]
     assert await live_jobs(build.uow(), province_code="17") == []
     assert len(await live_jobs(build.uow(), sector_code="manufacturing", limit=10)) == 7
+
+
+async def test_a_page_of_jobs_says_how_many_the_filters_match_in_all(build: Builder, now: datetime) -> None:
+    employer = await build.employer()
+    ids = []
+    for hour in range(5):
+        build.now = now + timedelta(hours=hour)
+        ids.append(
+            await build.published(employer, title=f"Job {hour}", province="Siem Reap" if hour < 2 else "Phnom Penh")
+        )
+    later = now + timedelta(days=400)  # every listing expired by then
+
+    jobs, total = await live_jobs_page(build.uow(), offset=1, limit=2)
+    assert ([j.id for j in jobs], total) == (ids[::-1][1:3], 5)
+    jobs, total = await live_jobs_page(build.uow(), province_code="17", limit=1)
+    assert ([j.id for j in jobs], total) == ([ids[1]], 2)
+    assert await live_jobs_page(build.uow(), province_code="17", offset=2) == ([], 0)
+    assert await live_jobs_page(build.uow(later)) == ([], 0)
 
 
 @pytest.mark.parametrize(
