@@ -15,6 +15,7 @@ from dataclasses import replace
 from sqlalchemy import func, select
 
 from conversations.cards import job_text, job_voice, safety_line
+from conversations.flows.report import REPORT_REASONS as REPORTABLE
 from conversations.i18n import N_, Gettext
 from conversations.invoices import refunded
 from conversations.labels import JOB_STATUS
@@ -66,16 +67,8 @@ RISK_REASONS = {
     "live_in_hours_unstated": N_("live-in domestic work: no hours or day off stated"),
 }
 RISKS = {"low": N_("🟢 low risk"), "medium": N_("🟠 medium risk"), "high": N_("🔴 high risk")}
-REPORT_REASONS = {
-    "fees": N_("Asks for a fee or deposit"),
-    "documents": N_("Keeps ID cards or passports"),
-    "fake_job": N_("The job is fake or different"),
-    "abuse": N_("Abuse or threats"),
-    "unpaid": N_("Wages not paid"),
-    "cannot_leave": N_("Workers cannot leave"),
-    "other": N_("Something else"),
-    "checkin_alarm": N_("A worker asked for help in a check-in call"),
-}
+# What a relative may report, and the alarm a worker raises on a check-in call (never a relative's choice).
+REPORT_REASONS = {**REPORTABLE, "checkin_alarm": N_("A worker asked for help in a check-in call")}
 VERIFICATION = {
     "unverified": N_("not verified yet"),
     "verified": N_("verified"),
