@@ -36,9 +36,9 @@ from bongpheak.database import create_engine, session_factory
 from bongpheak.scratch_database import fresh_database
 from bots.telegram.deps import DialogHandler
 from bots.telegram.dialog import conversation_dialog
-from conversations.audio import VoiceNotes
 from conversations.replies import Incoming, JobCard, Text
 from conversations.turn import DialogDeps
+from conversations.voice_notes import VoiceNotes
 from jobs_core.model.base import utcnow
 from jobs_core.services.jobs import (
     live_jobs,

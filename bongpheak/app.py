@@ -50,9 +50,9 @@ from bots.telegram.webhook import setup_telegram
 from bots.web import setup_web
 from bots.web.admin import AdminDeps, setup_admin
 from bots.web.deps import WebDeps
-from conversations.audio import VoiceNotes, employer_clip_normaliser, greeting_normaliser
 from conversations.notifier import run_notifier
 from conversations.turn import DialogDeps
+from conversations.voice_notes import VoiceNotes, employer_clip_normaliser, greeting_normaliser
 from dialer.ivr.prompt_audio import MediaAudio
 from dialer.ivr.webhooks import VoiceDeps, setup_voice
 from dialer.providers.twilio import TwilioProvider

@@ -91,7 +91,7 @@ async def ensure_staff_account(url: str) -> tuple[str, str]:
 async def render_voice_notes(url: str, settings: Settings) -> int:
     """Render the voice note of every live listing, in every language, into the audio cache (a progress bar):
     what the chat pages play, so the first click plays at once. Already rendered notes are skipped quickly."""
-    from conversations.audio import VoiceNotes
+    from conversations.voice_notes import VoiceNotes
     from media.listing_pitch import pitch_job
     from media.packs import load_packs
     from media.renderer import Renderer

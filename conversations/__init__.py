@@ -15,10 +15,10 @@ Public API
     ``session_factory``, ``clock``, ``moderator_ids`` (user ids as strings), ``moderators_chat_id`` (its
     members act as moderators), ``moderators_channel``/``moderators_language`` (where and how the notifier
     writes to them), ``nominations_per_day`` (5), ``audio`` (``async (PitchJob, language) -> Voice | None``,
-    renders if need be; ``conversations.audio.VoiceNotes(renderer).make``), ``cached_audio`` (same shape, reads
+    renders if need be; ``conversations.voice_notes.VoiceNotes(renderer).make``), ``cached_audio`` (same shape, reads
     the audio cache only and asks for a background render on a miss; ``VoiceNotes.ready``: what dialog turns
     use, so no turn waits for ffmpeg inside its transaction), ``clip_normaliser`` (``async (Path) -> Path``;
-    ``conversations.audio.employer_clip_normaliser(dir)``), ``page_size`` (3 job cards a page).
+    ``conversations.voice_notes.employer_clip_normaliser(dir)``), ``page_size`` (3 job cards a page).
 
 ``conversations.outbox``
     ``enqueue(session, channel, chat_id, reply, dedupe_key, priority=, not_before=)`` and

@@ -124,7 +124,7 @@ async def job_voice(
     """The job's voice note, or None when no audio provider is set or it cannot be made.
 
     ``cached``: only a note already rendered (``DialogDeps.cached_audio``), so a caller inside a transaction
-    never waits for ffmpeg; every dialog turn asks this way (see ``conversations.audio``).
+    never waits for ffmpeg; every dialog turn asks this way (see ``conversations.voice_notes``).
     """
     provider = (deps.cached_audio or deps.audio) if cached else deps.audio
     if provider is None:

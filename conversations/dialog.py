@@ -14,7 +14,7 @@ the person gets a short message in their language and the same question again; t
 Anything unexpected is logged and answered with an apology, and nothing is stored.
 
 No turn waits for ffmpeg inside its transaction: job cards and review cards take voice notes from the audio
-cache only (``DialogDeps.cached_audio``, see ``conversations.audio``), and an employer's recording is
+cache only (``DialogDeps.cached_audio``, see ``conversations.voice_notes``), and an employer's recording is
 normalised by ``prepare(incoming, deps)``, which an adapter calls before it opens the update's transaction
 (a turn given an unprepared recording still normalises it itself).
 

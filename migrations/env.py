@@ -11,13 +11,13 @@ from sqlalchemy.engine import Connection
 import bots.messenger.models
 import bots.telegram.models
 import bots.web.admin.models
-import conversations.model
+import conversations.models
 import dialer.models
 from bongpheak.database import create_engine
 from jobs_core.model import Base
 
 # Every package's tables live on the domain's metadata; the imports above register them.
-_ = (bots.messenger.models, bots.telegram.models, bots.web.admin.models, conversations.model, dialer.models)
+_ = (bots.messenger.models, bots.telegram.models, bots.web.admin.models, conversations.models, dialer.models)
 
 config = context.config
 target_metadata = Base.metadata

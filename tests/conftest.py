@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 import bots.messenger.models
 import bots.telegram.models
 import bots.web.admin.models
-import conversations.model
+import conversations.models
 import dialer.models
 from bongpheak.database import create_engine
 from bongpheak.database import session_factory as make_session_factory
@@ -23,7 +23,7 @@ from tests.builders import Builder
 from tests.database import fresh_database
 
 # Every package's tables are on Base.metadata once imported, so the truncation below empties them all.
-_ = (bots.messenger.models, bots.telegram.models, bots.web.admin.models, conversations.model, dialer.models)
+_ = (bots.messenger.models, bots.telegram.models, bots.web.admin.models, conversations.models, dialer.models)
 
 # Tables whose rows come from migrations and stay between tests.
 REFERENCE_TABLES = {"sectors"}

@@ -14,9 +14,9 @@ import pytest
 from aiohttp import ClientSession
 from sqlalchemy import select
 
-from conversations.audio import greeting_normaliser
 from conversations.dialog import handle, prepare
 from conversations.turn import DialogDeps
+from conversations.voice_notes import greeting_normaliser
 from dialer.simulator.carrier import Script, SimCall
 from jobs_core.model import Call, CallPurpose, Event, Nomination
 from media import composer

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from conversations.audio import VoiceNotes
 from conversations.replies import AskVoice, JobCard, Reply, Voice
 from conversations.turn import DialogDeps
+from conversations.voice_notes import VoiceNotes
 from media.composer import Utterance
 from media.packs import load_packs
 from media.renderer import Format, Renderer
@@ -56,7 +56,7 @@ def notes(held: HeldRenderer) -> VoiceNotes:
 
 @pytest.fixture
 def voiced(deps: DialogDeps, notes: VoiceNotes) -> DialogDeps:
-    """The production wiring of voice notes (conversations.audio), around the held renderer."""
+    """The production wiring of voice notes (conversations.voice_notes), around the held renderer."""
     return replace(deps, audio=notes.make, cached_audio=notes.ready)
 
 

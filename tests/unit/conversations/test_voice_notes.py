@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conversations.audio import employer_clip_normaliser, renderer_audio
+from conversations.voice_notes import employer_clip_normaliser, renderer_audio
 from media.composer import PitchJob
 from media.employer_clip import EmployerClipRejected
 from media.packs import load_packs
